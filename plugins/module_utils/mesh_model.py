@@ -1,0 +1,400 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The one data model for meshes: validation of the inventory and expansion of defaults.
+
+Every role reads the expanded model this module returns; none re-derives a default.
+Pure Python with no Ansible imports so it is unit-testable and usable from modules
+and controller plugins alike.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import difflib
+import re
+
+BACKENDS = ("sail", "istioctl")
+MTLS_MODES = ("STRICT", "PERMISSIVE")
+SAMPLES = ("sleep", "curl", "httpbin", "helloworld")
+DEFAULT_ISTIO_VERSION = "1.30.3"
+DEFAULT_CNI_NAMESPACE = "istio-cni"
+REVISION_LABEL = "istio.io/rev"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "multimesh.istio"
+MESH_LABEL = "multimesh.istio/mesh"
+# Namespaces Kubernetes itself owns: making them mesh members breaks the cluster.
+RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+
+MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mtls_mode",
+             "members", "samples", "values")
+MEMBER_KEYS = ("name", "owned")
+CNI_KEYS = ("enabled", "namespace", "version", "values")
+
+# Inventory variables the collection reads. A multimesh_* variable not in this list is a typo.
+KNOWN_VARIABLES = (
+    "multimesh_backend", "multimesh_istio_version", "multimesh_cni", "multimesh_meshes",
+    "multimesh_samples", "multimesh_render_dir", "multimesh_kubeconfig", "multimesh_context",
+    "multimesh_istioctl_path", "multimesh_model",
+)
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+|-latest)?$")
+
+
+class ModelError(Exception):
+    """Raised with every problem found in the inventory, so a user fixes them in one go."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(ModelError, self).__init__(
+            "Invalid multimesh inventory ({0} problem{1}):\n- {2}".format(
+                len(self.errors), "" if len(self.errors) == 1 else "s", "\n- ".join(self.errors)))
+
+
+class _Collector:
+    """Collects errors; each names where (mesh and field), what is wrong, and the fix."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, where, problem, fix):
+        self.errors.append("{0}: {1}. Fix: {2}.".format(where, problem, fix))
+
+
+def _type_name(value):
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _suggest(key, allowed):
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return "did you mean '{0}'? Allowed keys: {1}".format(close[0], ", ".join(allowed)) if close else \
+        "remove it; allowed keys: {0}".format(", ".join(allowed))
+
+
+def _check_type(errs, where, value, expected, fix):
+    """True when value has the expected Python type (bool is not an int here)."""
+    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
+    if not ok:
+        errs.add(where, "must be {0}, got {1}".format(_type_name(expected()), _type_name(value)), fix)
+    return ok
+
+
+def _check_unknown_keys(errs, where, data, allowed):
+    for key in sorted(set(data) - set(allowed), key=str):
+        errs.add("{0}.{1}".format(where, key), "unknown key", _suggest(str(key), allowed))
+
+
+def _check_dns_label(errs, where, value, what="a Kubernetes name"):
+    if not _check_type(errs, where, value, str, "quote it as a string"):
+        return False
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        errs.add(where, "'{0}' is not a valid DNS-1123 label ({1})".format(value, what),
+                 "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+        return False
+    return True
+
+
+def _label_key_problem(key):
+    if not isinstance(key, str) or not key:
+        return "label key must be a non-empty string"
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+        return "label key prefix '{0}' is not a DNS-1123 subdomain".format(prefix)
+    if len(name) > 63 or not _LABEL_NAME.match(name):
+        return "label key name '{0}' must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends".format(name)
+    return None
+
+
+def _check_labels(errs, where, labels):
+    if not _check_type(errs, where, labels, dict, "give a mapping of label key to value, e.g. {istio-discovery: mesh-1}"):
+        return False
+    if not labels:
+        errs.add(where, "is empty, so the discovery selector would select every namespace",
+                 "give at least one label, e.g. {istio-discovery: <mesh name>}")
+        return False
+    ok = True
+    for key, value in labels.items():
+        problem = _label_key_problem(key)
+        if problem:
+            errs.add("{0}.{1}".format(where, key), problem, "use a valid Kubernetes label key such as 'istio-discovery'")
+            ok = False
+            continue
+        if key == REVISION_LABEL:
+            errs.add("{0}.{1}".format(where, key), "the revision label is set by the collection from 'revision'",
+                     "remove it from discovery_labels and set the mesh's 'revision' instead")
+            ok = False
+            continue
+        if not isinstance(value, str):
+            errs.add("{0}.{1}".format(where, key), "label value must be a string, got {0}".format(_type_name(value)),
+                     "quote the value")
+            ok = False
+        elif value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+            errs.add("{0}.{1}".format(where, key), "label value '{0}' is not valid label syntax".format(value),
+                     "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends")
+            ok = False
+    return ok
+
+
+def _normalize_version(errs, where, value):
+    """Return the version without a leading 'v' ('1.30.3', '1.30-latest'), or None if invalid."""
+    if not isinstance(value, str):
+        errs.add(where, "must be a string, got {0}".format(_type_name(value)), "quote the version, e.g. \"1.30.3\"")
+        return None
+    match = _VERSION.match(value)
+    if not match:
+        errs.add(where, "'{0}' is not an Istio version".format(value), "use MAJOR.MINOR.PATCH such as 1.30.3, or 1.30-latest")
+        return None
+    return value[1:] if value.startswith("v") else value
+
+
+def _expand_cni(errs, raw, default_version):
+    where = "multimesh_cni"
+    cni = {"enabled": True, "namespace": DEFAULT_CNI_NAMESPACE, "version": default_version, "values": {}}
+    if raw is None:
+        return cni
+    if not _check_type(errs, where, raw, dict, "give a mapping with keys " + ", ".join(CNI_KEYS)):
+        return cni
+    _check_unknown_keys(errs, where, raw, CNI_KEYS)
+    if "enabled" in raw and _check_type(errs, where + ".enabled", raw["enabled"], bool, "use true or false"):
+        cni["enabled"] = raw["enabled"]
+    if "namespace" in raw and _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name"):
+        cni["namespace"] = raw["namespace"]
+    if raw.get("version") is not None:
+        cni["version"] = _normalize_version(errs, where + ".version", raw["version"]) or default_version
+    if raw.get("values") is not None and _check_type(errs, where + ".values", raw["values"], dict,
+                                                     "give the IstioCNI Helm values as a mapping"):
+        cni["values"] = copy.deepcopy(raw["values"])
+    return cni
+
+
+def _expand_samples(errs, where, raw):
+    if not _check_type(errs, where, raw, list, "give a list such as [sleep, httpbin]"):
+        return []
+    samples = []
+    for index, item in enumerate(raw):
+        if item not in SAMPLES:
+            errs.add("{0}[{1}]".format(where, index), "unknown sample '{0}'".format(item),
+                     "use one of " + ", ".join(SAMPLES))
+        elif item in samples:
+            errs.add("{0}[{1}]".format(where, index), "sample '{0}' is listed twice".format(item), "list it once")
+        else:
+            samples.append(item)
+    return samples
+
+
+def _expand_member(errs, where, raw):
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, dict):
+        errs.add(where, "must be a namespace name or a mapping {name, owned}, got " + _type_name(raw),
+                 "write the namespace name as a string")
+        return None
+    _check_unknown_keys(errs, where, raw, MEMBER_KEYS)
+    if "name" not in raw:
+        errs.add(where + ".name", "is required", "name the member namespace")
+        return None
+    if not _check_dns_label(errs, where + ".name", raw["name"], "a namespace name"):
+        return None
+    if raw["name"] in RESERVED_NAMESPACES:
+        errs.add(where + ".name", "'{0}' is a namespace Kubernetes owns".format(raw["name"]),
+                 "put workloads in a namespace of their own")
+        return None
+    owned = raw.get("owned", False)
+    if not _check_type(errs, where + ".owned", owned, bool, "use true (the collection may delete it) or false"):
+        owned = False
+    return {"name": raw["name"], "owned": owned}
+
+
+def _check_values(errs, where, values, namespace):
+    """Reject values that would silently defeat what the model sets."""
+    if not _check_type(errs, where, values, dict, "give the control plane's Helm values as a mapping"):
+        return {}
+    mesh_config = values.get("meshConfig")
+    if isinstance(mesh_config, dict) and "discoverySelectors" in mesh_config:
+        errs.add(where + ".meshConfig.discoverySelectors", "is built from discovery_labels and must not be set here",
+                 "remove it and set the mesh's 'discovery_labels'")
+    glob = values.get("global")
+    if isinstance(glob, dict) and "istioNamespace" in glob and glob["istioNamespace"] != namespace:
+        errs.add(where + ".global.istioNamespace",
+                 "'{0}' differs from the mesh namespace '{1}'".format(glob["istioNamespace"], namespace),
+                 "remove it; the collection sets it from the mesh's 'namespace'")
+    if isinstance(glob, dict) and "revision" in glob:
+        errs.add(where + ".global.revision", "is set by the collection from 'revision'", "remove it")
+    return copy.deepcopy(values)
+
+
+def _expand_mesh(errs, index, raw, defaults):
+    where = "multimesh_meshes[{0}]".format(index)
+    if not _check_type(errs, where, raw, dict, "give each mesh as a mapping with at least 'name' and 'namespace'"):
+        return None
+    name = raw.get("name")
+    if isinstance(name, str) and name:
+        where = "mesh '{0}'".format(name)
+    _check_unknown_keys(errs, where, raw, MESH_KEYS)
+    for key in ("name", "namespace"):
+        if key not in raw:
+            errs.add("{0}.{1}".format(where, key), "is required",
+                     "set it, e.g. {0}: {1}".format(key, "mesh-1" if key == "name" else "istio-system-1"))
+    if "name" not in raw or "namespace" not in raw:
+        return None
+    valid = _check_dns_label(errs, where + ".name", name, "a mesh name")
+    valid = _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name") and valid
+    revision = raw.get("revision", name)
+    valid = _check_dns_label(errs, where + ".revision", revision, "an Istio revision") and valid
+    if isinstance(raw.get("namespace"), str) and raw["namespace"] in RESERVED_NAMESPACES:
+        errs.add(where + ".namespace", "'{0}' is a namespace Kubernetes owns".format(raw["namespace"]),
+                 "give the control plane its own namespace, e.g. istio-system-" + str(name))
+    version = defaults["version"]
+    if raw.get("version") is not None:
+        version = _normalize_version(errs, where + ".version", raw["version"]) or version
+    labels = raw.get("discovery_labels", {"istio-discovery": name})
+    valid = _check_labels(errs, where + ".discovery_labels", labels) and valid
+    mtls_mode = raw.get("mtls_mode", "STRICT")
+    if mtls_mode not in MTLS_MODES:
+        errs.add(where + ".mtls_mode", "unsupported mode {0!r}".format(mtls_mode),
+                 "use STRICT (isolates meshes) or PERMISSIVE (migration only)")
+    members = []
+    raw_members = raw.get("members", [])
+    if _check_type(errs, where + ".members", raw_members, list, "give a list of namespace names"):
+        for member_index, item in enumerate(raw_members):
+            member = _expand_member(errs, "{0}.members[{1}]".format(where, member_index), item)
+            if member is None:
+                continue
+            if any(m["name"] == member["name"] for m in members):
+                errs.add("{0}.members[{1}]".format(where, member_index),
+                         "namespace '{0}' is listed twice".format(member["name"]), "list it once")
+                continue
+            members.append(member)
+    samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
+    values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
+    if not valid:
+        return None
+    return {
+        "name": name,
+        "namespace": raw["namespace"],
+        "revision": revision,
+        "version": version,
+        "discovery_labels": dict(labels),
+        "mtls_mode": mtls_mode,
+        "members": members,
+        "samples": samples,
+        "values": values,
+        # Derived once here so that roles never rebuild them.
+        "discovery_selectors": [{"matchLabels": dict(labels)}],
+        "member_labels": dict(labels, **{REVISION_LABEL: revision}),
+    }
+
+
+def _selects(selector_labels, namespace_labels):
+    return all(namespace_labels.get(k) == v for k, v in selector_labels.items())
+
+
+def _check_cross_mesh(errs, meshes, cni):
+    seen = {}
+    for field in ("name", "namespace", "revision"):
+        seen = {}
+        for mesh in meshes:
+            value = mesh[field]
+            if value in seen:
+                if field == "revision" and value == "default":
+                    errs.add("mesh '{0}'.revision".format(mesh["name"]),
+                             "revision 'default' is already used by mesh '{0}'; only one mesh can be the default".format(seen[value]),
+                             "give this mesh its own revision (e.g. its name)")
+                else:
+                    errs.add("mesh '{0}'.{1}".format(mesh["name"], field),
+                             "'{0}' is already the {1} of mesh '{2}'".format(value, field, seen[value]),
+                             "give every mesh a unique {0}".format(field))
+            else:
+                seen[value] = mesh["name"]
+    control_planes = dict((m["namespace"], m["name"]) for m in meshes)
+    owner = {}
+    for mesh in meshes:
+        for index, member in enumerate(mesh["members"]):
+            where = "mesh '{0}'.members[{1}]".format(mesh["name"], index)
+            ns = member["name"]
+            if ns in control_planes:
+                whose = control_planes[ns]
+                errs.add(where, "'{0}' is the control-plane namespace of mesh '{1}'".format(ns, whose),
+                         "remove it from members; control-plane namespaces are labelled automatically" if whose == mesh["name"]
+                         else "use a different namespace for workloads")
+            elif ns in owner:
+                errs.add(where, "namespace '{0}' is already a member of mesh '{1}'".format(ns, owner[ns]),
+                         "a namespace belongs to one mesh only; remove it from one of them")
+            elif cni["enabled"] and ns == cni["namespace"]:
+                errs.add(where, "'{0}' is the IstioCNI namespace".format(ns), "use a different namespace for workloads")
+            else:
+                owner[ns] = mesh["name"]
+    if cni["enabled"] and cni["namespace"] in control_planes:
+        errs.add("multimesh_cni.namespace", "'{0}' is the control-plane namespace of mesh '{1}'".format(
+            cni["namespace"], control_planes[cni["namespace"]]), "give the shared CNI its own namespace, e.g. istio-cni")
+    # A mesh's selector must not match the labels another mesh puts on its namespaces.
+    for mesh in meshes:
+        for other in meshes:
+            if other is mesh:
+                continue
+            targets = [other["discovery_labels"], other["member_labels"]]
+            if any(_selects(mesh["discovery_labels"], t) for t in targets):
+                errs.add("mesh '{0}'.discovery_labels".format(mesh["name"]),
+                         "selector {0} also selects the namespaces of mesh '{1}' (labelled {2})".format(
+                             _fmt(mesh["discovery_labels"]), other["name"], _fmt(other["member_labels"])),
+                         "give each mesh a distinct value, e.g. istio-discovery: {0}".format(mesh["name"]))
+
+
+def _fmt(labels):
+    return ",".join("{0}={1}".format(k, v) for k, v in sorted(labels.items()))
+
+
+def unknown_variables(names):
+    """Errors for multimesh_* variables the collection does not read (typos)."""
+    errs = _Collector()
+    for name in sorted(names):
+        if name.startswith("multimesh_") and name not in KNOWN_VARIABLES:
+            errs.add("variable {0}".format(name), "is not a multimesh.istio variable", _suggest(name, KNOWN_VARIABLES))
+    return errs.errors
+
+
+def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
+                kubeconfig=None, context=None, istioctl_path=None):
+    """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
+    errs = _Collector()
+    if backend not in BACKENDS:
+        errs.add("multimesh_backend", "unsupported backend {0!r}".format(backend),
+                 "use 'sail' (Sail Operator / OpenShift Service Mesh 3) or 'istioctl'")
+    version = _normalize_version(errs, "multimesh_istio_version", istio_version or DEFAULT_ISTIO_VERSION) \
+        or DEFAULT_ISTIO_VERSION
+    default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
+    cni_model = _expand_cni(errs, cni, version)
+    for where, value in (("multimesh_render_dir", render_dir), ("multimesh_kubeconfig", kubeconfig),
+                         ("multimesh_context", context), ("multimesh_istioctl_path", istioctl_path)):
+        if value is not None:
+            _check_type(errs, where, value, str, "give a path or name as a string, or leave it unset")
+    expanded = []
+    raw_meshes = [] if meshes is None else meshes
+    if _check_type(errs, "multimesh_meshes", raw_meshes, list, "give a list of meshes"):
+        if not raw_meshes:
+            errs.add("multimesh_meshes", "is empty", "define at least one mesh with 'name' and 'namespace'")
+        defaults = {"version": version, "samples": default_samples}
+        for index, raw in enumerate(raw_meshes):
+            mesh = _expand_mesh(errs, index, raw, defaults)
+            if mesh is not None:
+                expanded.append(mesh)
+    _check_cross_mesh(errs, expanded, cni_model)
+    if errs.errors:
+        raise ModelError(errs.errors)
+    return {
+        "backend": backend,
+        "istio_version": version,
+        "cni": cni_model,
+        "samples": default_samples,
+        "meshes": expanded,
+        "render_dir": render_dir or None,
+        "render": bool(render_dir),
+        "kubeconfig": kubeconfig or None,
+        "context": context or None,
+        "istioctl_path": istioctl_path or None,
+    }
