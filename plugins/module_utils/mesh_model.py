@@ -245,7 +245,8 @@ def _expand_mesh(errs, index, raw, defaults):
     valid = _check_dns_label(errs, where + ".name", name, "a mesh name")
     valid = _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name") and valid
     revision = raw.get("revision", name)
-    valid = _check_dns_label(errs, where + ".revision", revision, "an Istio revision") and valid
+    if "revision" in raw or valid:  # a defaulted revision repeats the name's error otherwise
+        valid = _check_dns_label(errs, where + ".revision", revision, "an Istio revision") and valid
     if isinstance(raw.get("namespace"), str) and raw["namespace"] in RESERVED_NAMESPACES:
         errs.add(where + ".namespace", "'{0}' is a namespace Kubernetes owns".format(raw["namespace"]),
                  "give the control plane its own namespace, e.g. istio-system-" + str(name))
@@ -333,12 +334,15 @@ def _check_cross_mesh(errs, meshes, cni):
         errs.add("multimesh_cni.namespace", "'{0}' is the control-plane namespace of mesh '{1}'".format(
             cni["namespace"], control_planes[cni["namespace"]]), "give the shared CNI its own namespace, e.g. istio-cni")
     # A mesh's selector must not match the labels another mesh puts on its namespaces.
+    reported = set()
     for mesh in meshes:
         for other in meshes:
-            if other is mesh:
+            pair = frozenset((id(mesh), id(other)))
+            if other is mesh or pair in reported:
                 continue
             targets = [other["discovery_labels"], other["member_labels"]]
             if any(_selects(mesh["discovery_labels"], t) for t in targets):
+                reported.add(pair)
                 errs.add("mesh '{0}'.discovery_labels".format(mesh["name"]),
                          "selector {0} also selects the namespaces of mesh '{1}' (labelled {2})".format(
                              _fmt(mesh["discovery_labels"]), other["name"], _fmt(other["member_labels"])),

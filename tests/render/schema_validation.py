@@ -1,0 +1,105 @@
+"""Validate rendered objects against the real schemas.
+
+Kubernetes built-in kinds: kubernetes-validate (the upstream OpenAPI schemas), strict (unknown fields fail).
+Istio and Sail kinds: the openAPIV3Schema of the CRDs copied from upstream into ../shared/upstream, made strict
+the way a structural schema is: a field the schema does not declare is an error, as with
+kubectl's --validate=strict, unless the schema says x-kubernetes-preserve-unknown-fields.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
+KUBERNETES_VERSION = "1.34.0"
+CRD_FILES = (
+    "istio/crds/crd-all.gen.yaml",
+    "istio/operator-api/crd-operator.yaml",
+    "sail/crds/sailoperator.io_istios.yaml",
+    "sail/crds/sailoperator.io_istiocnis.yaml",
+    "sail/crds/sailoperator.io_istiorevisions.yaml",
+    "sail/crds/sailoperator.io_istiorevisiontags.yaml",
+    "sail/crds/sailoperator.io_ztunnels.yaml",
+)
+
+
+def _strict(schema):
+    """Copy of an OpenAPI v3 schema with unknown properties forbidden, as API-server pruning implies."""
+    schema = copy.deepcopy(schema)
+    # Every object carries these; some generated CRD schemas (Istio's) only declare spec and status.
+    for field, kind in (("apiVersion", "string"), ("kind", "string"), ("metadata", "object")):
+        schema.setdefault("properties", {}).setdefault(field, {"type": kind})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node \
+                    and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+def load_crd_schemas(upstream=UPSTREAM):
+    """{(group/version, kind): (scope, strict schema)} for every served version of every upstream CRD."""
+    if not os.path.isdir(upstream):
+        raise RuntimeError("upstream CRDs not found at {0}: clone next to shared/ or set MULTIMESH_UPSTREAM_DIR".format(upstream))
+    schemas = {}
+    for name in CRD_FILES:
+        with open(os.path.join(upstream, name)) as handle:
+            for crd in yaml.safe_load_all(handle):
+                if not crd or crd.get("kind") != "CustomResourceDefinition":
+                    continue
+                spec = crd["spec"]
+                for version in spec["versions"]:
+                    if not version.get("served", True):
+                        continue
+                    key = ("{0}/{1}".format(spec["group"], version["name"]), spec["names"]["kind"])
+                    schemas[key] = (spec["scope"], _strict(version["schema"]["openAPIV3Schema"]))
+    return schemas
+
+
+def validate_object(obj, crd_schemas):
+    """Return a list of problems (empty when the object is valid)."""
+    where = "{0} {1}".format(obj.get("kind"), (obj.get("metadata") or {}).get("name"))
+    key = (obj.get("apiVersion"), obj.get("kind"))
+    if key in crd_schemas:
+        scope, schema = crd_schemas[key]
+        problems = ["{0}: {1} at {2}".format(where, e.message, "/".join(str(p) for p in e.absolute_path))
+                    for e in jsonschema.Draft7Validator(schema).iter_errors(obj)]
+        # The CRD schema says only 'metadata: object'; check it as the API server does, against ObjectMeta.
+        problems += _validate_builtin({"apiVersion": "v1", "kind": "ConfigMap", "metadata": obj.get("metadata") or {}},
+                                      where + " metadata")
+        namespaced = bool((obj.get("metadata") or {}).get("namespace"))
+        if namespaced != (scope == "Namespaced"):
+            problems.append("{0}: a {1} resource {2} metadata.namespace".format(
+                where, scope, "needs" if scope == "Namespaced" else "must not have"))
+        return problems
+    if "." in (obj.get("apiVersion") or "").split("/")[0] and "/" in obj.get("apiVersion", ""):
+        group = obj["apiVersion"].split("/")[0]
+        if group.endswith("istio.io") or group == "sailoperator.io":
+            return ["{0}: no upstream CRD serves {1} {2}".format(where, obj.get("apiVersion"), obj.get("kind"))]
+    return _validate_builtin(obj, where)
+
+
+def _validate_builtin(obj, where):
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return ["{0}: {1} at {2}".format(where, exc.message, "/".join(str(p) for p in exc.path))]
+    except kubernetes_validate.SchemaNotFoundError:
+        return ["{0}: no Kubernetes {1} schema for {2} {3}".format(where, KUBERNETES_VERSION, obj.get("apiVersion"), obj.get("kind"))]
+    return []

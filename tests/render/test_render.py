@@ -1,0 +1,177 @@
+"""playbooks/site.yml in render mode: the real roles write every object; each is checked against real schemas."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from schema_validation import REPO, load_crd_schemas, validate_object
+
+INVENTORIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inventories")
+PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
+
+
+@pytest.fixture(scope="module")
+def crd_schemas():
+    return load_crd_schemas()
+
+
+def run_site(inventory, *extra, **env_extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **env_extra)
+    bindir = os.path.dirname(sys.executable)
+    command = [os.path.join(bindir, "ansible-playbook"), PLAYBOOK, "-i", inventory] + list(extra)
+    proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout
+
+
+def render(inventory_name, out_dir, *extra):
+    rc, out = run_site(os.path.join(INVENTORIES, inventory_name), "-e", "multimesh_render_dir=" + str(out_dir), *extra)
+    assert rc == 0, out
+    return out
+
+
+def recap(out):
+    match = re.search(r"cluster-1\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out)
+    assert match, out
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def load_render(out_dir):
+    """{relative path: [objects]} of every rendered file."""
+    files = {}
+    for path in sorted(glob.glob(os.path.join(str(out_dir), "**", "*.yaml"), recursive=True)):
+        with open(path) as handle:
+            files[os.path.relpath(path, str(out_dir))] = list(yaml.safe_load_all(handle))
+    return files
+
+
+def assert_all_valid(files, crd_schemas):
+    problems = [p for objs in files.values() for obj in objs for p in validate_object(obj, crd_schemas)]
+    assert problems == []
+    assert sum(len(objs) for objs in files.values()) > 0
+
+
+def by_kind(files, kind):
+    return {obj["metadata"]["name"]: obj for objs in files.values() for obj in objs if obj["kind"] == kind}
+
+
+def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
+    render("two-mesh.yml", tmp_path)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    assert {path: [o["kind"] for o in objs] for path, objs in files.items()} == {
+        "10-cni-cluster.yaml": ["Namespace", "IstioCNI"],
+        "20-control-plane-mesh-1.yaml": ["Namespace", "PeerAuthentication", "Istio"],
+        "20-control-plane-mesh-2.yaml": ["Namespace", "PeerAuthentication", "Istio"],
+        "30-members-mesh-1.yaml": ["Namespace"],
+        "30-members-mesh-2.yaml": ["Namespace", "Namespace"],
+    }
+    istios = by_kind(files, "Istio")
+    assert istios["mesh-2"]["spec"] == {
+        "namespace": "istio-system-2", "version": "v1.30.3", "updateStrategy": {"type": "InPlace"},
+        "values": {"meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]}}}
+    namespaces = by_kind(files, "Namespace")
+    assert namespaces["app-ns-3"]["metadata"]["labels"] == {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"}
+    assert namespaces["istio-system-1"]["metadata"]["labels"]["istio-discovery"] == "mesh-1"
+    assert "istio.io/rev" not in namespaces["istio-system-1"]["metadata"]["labels"]
+    assert {n: p["spec"]["mtls"]["mode"] for n, p in by_kind(files, "PeerAuthentication").items()} == {"default": "STRICT"}
+
+
+def test_three_meshes_render_valid_objects(tmp_path, crd_schemas):
+    render("three-mesh.yml", tmp_path)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    istios = by_kind(files, "Istio")
+    assert sorted(istios) == ["canary", "ug1-1-30", "usergroup-2"]
+    assert istios["usergroup-2"]["spec"]["version"] == "v1.29.6"
+    assert istios["ug1-1-30"]["spec"]["values"] == {
+        "pilot": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+        "meshConfig": {"accessLogFile": "/dev/stdout",
+                       "discoverySelectors": [{"matchLabels": {"usergroup": "usergroup-1"}}]}}
+    cni = by_kind(files, "IstioCNI")["default"]["spec"]
+    assert cni == {"namespace": "kube-cni", "version": "v1.30.2", "values": {"cni": {"logging": {"level": "info"}}}}
+    members = files["30-members-canary.yaml"]
+    assert members[0]["metadata"]["labels"] == {"example.com/mesh": "canary", "tier": "test", "istio.io/rev": "canary"}
+    modes = sorted(obj["spec"]["mtls"]["mode"] for path, objs in files.items() for obj in objs if obj["kind"] == "PeerAuthentication")
+    assert modes == ["PERMISSIVE", "STRICT", "STRICT"]
+
+
+def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):
+    render("three-mesh-istioctl.yml", tmp_path)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    inputs = {path: objs for path, objs in files.items() if path.startswith("istioctl/")}
+    assert sorted(inputs) == ["istioctl/10-cni-cluster.yaml", "istioctl/20-control-plane-canary.yaml",
+                              "istioctl/20-control-plane-usergroup-1.yaml", "istioctl/20-control-plane-usergroup-2.yaml"]
+    iop = inputs["istioctl/20-control-plane-usergroup-1.yaml"][0]
+    assert iop["kind"] == "IstioOperator"
+    assert iop["spec"]["revision"] == "ug1-1-30" and iop["spec"]["profile"] == "minimal"
+    assert iop["spec"]["values"]["global"]["istioNamespace"] == "usergroup-1"
+    assert iop["spec"]["meshConfig"]["discoverySelectors"] == [{"matchLabels": {"usergroup": "usergroup-1"}}]
+    cni = inputs["istioctl/10-cni-cluster.yaml"][0]["spec"]
+    assert cni["components"]["cni"] == {"enabled": True, "namespace": "kube-cni"}
+    # Cluster objects beside the inputs are plain Kubernetes/Istio objects, no IstioOperator among them.
+    assert all(o["kind"] != "IstioOperator" for p, objs in files.items() if not p.startswith("istioctl/") for o in objs)
+
+
+def test_second_render_changes_nothing(tmp_path):
+    first = recap(render("two-mesh.yml", tmp_path))
+    before = {p: os.stat(p).st_mtime_ns for p in glob.glob(str(tmp_path / "*.yaml"))}
+    second = recap(render("two-mesh.yml", tmp_path))
+    assert first["changed"] > 0
+    assert second["changed"] == 0
+    assert {p: os.stat(p).st_mtime_ns for p in glob.glob(str(tmp_path / "*.yaml"))} == before
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    out = render("two-mesh.yml", tmp_path / "out", "--check")
+    assert recap(out)["failed"] == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_example_inventory_renders(tmp_path, crd_schemas):
+    rc, out = run_site(os.path.join(REPO, "inventories", "example", "hosts.yml"), "-e", "multimesh_render_dir=" + str(tmp_path))
+    assert rc == 0, out
+    assert_all_valid(load_render(tmp_path), crd_schemas)
+
+
+def test_schema_violation_is_detected(crd_schemas):
+    """The validator itself must fail on what the API server would reject."""
+    istio = {"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "m", "namespace": "x"},
+             "spec": {"namespace": "n", "version": "v9.9.9", "valuez": {}}}
+    problems = validate_object(istio, crd_schemas)
+    assert any("spec/version" in p for p in problems)
+    assert any("'valuez' was unexpected" in p for p in problems)
+    assert any("must not have metadata.namespace" in p for p in problems)
+    bad_ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labelz": {}}}
+    assert validate_object(bad_ns, crd_schemas)
+    unknown = {"apiVersion": "sailoperator.io/v9", "kind": "Istio", "metadata": {"name": "m"}}
+    assert validate_object(unknown, crd_schemas) == ["Istio m: no upstream CRD serves sailoperator.io/v9 Istio"]
+
+
+def test_invalid_inventory_fails_before_any_cluster_call(tmp_path):
+    # No render dir and an unusable kubeconfig: any cluster call would fail differently.
+    rc, out = run_site(os.path.join(INVENTORIES, "invalid.yml"), K8S_AUTH_KUBECONFIG=str(tmp_path / "missing"))
+    assert rc != 0
+    assert "Validate the mesh inventory" in out
+    assert "mesh 'mesh-2'.mtls_mode: unsupported mode 'STRIKT'" in out
+    assert "mesh 'mesh-2'.members[0]: namespace 'app-ns-1' is already a member of mesh 'mesh-1'" in out
+    assert "multimesh.istio.resources" not in out and "kubernetes.core" not in out
+
+
+def test_mistyped_variable_is_rejected(tmp_path):
+    rc, out = run_site(os.path.join(INVENTORIES, "two-mesh.yml"), "-e", "multimesh_render_dir=" + str(tmp_path),
+                       "-e", '{"multimesh_sample": ["sleep"]}')
+    assert rc != 0
+    assert "variable multimesh_sample: is not a multimesh.istio variable. Fix: did you mean 'multimesh_samples'?" in out
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,235 @@
+"""The mesh model: every invalid inventory names its field; valid ones expand to the documented model."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
+    ModelError,
+    build_model,
+    unknown_variables,
+)
+
+
+def two_meshes():
+    return [
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
+        {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2", "app-ns-3"]},
+    ]
+
+
+def with_change(index, **changes):
+    meshes = two_meshes()
+    meshes[index].update(changes)
+    return meshes
+
+
+def errors_of(**kwargs):
+    kwargs.setdefault("meshes", two_meshes())
+    with pytest.raises(ModelError) as caught:
+        build_model(**kwargs)
+    return caught.value.errors
+
+
+# (id, build_model arguments, the field the single error must name, a fragment of the problem or fix)
+INVALID = [
+    ("duplicate-name", dict(meshes=with_change(1, name="mesh-1", revision="rev-2", discovery_labels={"istio-discovery": "m2"})),
+     "mesh 'mesh-1'.name", "already the name of mesh 'mesh-1'"),
+    ("duplicate-namespace", dict(meshes=with_change(1, namespace="istio-system-1")),
+     "mesh 'mesh-2'.namespace", "already the namespace of mesh 'mesh-1'"),
+    ("duplicate-revision", dict(meshes=with_change(1, revision="mesh-1")),
+     "mesh 'mesh-2'.revision", "already the revision of mesh 'mesh-1'"),
+    ("default-revision-twice", dict(meshes=[
+        {"name": "mesh-1", "namespace": "ns-1", "revision": "default"},
+        {"name": "mesh-2", "namespace": "ns-2", "revision": "default"}]),
+     "mesh 'mesh-2'.revision", "only one mesh can be the default"),
+    ("member-of-two-meshes", dict(meshes=with_change(1, members=["app-ns-2", "app-ns-1"])),
+     "mesh 'mesh-2'.members[1]", "already a member of mesh 'mesh-1'"),
+    ("member-is-other-control-plane", dict(meshes=with_change(1, members=["istio-system-1"])),
+     "mesh 'mesh-2'.members[0]", "control-plane namespace of mesh 'mesh-1'"),
+    ("member-is-own-control-plane", dict(meshes=with_change(0, members=["istio-system-1"])),
+     "mesh 'mesh-1'.members[0]", "labelled automatically"),
+    ("selector-subset-overlap", dict(meshes=[
+        {"name": "mesh-1", "namespace": "ns-1", "discovery_labels": {"team": "a"}},
+        {"name": "mesh-2", "namespace": "ns-2", "discovery_labels": {"team": "a", "env": "prod"}}]),
+     "mesh 'mesh-1'.discovery_labels", "also selects the namespaces of mesh 'mesh-2'"),
+    ("identical-selectors", dict(meshes=[
+        {"name": "mesh-1", "namespace": "ns-1", "discovery_labels": {"istio-discovery": "shared"}},
+        {"name": "mesh-2", "namespace": "ns-2", "discovery_labels": {"istio-discovery": "shared"}}]),
+     "mesh 'mesh-1'.discovery_labels", "also selects the namespaces of mesh 'mesh-2'"),
+    ("name-uppercase", dict(meshes=with_change(0, name="Mesh-1", discovery_labels={"istio-discovery": "m1"})),
+     "mesh 'Mesh-1'.name", "not a valid DNS-1123 label"),
+    ("namespace-underscore", dict(meshes=with_change(0, namespace="istio_system_1")),
+     "mesh 'mesh-1'.namespace", "not a valid DNS-1123 label"),
+    ("revision-too-long", dict(meshes=with_change(0, revision="r" * 64)),
+     "mesh 'mesh-1'.revision", "not a valid DNS-1123 label"),
+    ("member-name-invalid", dict(meshes=with_change(0, members=["App.NS"])),
+     "mesh 'mesh-1'.members[0].name", "not a valid DNS-1123 label"),
+    ("label-key-invalid", dict(meshes=with_change(0, discovery_labels={"bad key!": "x"})),
+     "mesh 'mesh-1'.discovery_labels.bad key!", "label key name"),
+    ("label-key-prefix-invalid", dict(meshes=with_change(0, discovery_labels={"Example.COM/team": "x"})),
+     "mesh 'mesh-1'.discovery_labels.Example.COM/team", "not a DNS-1123 subdomain"),
+    ("label-value-invalid", dict(meshes=with_change(0, discovery_labels={"istio-discovery": "-mesh"})),
+     "mesh 'mesh-1'.discovery_labels.istio-discovery", "not valid label syntax"),
+    ("label-value-not-string", dict(meshes=with_change(0, discovery_labels={"istio-discovery": 1})),
+     "mesh 'mesh-1'.discovery_labels.istio-discovery", "must be a string"),
+    ("label-is-revision-label", dict(meshes=with_change(0, discovery_labels={"istio.io/rev": "mesh-1"})),
+     "mesh 'mesh-1'.discovery_labels.istio.io/rev", "set the mesh's 'revision'"),
+    ("empty-discovery-labels", dict(meshes=with_change(0, discovery_labels={})),
+     "mesh 'mesh-1'.discovery_labels", "select every namespace"),
+    ("unknown-mesh-key", dict(meshes=with_change(0, memebers=["x"])),
+     "mesh 'mesh-1'.memebers", "did you mean 'members'"),
+    ("unknown-cni-key", dict(cni={"enabled": True, "namspace": "istio-cni"}),
+     "multimesh_cni.namspace", "did you mean 'namespace'"),
+    ("unknown-member-key", dict(meshes=with_change(0, members=[{"name": "app-ns-1", "own": True}])),
+     "mesh 'mesh-1'.members[0].own", "did you mean 'owned'"),
+    ("members-not-list", dict(meshes=with_change(0, members="app-ns-1")),
+     "mesh 'mesh-1'.members", "must be a list, got a string"),
+    ("labels-not-mapping", dict(meshes=with_change(0, discovery_labels=["istio-discovery=mesh-1"])),
+     "mesh 'mesh-1'.discovery_labels", "must be a mapping, got a list"),
+    ("values-not-mapping", dict(meshes=with_change(0, values=["pilot"])),
+     "mesh 'mesh-1'.values", "must be a mapping, got a list"),
+    ("cni-enabled-not-bool", dict(cni={"enabled": "yes"}),
+     "multimesh_cni.enabled", "must be a boolean, got a string"),
+    ("member-owned-not-bool", dict(meshes=with_change(0, members=[{"name": "app-ns-1", "owned": "true"}])),
+     "mesh 'mesh-1'.members[0].owned", "must be a boolean"),
+    ("mesh-not-mapping", dict(meshes=["mesh-1"]),
+     "multimesh_meshes[0]", "must be a mapping, got a string"),
+    ("meshes-not-list", dict(meshes={"name": "mesh-1"}),
+     "multimesh_meshes", "must be a list, got a mapping"),
+    ("meshes-empty", dict(meshes=[]),
+     "multimesh_meshes", "is empty"),
+    ("unsupported-backend", dict(backend="helm"),
+     "multimesh_backend", "unsupported backend 'helm'"),
+    ("unsupported-mtls", dict(meshes=with_change(1, mtls_mode="DISABLE")),
+     "mesh 'mesh-2'.mtls_mode", "unsupported mode 'DISABLE'"),
+    ("missing-name", dict(meshes=[{"namespace": "ns-1"}]),
+     "multimesh_meshes[0].name", "is required"),
+    ("missing-namespace", dict(meshes=[{"name": "mesh-1"}]),
+     "mesh 'mesh-1'.namespace", "is required"),
+    ("bad-mesh-version", dict(meshes=with_change(0, version="latest")),
+     "mesh 'mesh-1'.version", "not an Istio version"),
+    ("bad-default-version", dict(istio_version="1.x"),
+     "multimesh_istio_version", "not an Istio version"),
+    ("version-not-string", dict(meshes=with_change(0, version=1.3)),
+     "mesh 'mesh-1'.version", "must be a string"),
+    ("unknown-sample", dict(samples=["sleep", "bookinfo"]),
+     "multimesh_samples[1]", "unknown sample 'bookinfo'"),
+    ("unknown-mesh-sample", dict(meshes=with_change(0, samples=["httpbn"])),
+     "mesh 'mesh-1'.samples[0]", "unknown sample 'httpbn'"),
+    ("reserved-member", dict(meshes=with_change(0, members=["kube-system"])),
+     "mesh 'mesh-1'.members[0].name", "namespace Kubernetes owns"),
+    ("reserved-control-plane", dict(meshes=with_change(0, namespace="default")),
+     "mesh 'mesh-1'.namespace", "namespace Kubernetes owns"),
+    ("values-discovery-selectors", dict(meshes=with_change(0, values={"meshConfig": {"discoverySelectors": []}})),
+     "mesh 'mesh-1'.values.meshConfig.discoverySelectors", "built from discovery_labels"),
+    ("values-istio-namespace", dict(meshes=with_change(0, values={"global": {"istioNamespace": "other"}})),
+     "mesh 'mesh-1'.values.global.istioNamespace", "differs from the mesh namespace"),
+    ("values-global-revision", dict(meshes=with_change(0, values={"global": {"revision": "x"}})),
+     "mesh 'mesh-1'.values.global.revision", "set by the collection"),
+    ("cni-namespace-is-control-plane", dict(cni={"namespace": "istio-system-1"}),
+     "multimesh_cni.namespace", "control-plane namespace of mesh 'mesh-1'"),
+    ("member-is-cni-namespace", dict(meshes=with_change(0, members=["istio-cni"])),
+     "mesh 'mesh-1'.members[0]", "IstioCNI namespace"),
+    ("member-listed-twice", dict(meshes=with_change(0, members=["app-ns-1", "app-ns-1"])),
+     "mesh 'mesh-1'.members[1]", "listed twice"),
+    ("render-dir-not-string", dict(render_dir=["out"]),
+     "multimesh_render_dir", "must be a string"),
+]
+
+
+@pytest.mark.parametrize("kwargs,field,fragment", [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
+def test_invalid_inventory_names_the_field(kwargs, field, fragment):
+    errors = errors_of(**copy.deepcopy(kwargs))
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(field + ": "), errors[0]
+    assert fragment in errors[0]
+    assert "Fix: " in errors[0]
+
+
+def test_at_least_25_invalid_inventories():
+    assert len(INVALID) >= 25
+
+
+def test_every_problem_is_reported_at_once():
+    meshes = with_change(0, mtls_mode="STRIKT")
+    meshes[1]["colour"] = "blue"
+    errors = errors_of(backend="helm", meshes=meshes)
+    fields = [e.split(": ", 1)[0] for e in errors]
+    assert fields == ["multimesh_backend", "mesh 'mesh-1'.mtls_mode", "mesh 'mesh-2'.colour"]
+
+
+def test_error_message_lists_problems():
+    with pytest.raises(ModelError) as caught:
+        build_model(meshes=with_change(1, namespace="istio-system-1"))
+    assert str(caught.value).startswith("Invalid multimesh inventory (1 problem):\n- mesh 'mesh-2'.namespace")
+
+
+def test_defaults_are_expanded():
+    model = build_model(meshes=two_meshes(), samples=["sleep", "httpbin"])
+    assert model["backend"] == "sail"
+    assert model["istio_version"] == "1.30.3"
+    assert model["cni"] == {"enabled": True, "namespace": "istio-cni", "version": "1.30.3", "values": {}}
+    assert model["render"] is False and model["render_dir"] is None
+    assert model["meshes"][1] == {
+        "name": "mesh-2",
+        "namespace": "istio-system-2",
+        "revision": "mesh-2",
+        "version": "1.30.3",
+        "discovery_labels": {"istio-discovery": "mesh-2"},
+        "mtls_mode": "STRICT",
+        "members": [{"name": "app-ns-2", "owned": False}, {"name": "app-ns-3", "owned": False}],
+        "samples": ["sleep", "httpbin"],
+        "values": {},
+        "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],
+        "member_labels": {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"},
+    }
+
+
+def test_explicit_values_win_and_versions_are_normalized():
+    meshes = [{
+        "name": "blue", "namespace": "blue-system", "revision": "blue-1-30", "version": "v1.29.2",
+        "discovery_labels": {"example.com/mesh": "blue", "tier": "prod"}, "mtls_mode": "PERMISSIVE",
+        "members": [{"name": "shop", "owned": True}, "payments"], "samples": ["helloworld"],
+        "values": {"pilot": {"resources": {"requests": {"cpu": "100m"}}}},
+    }]
+    model = build_model(backend="istioctl", istio_version="v1.30-latest", meshes=meshes,
+                        cni={"enabled": False, "version": "1.29.2"}, render_dir="/tmp/out")
+    mesh = model["meshes"][0]
+    assert model["backend"] == "istioctl"
+    assert model["istio_version"] == "1.30-latest"
+    assert model["cni"]["enabled"] is False and model["cni"]["version"] == "1.29.2"
+    assert model["render"] is True and model["render_dir"] == "/tmp/out"
+    assert mesh["version"] == "1.29.2" and mesh["revision"] == "blue-1-30"
+    assert mesh["members"] == [{"name": "shop", "owned": True}, {"name": "payments", "owned": False}]
+    assert mesh["samples"] == ["helloworld"]
+    assert mesh["member_labels"] == {"example.com/mesh": "blue", "tier": "prod", "istio.io/rev": "blue-1-30"}
+    assert mesh["values"] == meshes[0]["values"] and mesh["values"] is not meshes[0]["values"]
+
+
+def test_same_key_different_values_do_not_overlap():
+    meshes = [{"name": "a", "namespace": "a-system", "discovery_labels": {"team": "a"}},
+              {"name": "b", "namespace": "b-system", "discovery_labels": {"team": "b"}}]
+    assert [m["name"] for m in build_model(meshes=meshes)["meshes"]] == ["a", "b"]
+
+
+def test_one_default_revision_is_allowed():
+    model = build_model(meshes=with_change(0, revision="default"))
+    assert model["meshes"][0]["member_labels"]["istio.io/rev"] == "default"
+
+
+def test_input_is_not_modified():
+    meshes = two_meshes()
+    before = copy.deepcopy(meshes)
+    build_model(meshes=meshes)
+    assert meshes == before
+
+
+def test_unknown_variables_suggest_the_right_name():
+    errors = unknown_variables(["multimesh_mesh", "multimesh_meshes", "unrelated", "multimesh_backend"])
+    assert errors == ["variable multimesh_mesh: is not a multimesh.istio variable. "
+                      "Fix: did you mean 'multimesh_meshes'? Allowed keys: " + errors[0].split("Allowed keys: ")[1]]
