@@ -102,7 +102,7 @@ def _check_dns_label(errs, where, value, what="a Kubernetes name"):
 def _label_key_problem(key):
     if not isinstance(key, str) or not key:
         return "label key must be a non-empty string"
-    prefix, _, name = key.rpartition("/")
+    prefix, dummy, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
         return "label key prefix '{0}' is not a DNS-1123 subdomain".format(prefix)
     if len(name) > 63 or not _LABEL_NAME.match(name):

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: multimesh.istio contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# Apache License 2.0 (see LICENSE), or at your option the GNU General Public License v3.0+
+# (see https://www.gnu.org/licenses/gpl-3.0.txt). SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
 
 # This module is implemented as an action plugin (plugins/action/mesh_model.py) and runs on the controller.
 
@@ -23,7 +24,7 @@ description:
   - Runs on the controller only and never contacts a cluster. The role M(multimesh.istio.model) calls it with the
     C(multimesh_*) inventory variables; see that role's argument spec for every key of a mesh.
 author:
-  - multimesh.istio contributors
+  - multimesh.istio maintainers (@multimesh-istio)
 attributes:
   check_mode:
     support: full

@@ -1,0 +1,62 @@
+"""The mesh_model action plugin: publishes the model as a fact, fails with every problem, never contacts a host."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.action.mesh_model import ActionModule
+
+MESHES = [{"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
+          {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2"]}]
+
+
+def run(args, task_vars=None):
+    task = MagicMock()
+    task.args = args
+    task.async_val = 0
+    task.check_mode = False
+    connection = MagicMock()
+    action = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    result = action.run(task_vars=task_vars or {})
+    assert not connection.method_calls, "the plugin must not use the connection"
+    return result
+
+
+def test_publishes_the_expanded_model():
+    result = run({"meshes": MESHES, "samples": ["sleep"]})
+    assert not result.get("failed"), result
+    model = result["ansible_facts"]["multimesh_model"]
+    assert [m["revision"] for m in model["meshes"]] == ["mesh-1", "mesh-2"]
+    assert model["meshes"][0]["samples"] == ["sleep"]
+    assert result["changed"] is False
+    assert result["msg"].startswith("2 mesh(es) valid, backend sail: mesh-1 (ns istio-system-1, rev mesh-1, 1 member)")
+
+
+def test_fact_name_can_be_chosen():
+    assert "my_model" in run({"meshes": MESHES, "fact_name": "my_model"})["ansible_facts"]
+
+
+def test_relative_render_dir_becomes_absolute():
+    model = run({"meshes": MESHES, "render_dir": "out/render"})["ansible_facts"]["multimesh_model"]
+    assert model["render_dir"] == os.path.join(os.getcwd(), "out", "render")
+    assert model["render"] is True
+
+
+def test_fails_with_every_problem_including_mistyped_variables():
+    result = run({"meshes": [dict(MESHES[0], mtls_mode="OFF")]}, task_vars={"multimesh_mehses": []})
+    assert result["failed"] is True
+    assert [e.split(":")[0] for e in result["errors"]] == ["variable multimesh_mehses", "mesh 'mesh-1'.mtls_mode"]
+    assert result["msg"].startswith("Invalid multimesh inventory (2 problems):")
+    assert "ansible_facts" not in result
+
+
+@pytest.mark.parametrize("args", [{"meshes": MESHES, "mesh": MESHES}, {"meshes": MESHES, "kube_config": "x"}])
+def test_unsupported_parameters_fail(args):
+    result = run(args)
+    assert result["failed"] is True
+    assert result["msg"].startswith("Unsupported parameters: ")
