@@ -1,0 +1,42 @@
+"""The collection builds, and the execution environment definition produces a build context that installs it."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+def run(*command, **kwargs):
+    proc = subprocess.run(list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False, **kwargs)
+    assert proc.returncode == 0, proc.stdout
+    return proc.stdout
+
+
+def test_collection_builds_and_execution_environment_context_is_created(tmp_path):
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path))
+    tarball = tmp_path / "multimesh-istio-0.1.0.tar.gz"
+    with tarfile.open(str(tarball)) as archive:
+        names = archive.getnames()
+    assert "plugins/action/mesh_model.py" in names and "roles/model/meta/argument_specs.yml" in names
+    assert not [n for n in names if n.startswith(("build/", ".venv/", "tests/output/")) or "__pycache__" in n]
+
+    for name in ("execution-environment.yml", "bindep.txt"):
+        shutil.copy(os.path.join(ROOT, name), str(tmp_path))
+    (tmp_path / "meta").mkdir()
+    shutil.copy(os.path.join(ROOT, "meta", "ee-requirements.txt"), str(tmp_path / "meta"))
+    run(os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context",
+        cwd=str(tmp_path))
+    context = tmp_path / "context"
+    assert (context / "_build" / "collections" / "multimesh-istio-0.1.0.tar.gz").is_file()
+    requirements = (context / "_build" / "requirements.yml").read_text()
+    assert "kubernetes.core" in requirements and "collections/multimesh-istio-0.1.0.tar.gz" in requirements
+    assert "kubernetes" in (context / "_build" / "requirements.txt").read_text()
