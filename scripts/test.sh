@@ -11,6 +11,8 @@ step "yamllint"
 yamllint --strict .
 step "ansible-lint (production profile, offline)"
 ansible-lint --nocolor
+step "molecule syntax (the kind scenario itself needs Docker; see .github/workflows/ci.yml)"
+molecule syntax -s default >/dev/null
 step "ansible-test sanity"
 bash scripts/sanity.sh
 step "pytest: unit and render tests"

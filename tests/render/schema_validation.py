@@ -18,7 +18,8 @@ import kubernetes_validate
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
+# A copy of the project's shared/upstream (see tests/data/README.md); MULTIMESH_UPSTREAM_DIR points elsewhere.
+UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(REPO, "tests", "data", "upstream"))
 KUBERNETES_VERSION = "1.34.0"
 CRD_FILES = (
     "istio/crds/crd-all.gen.yaml",
@@ -56,7 +57,7 @@ def _strict(schema):
 def load_crd_schemas(upstream=UPSTREAM):
     """{(group/version, kind): (scope, strict schema)} for every served version of every upstream CRD."""
     if not os.path.isdir(upstream):
-        raise RuntimeError("upstream CRDs not found at {0}: clone next to shared/ or set MULTIMESH_UPSTREAM_DIR".format(upstream))
+        raise RuntimeError("upstream CRDs not found at {0} (set MULTIMESH_UPSTREAM_DIR)".format(upstream))
     schemas = {}
     for name in CRD_FILES:
         with open(os.path.join(upstream, name)) as handle:
