@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Write README.md's variable tables from the roles' meta/argument_specs.yml, so the two cannot drift.
 
-Usage: argspec_tables.py [--check]   (--check exits 1 when README.md is out of date)
+Usage: python scripts/argspec_tables.py [--check]   (--check exits 1 when README.md is out of date)
 """
 import os
 import re
@@ -35,8 +34,7 @@ def _rows(options, prefix=""):
             full, default, "yes" if spec.get("required") else "no", kind, _text(spec.get("description")), choices)
         if spec.get("options"):
             sub = full + ("[]." if spec.get("type") == "list" else ".")
-            for row in _rows(spec["options"], sub):
-                yield row
+            yield from _rows(spec["options"], sub)
 
 
 def tables():

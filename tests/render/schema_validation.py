@@ -18,18 +18,16 @@ import kubernetes_validate
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# A copy of the project's shared/upstream (see tests/data/README.md); MULTIMESH_UPSTREAM_DIR points elsewhere.
-UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(REPO, "tests", "data", "upstream"))
+# The project's shared/upstream beside this clone; MULTIMESH_UPSTREAM_DIR points at any directory tree of CRDs.
+UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
 KUBERNETES_VERSION = "1.34.0"
-CRD_FILES = (
-    "istio/crds/crd-all.gen.yaml",
-    "istio/operator-api/crd-operator.yaml",
-    "sail/crds/sailoperator.io_istios.yaml",
-    "sail/crds/sailoperator.io_istiocnis.yaml",
-    "sail/crds/sailoperator.io_istiorevisions.yaml",
-    "sail/crds/sailoperator.io_istiorevisiontags.yaml",
-    "sail/crds/sailoperator.io_ztunnels.yaml",
-)
+REQUIRED_KINDS = (("sailoperator.io/v1", "Istio"), ("sailoperator.io/v1", "IstioCNI"),
+                  ("security.istio.io/v1", "PeerAuthentication"))
+# IstioOperator has had no cluster schema since Istio 1.24 (the 1.23 CRD only preserved unknown fields), so its
+# top level is checked against the fields of Istio's IstioOperatorSpec and IstioComponentSpec.
+ISTIOOPERATOR_SPEC_FIELDS = ("profile", "installPackagePath", "namespace", "revision", "compatibilityVersion", "hub",
+                             "tag", "resourceSuffix", "meshConfig", "components", "values", "unvalidatedValues")
+ISTIOOPERATOR_COMPONENTS = ("base", "pilot", "cni", "ztunnel", "istiodRemote", "ingressGateways", "egressGateways")
 
 
 def _strict(schema):
@@ -59,8 +57,9 @@ def load_crd_schemas(upstream=UPSTREAM):
     if not os.path.isdir(upstream):
         raise RuntimeError("upstream CRDs not found at {0} (set MULTIMESH_UPSTREAM_DIR)".format(upstream))
     schemas = {}
-    for name in CRD_FILES:
-        with open(os.path.join(upstream, name)) as handle:
+    paths = sorted(os.path.join(d, f) for d, dummy, names in os.walk(upstream) for f in names if f.endswith((".yaml", ".yml")))
+    for path in paths:
+        with open(path) as handle:
             for crd in yaml.safe_load_all(handle):
                 if not crd or crd.get("kind") != "CustomResourceDefinition":
                     continue
@@ -70,13 +69,34 @@ def load_crd_schemas(upstream=UPSTREAM):
                         continue
                     key = ("{0}/{1}".format(spec["group"], version["name"]), spec["names"]["kind"])
                     schemas[key] = (spec["scope"], _strict(version["schema"]["openAPIV3Schema"]))
+    missing = [k for k in REQUIRED_KINDS if k not in schemas]
+    if missing:
+        raise RuntimeError("no CRD for {0} under {1}".format(missing, upstream))
     return schemas
+
+
+def _validate_istiooperator(obj, where):
+    problems = []
+    if obj.get("apiVersion") != "install.istio.io/v1alpha1":
+        problems.append("{0}: apiVersion must be install.istio.io/v1alpha1".format(where))
+    unknown = sorted(set(obj) - {"apiVersion", "kind", "metadata", "spec"})
+    spec = obj.get("spec") or {}
+    unknown += sorted("spec." + k for k in set(spec) - set(ISTIOOPERATOR_SPEC_FIELDS))
+    unknown += sorted("spec.components." + k for k in set(spec.get("components") or {}) - set(ISTIOOPERATOR_COMPONENTS))
+    problems += ["{0}: unknown field {1}".format(where, k) for k in unknown]
+    for field in ("values", "meshConfig", "components"):
+        if field in spec and not isinstance(spec[field], dict):
+            problems.append("{0}: spec.{1} must be a mapping".format(where, field))
+    return problems
 
 
 def validate_object(obj, crd_schemas):
     """Return a list of problems (empty when the object is valid)."""
     where = "{0} {1}".format(obj.get("kind"), (obj.get("metadata") or {}).get("name"))
     key = (obj.get("apiVersion"), obj.get("kind"))
+    if obj.get("kind") == "IstioOperator":
+        return _validate_istiooperator(obj, where) + _validate_builtin(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": obj.get("metadata") or {}}, where + " metadata")
     if key in crd_schemas:
         scope, schema = crd_schemas[key]
         problems = ["{0}: {1} at {2}".format(where, e.message, "/".join(str(p) for p in e.absolute_path))

@@ -157,6 +157,11 @@ def test_schema_violation_is_detected(crd_schemas):
     assert validate_object(bad_ns, crd_schemas)
     unknown = {"apiVersion": "sailoperator.io/v9", "kind": "Istio", "metadata": {"name": "m"}}
     assert validate_object(unknown, crd_schemas) == ["Istio m: no upstream CRD serves sailoperator.io/v9 Istio"]
+    iop = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "metadata": {"name": "m"},
+           "spec": {"revison": "x", "components": {"pilots": {}}, "values": []}}
+    assert validate_object(iop, crd_schemas) == [
+        "IstioOperator m: unknown field spec.revison", "IstioOperator m: unknown field spec.components.pilots",
+        "IstioOperator m: spec.values must be a mapping"]
 
 
 def test_invalid_inventory_fails_before_any_cluster_call(tmp_path):
