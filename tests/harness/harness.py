@@ -1,0 +1,391 @@
+"""Real Kubernetes control planes on loopback for the integration tests, built from upstream Go modules.
+
+  python tests/harness/harness.py build                 build (or reuse) the binaries
+  python tests/harness/harness.py up [--name c1 ...]    start a cluster; idempotent; prints its kubeconfig path
+  python tests/harness/harness.py down [--name c1 ...]  stop it by the PIDs it recorded
+  python tests/harness/harness.py env                   print the versions and paths
+
+Each cluster is etcd + kube-apiserver + kube-controller-manager + kube-scheduler (one binary, tests/harness/kube)
+and kwok (sigs.k8s.io/kwok), which fakes one node and the status of the pods on it so that Deployments become
+Available and DaemonSets ready without containers. Nothing here fakes the Kubernetes API itself.
+Versions are pinned in tests/harness/versions.json; Go caches and binaries live under MULTIMESH_HARNESS_CACHE
+(default ~/.cache/multimesh-harness) so a warm start takes seconds.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+with open(os.path.join(HERE, "versions.json")) as _handle:
+    VERSIONS = json.load(_handle)
+CACHE = os.environ.get("MULTIMESH_HARNESS_CACHE", os.path.expanduser("~/.cache/multimesh-harness"))
+STATE = os.environ.get("MULTIMESH_HARNESS_DIR", os.path.join(REPO, "build", "harness"))
+# Offsets from a cluster's base port (its API server's port).
+PORTS = {"kube-apiserver": 0, "etcd-client": 1, "etcd-peer": 2, "kube-controller-manager": 3, "kube-scheduler": 4, "kwok": 5}
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+SERVICE_CIDR = "10.96.0.0/16"
+BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "36443"))
+NODE_NAME = "kwok-node-0"
+
+
+def log(message):
+    sys.stderr.write("harness: {0}\n".format(message))
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- build
+
+def _build_inputs_digest():
+    digest = hashlib.sha256(json.dumps(VERSIONS, sort_keys=True).encode())
+    for name in ("go.mod", "go.sum", "main.go"):
+        with open(os.path.join(HERE, "kube", name), "rb") as handle:
+            digest.update(handle.read())
+    digest.update(subprocess.run(["go", "version"], stdout=subprocess.PIPE, check=True).stdout)
+    return digest.hexdigest()[:16]
+
+
+def go_env():
+    env = dict(os.environ, GOCACHE=os.path.join(CACHE, "go-build"), GOMODCACHE=os.path.join(CACHE, "gomod"),
+               GOFLAGS="-mod=readonly", CGO_ENABLED="0", GOTOOLCHAIN="local")
+    return env
+
+
+def build():
+    """Return the directory holding kube and kwok, building them when their inputs changed."""
+    bindir = os.path.join(CACHE, "bin", _build_inputs_digest())
+    wanted = [os.path.join(bindir, name) for name in ("kube", "kwok")]
+    if all(os.access(path, os.X_OK) for path in wanted):
+        return bindir
+    os.makedirs(bindir, exist_ok=True)
+    started = time.time()
+    log("building kube (etcd {etcd}, Kubernetes {kubernetes}) into {0}; a cold build takes minutes".format(bindir, **VERSIONS))
+    subprocess.run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", os.path.join(bindir, "kube.tmp"), "."],
+                   cwd=os.path.join(HERE, "kube"), env=go_env(), check=True)
+    os.rename(os.path.join(bindir, "kube.tmp"), os.path.join(bindir, "kube"))
+    log("building kwok {kwok}".format(**VERSIONS))
+    env = dict(go_env(), GOBIN=bindir, GOFLAGS="")
+    subprocess.run(["go", "install", "-trimpath", "-ldflags=-s -w", "sigs.k8s.io/kwok/cmd/kwok@" + VERSIONS["kwok"]],
+                   cwd=HERE, env=env, check=True)
+    log("built in {0:.0f}s".format(time.time() - started))
+    return bindir
+
+
+# ---------------------------------------------------------------- certificates
+
+def _write(path, data, mode=0o600):
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as handle:
+        handle.write(data)
+
+
+def _key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _pem_key(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _cert(subject_cn, key, issuer_cert, issuer_key, orgs=(), sans=(), ca=False, days=30):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
+                        + [x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
+    builder = (x509.CertificateBuilder().subject_name(subject)
+               .issuer_name(issuer_cert.subject if issuer_cert else subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+    else:
+        builder = builder.add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+        builder = builder.add_extension(x509.ExtendedKeyUsage(
+            [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH if sans else x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    if sans:
+        names = []
+        for san in sans:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(san)))
+            except ValueError:
+                names.append(x509.DNSName(san))
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def make_pki(pki):
+    """CA, serving and client certificates and the service-account key; reused when present."""
+    if os.path.exists(os.path.join(pki, "done")):
+        return
+    os.makedirs(pki, exist_ok=True)
+    ca_key = _key()
+    ca = _cert("multimesh-harness-ca", ca_key, None, None, ca=True, days=365)
+    _write(os.path.join(pki, "ca.key"), _pem_key(ca_key))
+    _write(os.path.join(pki, "ca.crt"), ca.public_bytes(serialization.Encoding.PEM), 0o644)
+    service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
+    sans = ("127.0.0.1", service_ip, "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local")
+    specs = {"apiserver": ("kube-apiserver", (), sans),
+             "admin": ("multimesh-admin", ("system:masters",), ()),
+             "kube-controller-manager": ("system:kube-controller-manager", (), ()),
+             "kube-scheduler": ("system:kube-scheduler", (), ())}
+    for name, (cn, orgs, names) in specs.items():
+        key = _key()
+        _write(os.path.join(pki, name + ".key"), _pem_key(key))
+        _write(os.path.join(pki, name + ".crt"), _cert(cn, key, ca, ca_key, orgs, names).public_bytes(serialization.Encoding.PEM), 0o644)
+    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _write(os.path.join(pki, "sa.key"), _pem_key(sa_key))
+    _write(os.path.join(pki, "sa.pub"), sa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    _write(os.path.join(pki, "done"), b"")
+
+
+def write_kubeconfig(path, name, server, pki, user):
+    def b64(filename):
+        with open(os.path.join(pki, filename), "rb") as handle:
+            return base64.b64encode(handle.read()).decode()
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")}}],
+        "users": [{"name": user, "user": {"client-certificate-data": b64(user + ".crt"), "client-key-data": b64(user + ".key")}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user}}],
+    }
+    _write(path, json.dumps(config, indent=2).encode())
+
+
+# ---------------------------------------------------------------- processes
+
+class Cluster:
+    def __init__(self, name, base_port):
+        self.name = name
+        self.base_port = base_port
+        self.dir = os.path.join(STATE, name)
+        self.pki = os.path.join(self.dir, "pki")
+        self.kubeconfig = os.path.join(self.dir, "kubeconfig")
+        self.server = "https://127.0.0.1:{0}".format(base_port)
+
+    def port(self, what):
+        return self.base_port + PORTS[what]
+
+    def _pidfile(self, component):
+        return os.path.join(self.dir, "pids", component + ".pid")
+
+    def pid(self, component):
+        try:
+            with open(self._pidfile(component)) as handle:
+                pid = int(handle.read().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def _args(self, component):
+        pki = self.pki
+        etcd_client = "http://127.0.0.1:{0}".format(self.port("etcd-client"))
+        etcd_peer = "http://127.0.0.1:{0}".format(self.port("etcd-peer"))
+        own_kubeconfig = os.path.join(self.dir, component + ".kubeconfig")
+        if component == "etcd":
+            return ["etcd", "--name=harness", "--data-dir=" + os.path.join(self.dir, "etcd"),
+                    "--listen-client-urls=" + etcd_client, "--advertise-client-urls=" + etcd_client,
+                    "--listen-peer-urls=" + etcd_peer, "--initial-advertise-peer-urls=" + etcd_peer,
+                    "--initial-cluster=harness=" + etcd_peer, "--log-level=warn",
+                    "--unsafe-no-fsync"]  # test data only: durability is not needed
+        if component == "kube-apiserver":
+            issuer = "https://kubernetes.default.svc.cluster.local"
+            return ["kube-apiserver", "--etcd-servers=" + etcd_client, "--bind-address=127.0.0.1",
+                    "--secure-port={0}".format(self.base_port), "--advertise-address=127.0.0.1",
+                    "--cert-dir=" + os.path.join(self.dir, "apiserver"),
+                    "--tls-cert-file=" + os.path.join(pki, "apiserver.crt"),
+                    "--tls-private-key-file=" + os.path.join(pki, "apiserver.key"),
+                    "--client-ca-file=" + os.path.join(pki, "ca.crt"),
+                    "--service-account-issuer=" + issuer, "--api-audiences=" + issuer,
+                    "--service-account-key-file=" + os.path.join(pki, "sa.pub"),
+                    "--service-account-signing-key-file=" + os.path.join(pki, "sa.key"),
+                    "--service-cluster-ip-range=" + SERVICE_CIDR, "--authorization-mode=Node,RBAC",
+                    "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false"]
+        common = ["--kubeconfig=" + own_kubeconfig, "--authentication-kubeconfig=" + own_kubeconfig,
+                  "--authorization-kubeconfig=" + own_kubeconfig, "--bind-address=127.0.0.1",
+                  "--secure-port={0}".format(self.port(component)), "--leader-elect=false"]
+        if component == "kube-controller-manager":
+            return ["kube-controller-manager"] + common + [
+                "--service-account-private-key-file=" + os.path.join(pki, "sa.key"),
+                "--root-ca-file=" + os.path.join(pki, "ca.crt"), "--use-service-account-credentials=true",
+                "--cluster-signing-cert-file=" + os.path.join(pki, "ca.crt"),
+                "--cluster-signing-key-file=" + os.path.join(pki, "ca.key"),
+                "--service-cluster-ip-range=" + SERVICE_CIDR]
+        if component == "kube-scheduler":
+            return ["kube-scheduler"] + common
+        if component == "kwok":
+            return ["--kubeconfig=" + self.kubeconfig, "--manage-all-nodes=false",
+                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                    "--manage-nodes-with-label-selector=",
+                    "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
+                    "--disregard-status-with-label-selector=", "--cidr=10.244.0.1/24", "--node-ip=10.244.0.1",
+                    "--server-address=127.0.0.1:{0}".format(self.port("kwok"))]
+        raise ValueError(component)
+
+    def _start(self, bindir, component):
+        binary = os.path.join(bindir, "kwok" if component == "kwok" else "kube")
+        logfile = open(os.path.join(self.dir, "logs", component + ".log"), "ab")
+        proc = subprocess.Popen([binary] + self._args(component), stdout=logfile, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
+        with open(self._pidfile(component), "w") as handle:
+            handle.write(str(proc.pid))
+        return proc
+
+    # -------------------------------------------------------------- API access
+
+    def _ssl(self):
+        context = ssl.create_default_context(cafile=os.path.join(self.pki, "ca.crt"))
+        context.load_cert_chain(os.path.join(self.pki, "admin.crt"), os.path.join(self.pki, "admin.key"))
+        return context
+
+    def request(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.server + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=self._ssl(), timeout=10) as response:
+            payload = response.read()
+        return json.loads(payload) if payload[:1] in (b"{", b"[") else payload.decode()
+
+    def ready(self):
+        try:
+            return self.request("GET", "/readyz") == "ok"
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def _wait(self, what, check, timeout, component):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if check():
+                return
+            if component and not self.pid(component):
+                break
+            time.sleep(0.5)
+        tail = ""
+        if component:
+            with open(os.path.join(self.dir, "logs", component + ".log"), "rb") as handle:
+                tail = handle.read()[-3000:].decode(errors="replace")
+        raise RuntimeError("cluster {0}: timed out after {1}s waiting for {2}\n{3}".format(self.name, timeout, what, tail))
+
+    def _ensure_node(self):
+        try:
+            self.request("GET", "/api/v1/nodes/" + NODE_NAME)
+            return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+        labels = {"kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                  "type": "kwok"}
+        self.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {
+            "name": NODE_NAME, "labels": labels,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}}})
+
+    def _node_ready(self):
+        try:
+            node = self.request("GET", "/api/v1/nodes/" + NODE_NAME)
+        except (OSError, urllib.error.URLError):
+            return False
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+
+    def _default_service_account(self):
+        try:
+            self.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")
+            return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    # -------------------------------------------------------------- up / down
+
+    def up(self, fresh=False):
+        """Start the cluster (a no-op when it runs); fresh=True starts from empty storage."""
+        if not fresh and all(self.pid(c) for c in COMPONENTS) and self.ready() and self._node_ready():
+            log("cluster {0} already running at {1}".format(self.name, self.server))
+            return self.kubeconfig
+        self.down(quiet=True)
+        if fresh:
+            shutil.rmtree(os.path.join(self.dir, "etcd"), ignore_errors=True)
+        bindir = build()
+        for sub in ("pids", "logs", "apiserver"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        make_pki(self.pki)
+        write_kubeconfig(self.kubeconfig, "harness-" + self.name, self.server, self.pki, "admin")
+        for user in ("kube-controller-manager", "kube-scheduler"):
+            write_kubeconfig(os.path.join(self.dir, user + ".kubeconfig"), "harness-" + self.name, self.server, self.pki, user)
+        started = time.time()
+        self._start(bindir, "etcd")
+        self._start(bindir, "kube-apiserver")
+        self._wait("kube-apiserver /readyz", self.ready, 120, "kube-apiserver")
+        for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
+            self._start(bindir, component)
+        self._ensure_node()
+        self._wait("node {0} Ready (kwok)".format(NODE_NAME), self._node_ready, 60, "kwok")
+        self._wait("the default service account (kube-controller-manager)", self._default_service_account, 60,
+                   "kube-controller-manager")
+        log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
+        return self.kubeconfig
+
+    def down(self, quiet=False):
+        stopped = []
+        for component in reversed(COMPONENTS):
+            pid = self.pid(component)
+            if pid:
+                os.killpg(pid, signal.SIGTERM)
+                stopped.append((component, pid))
+        deadline = time.time() + 15
+        for component, pid in stopped:
+            while time.time() < deadline and self.pid(component):
+                time.sleep(0.1)
+            if self.pid(component):
+                os.killpg(pid, signal.SIGKILL)
+        for component in COMPONENTS:
+            try:
+                os.remove(self._pidfile(component))
+            except OSError:
+                pass
+        if stopped and not quiet:
+            log("cluster {0} stopped ({1})".format(self.name, ", ".join(c for c, dummy in stopped)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("build", "up", "down", "env"))
+    parser.add_argument("--name", action="append", help="cluster name (repeat for several); default c1")
+    parser.add_argument("--fresh", action="store_true", help="start from empty storage (deletes the cluster's etcd data)")
+    parser.add_argument("--base-port", type=int, default=BASE_PORT,
+                        help="API server port of the first cluster; each further cluster adds 100")
+    args = parser.parse_args(argv)
+    names = args.name or ["c1"]
+    clusters = [Cluster(name, args.base_port + 100 * index) for index, name in enumerate(names)]
+    if args.action == "build":
+        print(build())
+    elif args.action == "env":
+        print(json.dumps(dict(VERSIONS, cache=CACHE, state=STATE), indent=2))
+    elif args.action == "up":
+        for cluster in clusters:
+            print(cluster.up(fresh=args.fresh))
+    else:
+        for cluster in clusters:
+            cluster.down()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""A real kube-apiserver (+ etcd, controller-manager, scheduler, kwok) for the integration tests."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
+
+import harness  # noqa: E402  pylint: disable=wrong-import-position
+
+UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
+
+
+class Run(object):
+    def __init__(self, rc, out):
+        self.rc, self.out = rc, out
+
+    def recap(self):
+        match = re.search(r"\s: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", self.out)
+        assert match, self.out
+        return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def ansible_playbook(kubeconfig, playbook, *args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    env.pop("MULTIMESH_RENDER_DIR", None)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook] + list(args)
+    proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=600, check=False)
+    return Run(proc.returncode, proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """One cluster for the session, with the Sail and Istio CRDs installed."""
+    # Apart from the ports of a cluster a developer started by hand with harness.py up.
+    clusters = [harness.Cluster("it-c1", harness.BASE_PORT + 1000)]
+    kubeconfig = clusters[0].up(fresh=True)
+    crds = ansible_playbook(kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"), "-e", "upstream_dir=" + UPSTREAM)
+    assert crds.rc == 0, crds.out
+    yield clusters[0]
+    for item in clusters:
+        item.down()
+
+
+@pytest.fixture(scope="session")
+def kube(cluster):
+    from kubernetes import client, config
+
+    return client.ApiClient(configuration=_configuration(cluster.kubeconfig, config, client))
+
+
+def _configuration(kubeconfig, config, client):
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    return configuration

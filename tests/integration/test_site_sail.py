@@ -1,0 +1,99 @@
+"""playbooks/site.yml with the Sail backend against a real API server: converge, idempotence, check, diff."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from conftest import REPO, ansible_playbook
+
+SITE = os.path.join(REPO, "playbooks", "site.yml")
+INVENTORIES = os.path.join(REPO, "tests", "render", "inventories")
+THIRD_MESH = {"name": "mesh-3", "namespace": "istio-system-3", "members": ["app-ns-4"]}
+TWO_MESHES = [{"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
+              {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2", "app-ns-3"]}]
+
+
+def site(cluster, *args, meshes=None):
+    extra = ["-e", json.dumps({"multimesh_meshes": meshes})] if meshes is not None else []
+    return ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"), *(extra + list(args)))
+
+
+def stored(kube):
+    """resourceVersion of every object the collection manages, to prove what a run did not touch."""
+    from kubernetes import client
+
+    core, custom = client.CoreV1Api(kube), client.CustomObjectsApi(kube)
+    # Namespaces the collection labels (other tests create and delete namespaces of their own meanwhile).
+    versions = {("Namespace", n.metadata.name): n.metadata.resource_version for n in core.list_namespace().items
+                if set(n.metadata.labels or {}) & {"istio-discovery", "app.kubernetes.io/managed-by"}}
+    for plural, kind in (("istios", "Istio"), ("istiocnis", "IstioCNI")):
+        for obj in custom.list_cluster_custom_object("sailoperator.io", "v1", plural)["items"]:
+            versions[(kind, obj["metadata"]["name"])] = obj["metadata"]["resourceVersion"]
+    for obj in custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"]:
+        versions[("PeerAuthentication", obj["metadata"]["namespace"])] = obj["metadata"]["resourceVersion"]
+    return versions
+
+
+@pytest.fixture(scope="module")
+def converged(cluster, kube):
+    first = site(cluster)
+    assert first.rc == 0, first.out
+    return first
+
+
+def test_first_run_creates_every_object(converged, kube):
+    from kubernetes import client
+
+    assert converged.recap()["changed"] > 0
+    custom, core = client.CustomObjectsApi(kube), client.CoreV1Api(kube)
+    istio = custom.get_cluster_custom_object("sailoperator.io", "v1", "istios", "mesh-2")
+    assert istio["spec"]["namespace"] == "istio-system-2" and istio["spec"]["version"] == "v1.30.3"
+    assert istio["spec"]["values"]["meshConfig"]["discoverySelectors"] == [{"matchLabels": {"istio-discovery": "mesh-2"}}]
+    assert custom.get_cluster_custom_object("sailoperator.io", "v1", "istiocnis", "default")["spec"]["namespace"] == "istio-cni"
+    pa = custom.get_namespaced_custom_object("security.istio.io", "v1", "istio-system-1", "peerauthentications", "default")
+    assert pa["spec"]["mtls"]["mode"] == "STRICT"
+    labels = core.read_namespace("app-ns-3").metadata.labels
+    assert labels["istio-discovery"] == "mesh-2" and labels["istio.io/rev"] == "mesh-2"
+    assert "Applied to the current kubeconfig context; backend sail" in converged.out
+
+
+def test_second_run_changes_nothing(converged, cluster, kube):
+    before = stored(kube)
+    again = site(cluster)
+    assert again.rc == 0, again.out
+    assert again.recap()["changed"] == 0
+    assert stored(kube) == before
+
+
+def test_check_mode_reports_but_writes_nothing_and_diff_shows_the_change(converged, cluster, kube):
+    before = stored(kube)
+    meshes = [dict(TWO_MESHES[0], mtls_mode="PERMISSIVE"), TWO_MESHES[1]]
+    check = site(cluster, "--check", "--diff", meshes=meshes)
+    assert check.rc == 0, check.out
+    assert check.recap()["changed"] == 1
+    assert "--- before: PeerAuthentication istio-system-1/default" in check.out
+    assert "-    mode: STRICT\n+    mode: PERMISSIVE" in check.out
+    assert stored(kube) == before
+
+
+def test_a_third_mesh_changes_only_what_it_needs(converged, cluster, kube):
+    before = stored(kube)
+    grown = site(cluster, meshes=TWO_MESHES + [THIRD_MESH])
+    assert grown.rc == 0, grown.out
+    after = stored(kube)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) >= {("Istio", "mesh-3"), ("Namespace", "istio-system-3"), ("Namespace", "app-ns-4"),
+                                        ("PeerAuthentication", "istio-system-3")}
+
+
+def test_invalid_inventory_changes_nothing(converged, cluster, kube):
+    before = stored(kube)
+    bad = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "invalid.yml"))
+    assert bad.rc != 0
+    assert "mesh 'mesh-2'.mtls_mode: unsupported mode 'STRIKT'" in bad.out
+    assert stored(kube) == before
