@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README "Run all tests"; .ci/run calls it): set-up, static checks, unit and render tests.
+# The one test command (README; .ci/run calls it): set-up, static checks, unit, render and integration tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -15,5 +15,7 @@ step "molecule syntax (the kind scenario itself needs Docker; see .github/workfl
 molecule syntax -s default >/dev/null
 step "ansible-test sanity"
 bash scripts/sanity.sh
-step "pytest: unit and render tests"
+step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok"
+python tests/harness/harness.py build
+step "pytest: unit, render and integration tests (integration: a real API server on loopback)"
 pytest "$@"
