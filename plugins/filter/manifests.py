@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.multimesh.istio.plugins.module_utils.manifests import manifest_files, split_objects
+from ansible_collections.multimesh.istio.plugins.module_utils.manifests import manifest_files, removal_plan, split_objects
 
 
 def _manifest_files(items, stage):
@@ -33,4 +33,5 @@ class FilterModule(object):
             "manifest_files": _manifest_files,
             "kube_objects": _kube_objects,
             "istioctl_inputs": _istioctl_inputs,
+            "removal_plan": removal_plan,
         }

@@ -56,3 +56,25 @@ def manifest_files(items, stage):
             order.append(path)
         files[path].append(obj)
     return [{"path": path, "content": to_yaml_documents(files[path]), "count": len(files[path])} for path in order]
+
+
+def removal_plan(items, owned_namespaces=()):
+    """What removing built items means: {delete: [...], strip: [...]}.
+
+    Objects are deleted in reverse order of creation. Namespaces are deleted only when owned; the others get a
+    stub that server-side apply uses to drop the labels this collection set, leaving everything else alone.
+    """
+    kube = split_objects(items)[0]
+    delete, strip = [], []
+    for obj in reversed(kube):
+        if obj["kind"] != "Namespace":
+            delete.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": dict(
+                (k, v) for k, v in obj["metadata"].items() if k in ("name", "namespace"))})
+    for obj in kube:
+        if obj["kind"] == "Namespace":
+            name = obj["metadata"]["name"]
+            if name in owned_namespaces:
+                delete.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            else:
+                strip.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return {"delete": delete, "strip": strip}

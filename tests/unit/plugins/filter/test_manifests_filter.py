@@ -19,8 +19,8 @@ def filters():
     return FilterModule().filters()
 
 
-def test_exposes_three_filters(filters):
-    assert sorted(filters) == ["istioctl_inputs", "kube_objects", "manifest_files"]
+def test_exposes_the_filters(filters):
+    assert sorted(filters) == ["istioctl_inputs", "kube_objects", "manifest_files", "removal_plan"]
 
 
 def test_filters_split_and_group(filters):

@@ -43,3 +43,19 @@ def test_output_is_byte_stable_and_sorted():
 def test_malformed_items_are_rejected(item):
     with pytest.raises(ValueError):
         manifest_files([item], "stage")
+
+
+def test_removal_plan_deletes_in_reverse_and_keeps_unowned_namespaces():
+    from ansible_collections.multimesh.istio.plugins.module_utils.manifests import removal_plan
+
+    istio = {"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "mesh-1", "labels": {"a": "b"}},
+             "spec": {"namespace": "x"}}
+    pa = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+          "metadata": {"name": "default", "namespace": "istio-system-1"}}
+    owned = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"a": "b"}}}
+    items = [{"group": "g", "object": o} for o in (NS, pa, istio, owned, IOP)]
+    plan = removal_plan(items, ["shop"])
+    assert [(o["kind"], o["metadata"]) for o in plan["delete"]] == [
+        ("Istio", {"name": "mesh-1"}), ("PeerAuthentication", {"name": "default", "namespace": "istio-system-1"}),
+        ("Namespace", {"name": "shop"})]
+    assert plan["strip"] == [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app-ns-1"}}]

@@ -1,0 +1,207 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Decisions taken from cluster state given as data: pre-flight, readiness, departed members, values.
+
+Roles read the cluster with kubernetes.core.k8s_info and hand the objects to these functions (through the
+filters in plugins/filter/cluster_state.py), so every decision is unit-testable without a cluster.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    REVISION_LABEL,
+)
+
+SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
+FIELD_MANAGER = "multimesh-istio"
+
+
+def _plain(data):
+    """A plain JSON-like copy (templating engines hand over lazy containers that do not deep-copy)."""
+    return json.loads(json.dumps(data))
+
+
+def deep_merge(base, override):
+    """A copy of base with override merged in: mappings merge recursively, anything else is replaced."""
+    merged = _plain(base)
+    for key, value in _plain(override).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def control_plane_values(mesh, backend):
+    """Helm values of a mesh's control plane: the passthrough values plus what the model owns."""
+    if backend == "sail":
+        return deep_merge(mesh["values"], {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
+    # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace.
+    return deep_merge(mesh["values"], {"global": {"istioNamespace": mesh["namespace"]}})
+
+
+# ------------------------------------------------------------------ selectors
+
+def _expression_matches(expr, labels):
+    key, operator, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    raise ValueError("unknown label selector operator {0!r}".format(operator))
+
+
+def selector_matches(selector, labels):
+    """Kubernetes LabelSelector semantics; an empty selector matches everything."""
+    selector = selector or {}
+    return (all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+            and all(_expression_matches(e, labels) for e in selector.get("matchExpressions") or []))
+
+
+def discovery_selectors(istio):
+    """The discoverySelectors of a Sail Istio resource, or None when it has none (it then sees every namespace)."""
+    values = (istio.get("spec") or {}).get("values") or {}
+    selectors = (values.get("meshConfig") or {}).get("discoverySelectors")
+    return selectors or None
+
+
+# ------------------------------------------------------------------ pre-flight
+
+def _name(obj):
+    return (obj.get("metadata") or {}).get("name")
+
+
+def _labels(obj):
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def planned_namespace_labels(model, namespaces):
+    """{namespace: labels it will carry after the run}: current labels plus those the collection sets."""
+    current = dict((_name(ns), _labels(ns)) for ns in namespaces)
+    planned = {}
+    for mesh in model["meshes"]:
+        planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **mesh["discovery_labels"])
+        for member in mesh["members"]:
+            planned[member["name"]] = dict(current.get(member["name"], {}), **mesh["member_labels"])
+    return planned
+
+
+def preflight_problems(model, crds, istios, namespaces):
+    """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
+
+    crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects.
+    """
+    problems = []
+    if model["backend"] == "sail":
+        for crd in SAIL_CRDS:
+            if crd not in crds:
+                problems.append(
+                    "CRD {0} not found: the Sail Operator is not installed. Fix: on OpenShift install OpenShift Service "
+                    "Mesh 3 from OperatorHub; on Kubernetes set multimesh_sail_operator.install=true or install the "
+                    "sail-operator Helm chart.".format(crd))
+    ours = dict((m["revision"], m) for m in model["meshes"])
+    planned = planned_namespace_labels(model, namespaces)
+    for istio in sorted(istios, key=_name):
+        name = _name(istio)
+        if name in ours:
+            if _labels(istio).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+                problems.append(
+                    "Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
+                    "adopt it by labelling it {2}={3}.".format(name, ours[name]["name"], MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+            continue
+        selectors = discovery_selectors(istio)
+        if selectors is None:
+            problems.append(
+                "Istio {0} (not in this inventory) has no discoverySelectors, so it watches every namespace, this "
+                "inventory's too. Fix: give it spec.values.meshConfig.discoverySelectors first.".format(name))
+            continue
+        seen = sorted(ns for ns, labels in planned.items() if any(selector_matches(s, labels) for s in selectors))
+        if seen:
+            problems.append(
+                "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
+                "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
+    revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
+                     for mesh in model["meshes"] for member in mesh["members"])
+    for ns in sorted(namespaces, key=_name):
+        name = _name(ns)
+        if name not in revisions:
+            continue
+        mesh, revision = revisions[name]
+        labels = _labels(ns)
+        if REVISION_LABEL in labels and labels[REVISION_LABEL] != revision:
+            problems.append(
+                "Namespace {0} (member of mesh '{1}') carries {2}={3}, another mesh's revision. Fix: remove it from "
+                "that mesh first (or remove the label).".format(name, mesh, REVISION_LABEL, labels[REVISION_LABEL]))
+        if "istio-injection" in labels:
+            problems.append(
+                "Namespace {0} (member of mesh '{1}') carries istio-injection={2}, which overrides {3}. Fix: remove "
+                "the istio-injection label.".format(name, mesh, labels["istio-injection"], REVISION_LABEL))
+    return problems
+
+
+# ------------------------------------------------------------------ readiness
+
+def readiness(obj):
+    """(ready, why) for a Sail Istio or IstioCNI from its status conditions."""
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    generation, observed = meta.get("generation"), status.get("observedGeneration")
+    if observed is None or (generation is not None and observed < generation):
+        return False, "not reconciled yet (generation {0}, observed {1})".format(generation, observed)
+    conditions = status.get("conditions") or []
+    ready = [c for c in conditions if c.get("type") == "Ready"]
+    if ready and ready[0].get("status") == "True":
+        return True, "Ready"
+    failing = ["{0}={1} ({2}: {3})".format(c.get("type"), c.get("status"), c.get("reason", ""), c.get("message", ""))
+               for c in conditions if c.get("status") != "True"]
+    return False, "; ".join(failing) or "no Ready condition yet (state {0})".format(status.get("state"))
+
+
+def readiness_report(objects, names):
+    """{ready: [names], pending: {name: why}} for the named objects; a missing object is pending."""
+    by_name = dict((_name(o), o) for o in objects)
+    report = {"ready": [], "pending": {}}
+    for name in names:
+        if name not in by_name:
+            report["pending"][name] = "not found"
+            continue
+        ok, why = readiness(by_name[name])
+        if ok:
+            report["ready"].append(name)
+        else:
+            report["pending"][name] = why
+    return report
+
+
+# ------------------------------------------------------------------ members that left
+
+def _managed_by_us(ns, label):
+    for entry in (ns.get("metadata") or {}).get("managedFields") or []:
+        labels = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels") or {}
+        if entry.get("manager") == FIELD_MANAGER and "f:" + label in labels:
+            return True
+    return False
+
+
+def departed_members(model, namespaces):
+    """Namespaces still labelled for a mesh of this inventory by this collection but no longer its members."""
+    members = set(m["name"] for mesh in model["meshes"] for m in mesh["members"])
+    control_planes = set(mesh["namespace"] for mesh in model["meshes"])
+    revisions = set(mesh["revision"] for mesh in model["meshes"])
+    departed = []
+    for ns in sorted(namespaces, key=_name):
+        name, labels = _name(ns), _labels(ns)
+        if name in members or name in control_planes:
+            continue
+        if labels.get(REVISION_LABEL) in revisions and _managed_by_us(ns, REVISION_LABEL):
+            departed.append(name)
+    return departed

@@ -1,0 +1,183 @@
+"""Decisions from cluster state given as data: pre-flight, readiness, departed members, values merge."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.module_utils.cluster_state import (
+    control_plane_values,
+    deep_merge,
+    departed_members,
+    preflight_problems,
+    readiness,
+    readiness_report,
+    selector_matches,
+)
+from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+
+MODEL = build_model(meshes=[
+    {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
+    {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2", "app-ns-3"],
+     "values": {"pilot": {"env": {"A": "1"}}, "meshConfig": {"accessLogFile": "/dev/stdout"}}},
+])
+CRDS = ["istios.sailoperator.io", "istiocnis.sailoperator.io"]
+OURS = {"app.kubernetes.io/managed-by": "multimesh.istio"}
+
+
+def ns(name, labels=None, managed=None):
+    meta = {"name": name, "labels": labels or {}}
+    if managed:
+        meta["managedFields"] = [{"manager": managed, "operation": "Apply",
+                                  "fieldsV1": {"f:metadata": {"f:labels": {"f:" + k: {} for k in labels}}}}]
+    return {"metadata": meta}
+
+
+def istio(name, selectors=None, labels=None, **status):
+    values = {"meshConfig": {"discoverySelectors": selectors}} if selectors is not None else {}
+    obj = {"metadata": {"name": name, "labels": labels or {}, "generation": 2}, "spec": {"values": values}}
+    if status:
+        obj["status"] = status
+    return obj
+
+
+# ------------------------------------------------------------- selectors and values
+
+@pytest.mark.parametrize("selector,labels,expected", [
+    ({}, {"a": "1"}, True),
+    ({"matchLabels": {"a": "1"}}, {"a": "1", "b": "2"}, True),
+    ({"matchLabels": {"a": "1"}}, {"a": "2"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "In", "values": ["1", "3"]}]}, {"a": "3"}, True),
+    ({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]}, {}, True),
+    ({"matchExpressions": [{"key": "a", "operator": "Exists"}]}, {"b": "1"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "DoesNotExist"}]}, {"b": "1"}, True),
+    ({"matchLabels": {"a": "1"}, "matchExpressions": [{"key": "b", "operator": "Exists"}]}, {"a": "1"}, False),
+])
+def test_selector_semantics(selector, labels, expected):
+    assert selector_matches(selector, labels) is expected
+
+
+def test_unknown_operator_is_an_error():
+    with pytest.raises(ValueError):
+        selector_matches({"matchExpressions": [{"key": "a", "operator": "Gt"}]}, {})
+
+
+def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
+    mesh = MODEL["meshes"][1]
+    before = copy.deepcopy(mesh)
+    assert control_plane_values(mesh, "sail") == {
+        "pilot": {"env": {"A": "1"}},
+        "meshConfig": {"accessLogFile": "/dev/stdout",
+                       "discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]}}
+    assert mesh == before
+
+
+def test_istioctl_values_set_the_istio_namespace():
+    assert control_plane_values(MODEL["meshes"][0], "istioctl") == {"global": {"istioNamespace": "istio-system-1"}}
+
+
+def test_deep_merge_replaces_lists_and_scalars():
+    assert deep_merge({"a": {"b": [1], "c": 1}, "d": 1}, {"a": {"b": [2]}, "d": {"e": 1}}) == {"a": {"b": [2], "c": 1}, "d": {"e": 1}}
+
+
+# ------------------------------------------------------------- pre-flight
+
+def test_a_clean_cluster_passes():
+    assert preflight_problems(MODEL, CRDS, [], [ns("default"), ns("app-ns-1")]) == []
+
+
+def test_missing_crds_say_how_to_install_the_operator():
+    problems = preflight_problems(MODEL, ["istiocnis.sailoperator.io"], [], [])
+    assert len(problems) == 1
+    assert problems[0].startswith("CRD istios.sailoperator.io not found: the Sail Operator is not installed. Fix:")
+
+
+def test_crds_are_not_needed_by_istioctl():
+    model = dict(MODEL, backend="istioctl")
+    assert preflight_problems(model, [], [], []) == []
+
+
+def test_our_own_istios_are_fine_and_a_foreign_one_with_our_name_is_not():
+    assert preflight_problems(MODEL, CRDS, [istio("mesh-1", labels=OURS)], []) == []
+    problems = preflight_problems(MODEL, CRDS, [istio("mesh-2", selectors=[{"matchLabels": {"x": "y"}}])], [])
+    assert problems == ["Istio mesh-2 exists and was not created by multimesh.istio. Fix: give mesh 'mesh-2' another "
+                        "revision, or adopt it by labelling it app.kubernetes.io/managed-by=multimesh.istio."]
+
+
+def test_foreign_istio_without_selectors_is_rejected():
+    problems = preflight_problems(MODEL, CRDS, [istio("default")], [])
+    assert problems and problems[0].startswith("Istio default (not in this inventory) has no discoverySelectors")
+
+
+def test_foreign_istio_selecting_our_namespaces_is_named_with_them():
+    foreign = istio("legacy", selectors=[{"matchExpressions": [{"key": "istio-discovery", "operator": "Exists"}]}])
+    problems = preflight_problems(MODEL, CRDS, [foreign], [])
+    assert problems == ["Istio legacy (not in this inventory) selects namespaces of this inventory: app-ns-1, app-ns-2, "
+                        "app-ns-3, istio-system-1, istio-system-2. Fix: change its discoverySelectors or this "
+                        "inventory's discovery_labels."]
+
+
+def test_foreign_istio_matching_existing_labels_of_our_namespace_is_caught():
+    foreign = istio("legacy", selectors=[{"matchLabels": {"team": "payments"}}])
+    assert preflight_problems(MODEL, CRDS, [foreign], [ns("app-ns-2", {"team": "other"})]) == []
+    assert "app-ns-2" in preflight_problems(MODEL, CRDS, [foreign], [ns("app-ns-2", {"team": "payments"})])[0]
+
+
+def test_foreign_istio_with_disjoint_selectors_is_fine():
+    foreign = istio("legacy", selectors=[{"matchLabels": {"istio-discovery": "legacy"}}])
+    assert preflight_problems(MODEL, CRDS, [foreign], []) == []
+
+
+def test_member_with_another_revision_or_injection_label_is_rejected():
+    namespaces = [ns("app-ns-1", {"istio.io/rev": "canary"}), ns("app-ns-2", {"istio-injection": "enabled"}),
+                  ns("app-ns-3", {"istio.io/rev": "mesh-2"}), ns("elsewhere", {"istio.io/rev": "x"})]
+    problems = preflight_problems(MODEL, CRDS, [], namespaces)
+    assert [p.split(" (")[0] for p in problems] == ["Namespace app-ns-1", "Namespace app-ns-2"]
+    assert "istio.io/rev=canary, another mesh's revision" in problems[0]
+
+
+# ------------------------------------------------------------- readiness
+
+def test_ready_when_observed_and_ready_condition_true():
+    obj = istio("mesh-1", observedGeneration=2, conditions=[{"type": "Reconciled", "status": "True"},
+                                                            {"type": "Ready", "status": "True"}])
+    assert readiness(obj) == (True, "Ready")
+
+
+def test_not_ready_explains_failing_conditions():
+    obj = istio("mesh-1", observedGeneration=2, state="NotReady", conditions=[
+        {"type": "Reconciled", "status": "True"},
+        {"type": "Ready", "status": "False", "reason": "IstiodNotReady", "message": "istiod Deployment is not ready"}])
+    assert readiness(obj) == (False, "Ready=False (IstiodNotReady: istiod Deployment is not ready)")
+
+
+def test_stale_status_is_not_ready():
+    obj = istio("mesh-1", observedGeneration=1, conditions=[{"type": "Ready", "status": "True"}])
+    assert readiness(obj) == (False, "not reconciled yet (generation 2, observed 1)")
+    assert readiness(istio("mesh-1")) == (False, "not reconciled yet (generation 2, observed None)")
+
+
+def test_no_conditions_yet():
+    assert readiness(istio("m", observedGeneration=2, state="Pending")) == (False, "no Ready condition yet (state Pending)")
+
+
+def test_report_lists_missing_and_pending():
+    ready = istio("mesh-1", observedGeneration=2, conditions=[{"type": "Ready", "status": "True"}])
+    report = readiness_report([ready, istio("other")], ["mesh-1", "mesh-2"])
+    assert report == {"ready": ["mesh-1"], "pending": {"mesh-2": "not found"}}
+
+
+# ------------------------------------------------------------- departed members
+
+def test_departed_members_are_ours_only():
+    namespaces = [
+        ns("app-ns-1", {"istio.io/rev": "mesh-1"}, managed="multimesh-istio"),      # still a member
+        ns("old-app", {"istio.io/rev": "mesh-1", "istio-discovery": "mesh-1"}, managed="multimesh-istio"),  # left
+        ns("kubectl-labelled", {"istio.io/rev": "mesh-2"}, managed="kubectl-label"),  # not labelled by us
+        ns("other-mesh", {"istio.io/rev": "foreign"}, managed="multimesh-istio"),     # not a mesh of ours
+        ns("istio-system-1", {"istio.io/rev": "mesh-1"}, managed="multimesh-istio"),  # a control plane
+    ]
+    assert departed_members(MODEL, namespaces) == ["old-app"]
