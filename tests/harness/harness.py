@@ -8,6 +8,7 @@
 Each cluster is etcd + kube-apiserver + kube-controller-manager + kube-scheduler (one binary, tests/harness/kube)
 and kwok (sigs.k8s.io/kwok), which fakes one node and the status of the pods on it so that Deployments become
 Available and DaemonSets ready without containers. Nothing here fakes the Kubernetes API itself.
+With --sail-standin it also runs sail_standin.py, a clearly named stand-in for the Sail Operator (see there why).
 Versions are pinned in tests/harness/versions.json; Go caches and binaries live under MULTIMESH_HARNESS_CACHE
 (default ~/.cache/multimesh-harness) so a warm start takes seconds.
 """
@@ -42,6 +43,8 @@ STATE = os.environ.get("MULTIMESH_HARNESS_DIR", os.path.join(REPO, "build", "har
 # Offsets from a cluster's base port (its API server's port).
 PORTS = {"kube-apiserver": 0, "etcd-client": 1, "etcd-peer": 2, "kube-controller-manager": 3, "kube-scheduler": 4, "kwok": 5}
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+# Optional: a stand-in for the Sail Operator (sail_standin.py), which cannot be built here.
+OPTIONAL = ("sail-standin",)
 SERVICE_CIDR = "10.96.0.0/16"
 BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "36443"))
 NODE_NAME = "kwok-node-0"
@@ -238,13 +241,18 @@ class Cluster:
                     "--manage-nodes-with-label-selector=",
                     "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
                     "--disregard-status-with-label-selector=", "--cidr=10.244.0.1/24", "--node-ip=10.244.0.1",
+                    # Renew the node lease, or the node-lifecycle controller marks the node and its pods NotReady.
+                    "--node-lease-duration-seconds=40",
                     "--server-address=127.0.0.1:{0}".format(self.port("kwok"))]
         raise ValueError(component)
 
     def _start(self, bindir, component):
-        binary = os.path.join(bindir, "kwok" if component == "kwok" else "kube")
+        if component == "sail-standin":
+            command = [sys.executable, os.path.join(HERE, "sail_standin.py"), self.kubeconfig]
+        else:
+            command = [os.path.join(bindir, "kwok" if component == "kwok" else "kube")] + self._args(component)
         logfile = open(os.path.join(self.dir, "logs", component + ".log"), "ab")
-        proc = subprocess.Popen([binary] + self._args(component), stdout=logfile, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
         with open(self._pidfile(component), "w") as handle:
             handle.write(str(proc.pid))
@@ -314,9 +322,10 @@ class Cluster:
 
     # -------------------------------------------------------------- up / down
 
-    def up(self, fresh=False):
+    def up(self, fresh=False, sail_standin=False):
         """Start the cluster (a no-op when it runs); fresh=True starts from empty storage."""
-        if not fresh and all(self.pid(c) for c in COMPONENTS) and self.ready() and self._node_ready():
+        wanted = COMPONENTS + (("sail-standin",) if sail_standin else ())
+        if not fresh and all(self.pid(c) for c in wanted) and self.ready() and self._node_ready():
             log("cluster {0} already running at {1}".format(self.name, self.server))
             return self.kubeconfig
         self.down(quiet=True)
@@ -339,12 +348,14 @@ class Cluster:
         self._wait("node {0} Ready (kwok)".format(NODE_NAME), self._node_ready, 60, "kwok")
         self._wait("the default service account (kube-controller-manager)", self._default_service_account, 60,
                    "kube-controller-manager")
+        if sail_standin:
+            self._start(bindir, "sail-standin")
         log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
         return self.kubeconfig
 
     def down(self, quiet=False):
         stopped = []
-        for component in reversed(COMPONENTS):
+        for component in OPTIONAL + tuple(reversed(COMPONENTS)):
             pid = self.pid(component)
             if pid:
                 os.killpg(pid, signal.SIGTERM)
@@ -355,7 +366,7 @@ class Cluster:
                 time.sleep(0.1)
             if self.pid(component):
                 os.killpg(pid, signal.SIGKILL)
-        for component in COMPONENTS:
+        for component in COMPONENTS + OPTIONAL:
             try:
                 os.remove(self._pidfile(component))
             except OSError:
@@ -369,6 +380,7 @@ def main(argv=None):
     parser.add_argument("action", choices=("build", "up", "down", "env"))
     parser.add_argument("--name", action="append", help="cluster name (repeat for several); default c1")
     parser.add_argument("--fresh", action="store_true", help="start from empty storage (deletes the cluster's etcd data)")
+    parser.add_argument("--sail-standin", action="store_true", help="also run the Sail Operator stand-in (sail_standin.py)")
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
                         help="API server port of the first cluster; each further cluster adds 100")
     args = parser.parse_args(argv)
@@ -380,7 +392,7 @@ def main(argv=None):
         print(json.dumps(dict(VERSIONS, cache=CACHE, state=STATE), indent=2))
     elif args.action == "up":
         for cluster in clusters:
-            print(cluster.up(fresh=args.fresh))
+            print(cluster.up(fresh=args.fresh, sail_standin=args.sail_standin))
     else:
         for cluster in clusters:
             cluster.down()

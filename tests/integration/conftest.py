@@ -32,7 +32,8 @@ class Run(object):
 
 def ansible_playbook(kubeconfig, playbook, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+               K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     env.pop("MULTIMESH_RENDER_DIR", None)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook] + list(args)
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -45,7 +46,7 @@ def cluster():
     """One cluster for the session, with the Sail and Istio CRDs installed."""
     # Apart from the ports of a cluster a developer started by hand with harness.py up.
     clusters = [harness.Cluster("it-c1", harness.BASE_PORT + 1000)]
-    kubeconfig = clusters[0].up(fresh=True)
+    kubeconfig = clusters[0].up(fresh=True, sail_standin=True)
     crds = ansible_playbook(kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"), "-e", "upstream_dir=" + UPSTREAM)
     assert crds.rc == 0, crds.out
     yield clusters[0]

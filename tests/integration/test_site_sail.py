@@ -60,6 +60,19 @@ def test_first_run_creates_every_object(converged, kube):
     labels = core.read_namespace("app-ns-3").metadata.labels
     assert labels["istio-discovery"] == "mesh-2" and labels["istio.io/rev"] == "mesh-2"
     assert "Applied to the current kubeconfig context; backend sail" in converged.out
+    assert "Pre-flight passed" in converged.out
+
+
+def test_first_run_waits_until_every_istio_is_ready(converged, kube):
+    from kubernetes import client
+
+    assert "Wait up to 600s until every Istio reports Ready (mesh-1, mesh-2)" in converged.out
+    assert "Ready: mesh-1, mesh-2" in converged.out
+    custom, apps = client.CustomObjectsApi(kube), client.AppsV1Api(kube)
+    for name, namespace in (("mesh-1", "istio-system-1"), ("mesh-2", "istio-system-2")):
+        status = custom.get_cluster_custom_object("sailoperator.io", "v1", "istios", name)["status"]
+        assert [c["status"] for c in status["conditions"] if c["type"] == "Ready"] == ["True"]
+        assert apps.read_namespaced_deployment("istiod-" + name, namespace).status.available_replicas == 1
 
 
 def test_second_run_changes_nothing(converged, cluster, kube):
@@ -97,3 +110,67 @@ def test_invalid_inventory_changes_nothing(converged, cluster, kube):
     assert bad.rc != 0
     assert "mesh 'mesh-2'.mtls_mode: unsupported mode 'STRIKT'" in bad.out
     assert stored(kube) == before
+
+
+def test_timeout_names_the_istio_and_its_condition(converged, cluster, kube):
+    """An istiod that cannot start (a quota forbids pods) fails the wait with the operator's reason."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    core.create_namespace({"metadata": {"name": "istio-system-slow"}})
+    core.create_namespaced_resource_quota("istio-system-slow", {"metadata": {"name": "no-pods"}, "spec": {"hard": {"pods": "0"}}})
+    slow = {"name": "slow", "namespace": "istio-system-slow", "members": []}
+    run = site(cluster, "-e", "control_plane_ready_timeout=6", "-e", "control_plane_ready_poll=2",
+               meshes=TWO_MESHES + [THIRD_MESH, slow])
+    assert run.rc != 0
+    assert ("Timed out after 6s waiting for Istio to report Ready: slow: Ready=False (IstiodNotReady: istiod "
+            "Deployment istio-system-slow/istiod-slow is not available)") in run.out
+    client.CustomObjectsApi(kube).delete_cluster_custom_object("sailoperator.io", "v1", "istios", "slow")
+    core.delete_namespace("istio-system-slow")
+
+
+def test_departed_members_lose_the_labels_when_pruning(converged, cluster, kube):
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    shrunk = [TWO_MESHES[0], dict(TWO_MESHES[1], members=["app-ns-2"]), THIRD_MESH]
+    kept = site(cluster, meshes=shrunk)
+    assert kept.rc == 0, kept.out
+    assert core.read_namespace("app-ns-3").metadata.labels.get("istio.io/rev") == "mesh-2"
+    pruned = site(cluster, "-e", "members_prune=true", meshes=shrunk)
+    assert pruned.rc == 0, pruned.out
+    labels = core.read_namespace("app-ns-3").metadata.labels or {}
+    assert "istio.io/rev" not in labels and "istio-discovery" not in labels
+    assert core.read_namespace("app-ns-2").metadata.labels["istio.io/rev"] == "mesh-2"
+    again = site(cluster, "-e", "members_prune=true", meshes=shrunk)
+    assert again.recap()["changed"] == 0
+
+
+def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kube):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core, custom = client.CoreV1Api(kube), client.CustomObjectsApi(kube)
+    core.patch_namespace("app-ns-1", {"metadata": {"labels": {"team": "payments"}}})
+    meshes = [dict(TWO_MESHES[0], members=[{"name": "app-ns-1"}]),
+              dict(TWO_MESHES[1], members=["app-ns-2", {"name": "app-ns-3", "owned": True}]), THIRD_MESH]
+    cleanup = os.path.join(REPO, "playbooks", "cleanup.yml")
+    extra = ["-i", os.path.join(INVENTORIES, "two-mesh.yml"), "-e", json.dumps({"multimesh_meshes": meshes})]
+    removed = ansible_playbook(cluster.kubeconfig, cleanup, *extra)
+    assert removed.rc == 0, removed.out
+    assert "Removed 3 mesh(es) in reverse order (mesh-3, mesh-2, mesh-1); namespaces deleted: app-ns-3" in removed.out
+    assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istios")["items"] == []
+    assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istiocnis")["items"] == []
+    assert custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"] == []
+    assert core.read_namespace("app-ns-1").metadata.labels.get("team") == "payments"
+    for name in ("app-ns-1", "app-ns-2", "istio-system-1"):
+        labels = core.read_namespace(name).metadata.labels or {}
+        assert not set(labels) & {"istio.io/rev", "istio-discovery", "app.kubernetes.io/managed-by"}, (name, labels)
+    try:
+        phase = core.read_namespace("app-ns-3").status.phase
+    except ApiException as exc:
+        phase = exc.status
+    assert phase in ("Terminating", 404)
+    second = ansible_playbook(cluster.kubeconfig, cleanup, *extra)
+    assert second.rc == 0, second.out
+    assert second.recap()["changed"] == 0

@@ -26,7 +26,7 @@ def crd_schemas():
 
 def run_site(inventory, *extra, **env_extra):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **env_extra)
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json", **env_extra)
     bindir = os.path.dirname(sys.executable)
     command = [os.path.join(bindir, "ansible-playbook"), PLAYBOOK, "-i", inventory] + list(extra)
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,0 +1,55 @@
+"""Pre-flight against a real API server: a foreign Istio stops the run before any change."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from conftest import REPO, ansible_playbook
+
+SITE = os.path.join(REPO, "playbooks", "site.yml")
+INVENTORY = os.path.join(REPO, "tests", "render", "inventories", "three-mesh.yml")
+
+
+@pytest.mark.parametrize("foreign,message", [
+    ({"metadata": {"name": "legacy"}, "spec": {"namespace": "istio-system", "version": "v1.30.3"}},
+     "Istio legacy (not in this inventory) has no discoverySelectors"),
+    ({"metadata": {"name": "legacy"}, "spec": {"namespace": "istio-system", "version": "v1.30.3", "values": {
+        "meshConfig": {"discoverySelectors": [{"matchExpressions": [{"key": "usergroup", "operator": "Exists"}]}]}}}},
+     "Istio legacy (not in this inventory) selects namespaces of this inventory: usergroup-1, usergroup-2"),
+    ({"metadata": {"name": "canary"}, "spec": {"namespace": "istio-system", "version": "v1.30.3", "values": {
+        "meshConfig": {"discoverySelectors": [{"matchLabels": {"x": "y"}}]}}}},
+     "Istio canary exists and was not created by multimesh.istio"),
+])
+def test_foreign_istio_stops_the_run_before_any_change(cluster, kube, foreign, message):
+    from kubernetes import client
+
+    custom, core = client.CustomObjectsApi(kube), client.CoreV1Api(kube)
+    custom.create_cluster_custom_object("sailoperator.io", "v1", "istios", dict(foreign, apiVersion="sailoperator.io/v1", kind="Istio"))
+    inventory_namespaces = {"usergroup-1", "usergroup-2", "canary-system", "shop", "payments", "inventory", "canary-apps", "kube-cni"}
+    try:
+        run = ansible_playbook(cluster.kubeconfig, SITE, "-i", INVENTORY)
+    finally:
+        custom.delete_cluster_custom_object("sailoperator.io", "v1", "istios", foreign["metadata"]["name"])
+    assert run.rc != 0
+    assert "Pre-flight found" in run.out and "nothing was changed" in run.out
+    assert message in run.out
+    assert not inventory_namespaces & {n.metadata.name for n in core.list_namespace().items}
+    assert [i["metadata"]["name"] for i in custom.list_cluster_custom_object("sailoperator.io", "v1", "istios")["items"]
+            if i["metadata"]["name"] in ("ug1-1-30", "usergroup-2")] == []
+
+
+def test_member_with_another_revision_stops_the_run(cluster, kube):
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    core.create_namespace({"metadata": {"name": "payments", "labels": {"istio.io/rev": "prod-1-29"}}})
+    try:
+        run = ansible_playbook(cluster.kubeconfig, SITE, "-i", INVENTORY)
+    finally:
+        core.delete_namespace("payments")
+    assert run.rc != 0
+    assert "Namespace payments (member of mesh 'usergroup-1') carries istio.io/rev=prod-1-29, another mesh's revision" in run.out
