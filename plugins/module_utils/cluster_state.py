@@ -102,7 +102,8 @@ def preflight_problems(model, crds, istios, namespaces):
     crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects.
     """
     problems = []
-    if model["backend"] == "sail":
+    # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
+    if model["backend"] == "sail" and not model.get("sail_operator", {}).get("install"):
         for crd in SAIL_CRDS:
             if crd not in crds:
                 problems.append(

@@ -58,13 +58,26 @@ def manifest_files(items, stage):
     return [{"path": path, "content": to_yaml_documents(files[path]), "count": len(files[path])} for path in order]
 
 
-def removal_plan(items, owned_namespaces=()):
+def _labels_owned_by(namespace, manager):
+    for entry in (namespace.get("metadata") or {}).get("managedFields") or []:
+        fields = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels")
+        if entry.get("manager") == manager and fields:
+            return True
+    return False
+
+
+def removal_plan(items, owned_namespaces=(), namespaces=None, manager="multimesh-istio"):
     """What removing built items means: {delete: [...], strip: [...]}.
 
     Objects are deleted in reverse order of creation. Namespaces are deleted only when owned; the others get a
     stub that server-side apply uses to drop the labels this collection set, leaving everything else alone.
+    Given the cluster's namespaces, stubs go only to those whose labels the field manager still owns, so that a
+    second removal changes nothing.
     """
     kube = split_objects(items)[0]
+    labelled = None
+    if namespaces is not None:
+        labelled = set((ns.get("metadata") or {}).get("name") for ns in namespaces if _labels_owned_by(ns, manager))
     delete, strip = [], []
     for obj in reversed(kube):
         if obj["kind"] != "Namespace":
@@ -75,6 +88,6 @@ def removal_plan(items, owned_namespaces=()):
             name = obj["metadata"]["name"]
             if name in owned_namespaces:
                 delete.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-            else:
+            elif labelled is None or name in labelled:
                 strip.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     return {"delete": delete, "strip": strip}

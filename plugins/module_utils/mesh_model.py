@@ -31,12 +31,15 @@ MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mt
              "members", "samples", "values")
 MEMBER_KEYS = ("name", "owned")
 CNI_KEYS = ("enabled", "namespace", "version", "values")
+SAIL_OPERATOR_KEYS = ("install", "version", "namespace", "chart_repo_url", "values")
+DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sail-operator",
+                         "chart_repo_url": "https://istio-ecosystem.github.io/sail-operator", "values": {}}
 
 # Inventory variables the collection reads. A multimesh_* variable not in this list is a typo.
 KNOWN_VARIABLES = (
     "multimesh_backend", "multimesh_istio_version", "multimesh_cni", "multimesh_meshes",
     "multimesh_samples", "multimesh_render_dir", "multimesh_kubeconfig", "multimesh_context",
-    "multimesh_istioctl_path", "multimesh_model",
+    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_model",
 )
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -170,6 +173,36 @@ def _expand_cni(errs, raw, default_version):
                                                      "give the IstioCNI Helm values as a mapping"):
         cni["values"] = copy.deepcopy(raw["values"])
     return cni
+
+
+def _expand_sail_operator(errs, raw, backend):
+    where = "multimesh_sail_operator"
+    operator = copy.deepcopy(DEFAULT_SAIL_OPERATOR)
+    if raw is None:
+        return operator
+    if not _check_type(errs, where, raw, dict, "give a mapping with keys " + ", ".join(SAIL_OPERATOR_KEYS)):
+        return operator
+    _check_unknown_keys(errs, where, raw, SAIL_OPERATOR_KEYS)
+    if "install" in raw and _check_type(errs, where + ".install", raw["install"], bool, "use true or false"):
+        operator["install"] = raw["install"]
+    if "namespace" in raw and _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name"):
+        operator["namespace"] = raw["namespace"]
+    if "version" in raw:
+        operator["version"] = _normalize_version(errs, where + ".version", raw["version"]) or operator["version"]
+    if "chart_repo_url" in raw and _check_type(errs, where + ".chart_repo_url", raw["chart_repo_url"], str,
+                                               "give the Helm repository URL as a string"):
+        if not raw["chart_repo_url"].startswith(("https://", "oci://")):
+            errs.add(where + ".chart_repo_url", "'{0}' is neither https:// nor oci://".format(raw["chart_repo_url"]),
+                     "use an https:// or oci:// chart repository")
+        else:
+            operator["chart_repo_url"] = raw["chart_repo_url"]
+    if raw.get("values") is not None and _check_type(errs, where + ".values", raw["values"], dict,
+                                                     "give the chart's values as a mapping"):
+        operator["values"] = copy.deepcopy(raw["values"])
+    if operator["install"] and backend != "sail":
+        errs.add(where + ".install", "the Sail Operator is only used by multimesh_backend=sail",
+                 "set install: false, or multimesh_backend: sail")
+    return operator
 
 
 def _expand_samples(errs, where, raw):
@@ -363,7 +396,7 @@ def unknown_variables(names):
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                kubeconfig=None, context=None, istioctl_path=None):
+                kubeconfig=None, context=None, istioctl_path=None, sail_operator=None):
     """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
     errs = _Collector()
     if backend not in BACKENDS:
@@ -373,6 +406,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         or DEFAULT_ISTIO_VERSION
     default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
     cni_model = _expand_cni(errs, cni, version)
+    operator = _expand_sail_operator(errs, sail_operator, backend)
     for where, value in (("multimesh_render_dir", render_dir), ("multimesh_kubeconfig", kubeconfig),
                          ("multimesh_context", context), ("multimesh_istioctl_path", istioctl_path)):
         if value is not None:
@@ -394,6 +428,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "backend": backend,
         "istio_version": version,
         "cni": cni_model,
+        "sail_operator": operator,
         "samples": default_samples,
         "meshes": expanded,
         "render_dir": render_dir or None,

@@ -68,6 +68,11 @@ options:
   istioctl_path:
     description: Path to istioctl, C(multimesh_istioctl_path); unset means PATH.
     type: str
+  sail_operator:
+    description:
+      - Whether and how to install the Sail Operator with Helm, C(multimesh_sail_operator), with keys C(install),
+        C(version), C(namespace), C(chart_repo_url), C(values).
+    type: dict
   fact_name:
     description: Name of the fact that receives the model.
     type: str
@@ -95,7 +100,7 @@ ansible_facts:
   contains:
     multimesh_model:
       description:
-        - Keys C(backend), C(istio_version), C(cni), C(samples), C(meshes), C(render_dir), C(kubeconfig), C(context),
+        - Keys C(backend), C(istio_version), C(cni), C(sail_operator), C(samples), C(meshes), C(render_dir), C(kubeconfig), C(context),
           C(istioctl_path). Each mesh has every key with its default filled in, plus C(discovery_selectors)
           (for C(meshConfig.discoverySelectors)) and C(member_labels) (the labels of a member namespace).
       type: dict

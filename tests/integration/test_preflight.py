@@ -19,7 +19,8 @@ INVENTORY = os.path.join(REPO, "tests", "render", "inventories", "three-mesh.yml
      "Istio legacy (not in this inventory) has no discoverySelectors"),
     ({"metadata": {"name": "legacy"}, "spec": {"namespace": "istio-system", "version": "v1.30.3", "values": {
         "meshConfig": {"discoverySelectors": [{"matchExpressions": [{"key": "usergroup", "operator": "Exists"}]}]}}}},
-     "Istio legacy (not in this inventory) selects namespaces of this inventory: usergroup-1, usergroup-2"),
+     "Istio legacy (not in this inventory) selects namespaces of this inventory: inventory, payments, shop, usergroup-1, "
+     "usergroup-2"),
     ({"metadata": {"name": "canary"}, "spec": {"namespace": "istio-system", "version": "v1.30.3", "values": {
         "meshConfig": {"discoverySelectors": [{"matchLabels": {"x": "y"}}]}}}},
      "Istio canary exists and was not created by multimesh.istio"),

@@ -180,3 +180,28 @@ def test_mistyped_variable_is_rejected(tmp_path):
     assert rc != 0
     assert "variable multimesh_sample: is not a multimesh.istio variable. Fix: did you mean 'multimesh_samples'?" in out
     assert not list(tmp_path.iterdir())
+
+
+def test_one_mesh_renders_valid_objects(tmp_path, crd_schemas):
+    render("one-mesh.yml", tmp_path)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    assert sorted(files) == ["10-cni-cluster.yaml", "20-control-plane-solo.yaml", "30-members-solo.yaml"]
+    assert by_kind(files, "Istio")["solo"]["spec"]["namespace"] == "istio-system"
+
+
+def test_five_meshes_with_fifty_namespaces_render_valid_objects(tmp_path, crd_schemas):
+    sys.path.insert(0, os.path.join(REPO, "scripts"))
+    from inventory_gen import inventory
+
+    path = tmp_path / "five.yml"
+    path.write_text(yaml.safe_dump(inventory(5, 10)))
+    rc, out = run_site(str(path), "-e", "multimesh_render_dir=" + str(tmp_path / "out"))
+    assert rc == 0, out
+    files = load_render(tmp_path / "out")
+    assert_all_valid(files, crd_schemas)
+    assert len(files) == 11
+    assert sorted(by_kind(files, "Istio")) == ["mesh-1", "mesh-2", "mesh-3", "mesh-4", "mesh-5"]
+    members = [o for p, objs in files.items() if p.startswith("30-members-") for o in objs]
+    assert len(members) == 50
+    assert {o["metadata"]["labels"]["istio.io/rev"] for o in members} == {"mesh-1", "mesh-2", "mesh-3", "mesh-4", "mesh-5"}

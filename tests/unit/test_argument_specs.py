@@ -26,6 +26,7 @@ def test_documented_keys_match_the_model():
     options = spec()
     assert sorted(options["multimesh_meshes"]["options"]) == sorted(mesh_model.MESH_KEYS)
     assert sorted(options["multimesh_cni"]["options"]) == sorted(mesh_model.CNI_KEYS)
+    assert sorted(options["multimesh_sail_operator"]["options"]) == sorted(mesh_model.SAIL_OPERATOR_KEYS)
 
 
 def test_documented_choices_and_defaults_match_the_model():

@@ -181,3 +181,8 @@ def test_departed_members_are_ours_only():
         ns("istio-system-1", {"istio.io/rev": "mesh-1"}, managed="multimesh-istio"),  # a control plane
     ]
     assert departed_members(MODEL, namespaces) == ["old-app"]
+
+
+def test_crds_are_not_required_when_the_operator_will_be_installed():
+    model = build_model(meshes=[{"name": "m", "namespace": "n"}], sail_operator={"install": True})
+    assert preflight_problems(model, [], [], []) == []

@@ -233,3 +233,27 @@ def test_unknown_variables_suggest_the_right_name():
     errors = unknown_variables(["multimesh_mesh", "multimesh_meshes", "unrelated", "multimesh_backend"])
     assert errors == ["variable multimesh_mesh: is not a multimesh.istio variable. "
                       "Fix: did you mean 'multimesh_meshes'? Allowed keys: " + errors[0].split("Allowed keys: ")[1]]
+
+
+SAIL_OPERATOR_INVALID = [
+    (dict(sail_operator={"install": "yes"}), "multimesh_sail_operator.install", "must be a boolean"),
+    (dict(sail_operator={"instal": True}), "multimesh_sail_operator.instal", "did you mean 'install'"),
+    (dict(sail_operator={"chart_repo_url": "http://mirror"}), "multimesh_sail_operator.chart_repo_url", "neither https"),
+    (dict(backend="istioctl", sail_operator={"install": True}), "multimesh_sail_operator.install", "only used by"),
+    (dict(sail_operator={"version": "latest"}), "multimesh_sail_operator.version", "not an Istio version"),
+]
+
+
+@pytest.mark.parametrize("kwargs,field,fragment", SAIL_OPERATOR_INVALID)
+def test_invalid_sail_operator_names_the_field(kwargs, field, fragment):
+    errors = errors_of(**kwargs)
+    assert len(errors) == 1 and errors[0].startswith(field + ": ") and fragment in errors[0]
+
+
+def test_sail_operator_defaults_and_overrides():
+    assert build_model(meshes=two_meshes())["sail_operator"] == {
+        "install": False, "version": "1.30.3", "namespace": "sail-operator",
+        "chart_repo_url": "https://istio-ecosystem.github.io/sail-operator", "values": {}}
+    custom = build_model(meshes=two_meshes(), sail_operator={"install": True, "namespace": "ops",
+                                                             "chart_repo_url": "oci://mirror/charts", "values": {"a": 1}})
+    assert custom["sail_operator"]["install"] is True and custom["sail_operator"]["chart_repo_url"] == "oci://mirror/charts"
