@@ -104,6 +104,20 @@ def test_a_third_mesh_changes_only_what_it_needs(converged, cluster, kube):
                                         ("PeerAuthentication", "istio-system-3")}
 
 
+def test_changing_one_mesh_version_touches_only_that_mesh(converged, cluster, kube):
+    before = stored(kube)
+    changed = site(cluster, meshes=[dict(TWO_MESHES[0], version="1.29.6"), TWO_MESHES[1], THIRD_MESH])
+    assert changed.rc == 0, changed.out
+    after = stored(kube)
+    assert [k for k in before if after.get(k) != before[k]] == [("Istio", "mesh-1")]
+    from kubernetes import client
+
+    assert client.CustomObjectsApi(kube).get_cluster_custom_object(
+        "sailoperator.io", "v1", "istios", "mesh-1")["spec"]["version"] == "v1.29.6"
+    restored = site(cluster, meshes=TWO_MESHES + [THIRD_MESH])
+    assert restored.rc == 0, restored.out
+
+
 def test_invalid_inventory_changes_nothing(converged, cluster, kube):
     before = stored(kube)
     bad = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "invalid.yml"))
