@@ -155,50 +155,43 @@ def _normalize_version(errs, where, value):
     return value[1:] if value.startswith("v") else value
 
 
-def _expand_cni(errs, raw, default_version):
-    where = "multimesh_cni"
-    cni = {"enabled": True, "namespace": DEFAULT_CNI_NAMESPACE, "version": default_version, "values": {}}
+def _expand_component(errs, where, raw, component, keys, switch):
+    """multimesh_cni and multimesh_sail_operator share a shape: an on/off switch, a namespace, a version and
+    Helm values. Fills component (holding the defaults) from raw and returns the raw mapping, or None if unusable."""
     if raw is None:
-        return cni
-    if not _check_type(errs, where, raw, dict, "give a mapping with keys " + ", ".join(CNI_KEYS)):
-        return cni
-    _check_unknown_keys(errs, where, raw, CNI_KEYS)
-    if "enabled" in raw and _check_type(errs, where + ".enabled", raw["enabled"], bool, "use true or false"):
-        cni["enabled"] = raw["enabled"]
+        return None
+    if not _check_type(errs, where, raw, dict, "give a mapping with keys " + ", ".join(keys)):
+        return None
+    _check_unknown_keys(errs, where, raw, keys)
+    if switch in raw and _check_type(errs, "{0}.{1}".format(where, switch), raw[switch], bool, "use true or false"):
+        component[switch] = raw[switch]
     if "namespace" in raw and _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name"):
-        cni["namespace"] = raw["namespace"]
+        component["namespace"] = raw["namespace"]
     if raw.get("version") is not None:
-        cni["version"] = _normalize_version(errs, where + ".version", raw["version"]) or default_version
+        component["version"] = _normalize_version(errs, where + ".version", raw["version"]) or component["version"]
     if raw.get("values") is not None and _check_type(errs, where + ".values", raw["values"], dict,
-                                                     "give the IstioCNI Helm values as a mapping"):
-        cni["values"] = copy.deepcopy(raw["values"])
+                                                     "give the Helm values as a mapping"):
+        component["values"] = copy.deepcopy(raw["values"])
+    return raw
+
+
+def _expand_cni(errs, raw, default_version):
+    cni = {"enabled": True, "namespace": DEFAULT_CNI_NAMESPACE, "version": default_version, "values": {}}
+    _expand_component(errs, "multimesh_cni", raw, cni, CNI_KEYS, "enabled")
     return cni
 
 
 def _expand_sail_operator(errs, raw, backend):
     where = "multimesh_sail_operator"
     operator = copy.deepcopy(DEFAULT_SAIL_OPERATOR)
-    if raw is None:
-        return operator
-    if not _check_type(errs, where, raw, dict, "give a mapping with keys " + ", ".join(SAIL_OPERATOR_KEYS)):
-        return operator
-    _check_unknown_keys(errs, where, raw, SAIL_OPERATOR_KEYS)
-    if "install" in raw and _check_type(errs, where + ".install", raw["install"], bool, "use true or false"):
-        operator["install"] = raw["install"]
-    if "namespace" in raw and _check_dns_label(errs, where + ".namespace", raw["namespace"], "a namespace name"):
-        operator["namespace"] = raw["namespace"]
-    if "version" in raw:
-        operator["version"] = _normalize_version(errs, where + ".version", raw["version"]) or operator["version"]
-    if "chart_repo_url" in raw and _check_type(errs, where + ".chart_repo_url", raw["chart_repo_url"], str,
-                                               "give the Helm repository URL as a string"):
+    raw = _expand_component(errs, where, raw, operator, SAIL_OPERATOR_KEYS, "install")
+    if raw and "chart_repo_url" in raw and _check_type(errs, where + ".chart_repo_url", raw["chart_repo_url"], str,
+                                                       "give the Helm repository URL as a string"):
         if not raw["chart_repo_url"].startswith(("https://", "oci://")):
             errs.add(where + ".chart_repo_url", "'{0}' is neither https:// nor oci://".format(raw["chart_repo_url"]),
                      "use an https:// or oci:// chart repository")
         else:
             operator["chart_repo_url"] = raw["chart_repo_url"]
-    if raw.get("values") is not None and _check_type(errs, where + ".values", raw["values"], dict,
-                                                     "give the chart's values as a mapping"):
-        operator["values"] = copy.deepcopy(raw["values"])
     if operator["install"] and backend != "sail":
         errs.add(where + ".install", "the Sail Operator is only used by multimesh_backend=sail",
                  "set install: false, or multimesh_backend: sail")

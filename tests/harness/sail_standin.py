@@ -61,16 +61,24 @@ def pod_template(labels, image):
     return {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "discovery", "image": image}]}}
 
 
-def reconcile_istio(core, apps, custom, istio):
-    meta, spec = istio["metadata"], istio.get("spec") or {}
-    name, namespace = meta["name"], spec.get("namespace", "istio-system")
-    deployment = "istiod" if name == "default" else "istiod-" + name
+def namespace_missing(core, namespace):
+    """The operator's reconcile result when the target namespace does not exist, else None."""
     try:
         core.read_namespace(namespace)
     except ApiException as exc:
         if exc.status != 404:
             raise
         return False, False, "ReconcileError", 'namespace "{0}" not found'.format(namespace)
+    return None
+
+
+def reconcile_istio(core, apps, custom, istio):
+    meta, spec = istio["metadata"], istio.get("spec") or {}
+    name, namespace = meta["name"], spec.get("namespace", "istio-system")
+    deployment = "istiod" if name == "default" else "istiod-" + name
+    missing = namespace_missing(core, namespace)
+    if missing:
+        return missing
     labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": name}
     image = "docker.io/istio/pilot:{0}".format(spec.get("version", "v0").lstrip("v"))
     found = ensure(apps.create_namespaced_deployment, apps.read_namespaced_deployment, namespace, {
@@ -83,12 +91,9 @@ def reconcile_istio(core, apps, custom, istio):
 
 def reconcile_cni(core, apps, cni):
     namespace = (cni.get("spec") or {}).get("namespace", "istio-cni")
-    try:
-        core.read_namespace(namespace)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-        return False, False, "ReconcileError", 'namespace "{0}" not found'.format(namespace)
+    missing = namespace_missing(core, namespace)
+    if missing:
+        return missing
     labels = {"k8s-app": "istio-cni-node"}
     found = ensure(apps.create_namespaced_daemon_set, apps.read_namespaced_daemon_set, namespace, {
         "metadata": {"name": "istio-cni-node", "labels": labels, "ownerReferences": owner(cni, "IstioCNI")},
