@@ -5,6 +5,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
+# Tools (molecule through ansible-compat) install a copy of the collection under ANSIBLE_HOME: keep it in build/
+# and start empty, so that no stale copy in ~/.ansible shadows the working tree.
+export ANSIBLE_HOME="$root/build/ansible-home"
+rm -rf "$ANSIBLE_HOME"
 
 step() { printf '\n=== %s\n' "$*"; }
 step "yamllint"

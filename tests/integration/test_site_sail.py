@@ -66,7 +66,7 @@ def test_first_run_creates_every_object(converged, kube):
 def test_first_run_waits_until_every_istio_is_ready(converged, kube):
     from kubernetes import client
 
-    assert "Wait up to 600s until every Istio reports Ready (mesh-1, mesh-2)" in converged.out
+    assert "Wait until every Istio reports Ready - at most 600s for mesh-1, mesh-2" in converged.out
     assert "Ready: mesh-1, mesh-2" in converged.out
     custom, apps = client.CustomObjectsApi(kube), client.AppsV1Api(kube)
     for name, namespace in (("mesh-1", "istio-system-1"), ("mesh-2", "istio-system-2")):
