@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -46,7 +47,8 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 # Optional: a stand-in for the Sail Operator (sail_standin.py), which cannot be built here.
 OPTIONAL = ("sail-standin",)
 SERVICE_CIDR = "10.96.0.0/16"
-BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "36443"))
+# Below the kernel's ephemeral range (usually 32768-60999), where outgoing connections could hold our ports.
+BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "16443"))
 NODE_NAME = "kwok-node-0"
 
 
@@ -174,6 +176,16 @@ def write_kubeconfig(path, name, server, pki, user):
 
 
 # ---------------------------------------------------------------- processes
+
+def _port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
 
 class Cluster:
     def __init__(self, name, base_port):
@@ -331,6 +343,17 @@ class Cluster:
         self.down(quiet=True)
         if fresh:
             shutil.rmtree(os.path.join(self.dir, "etcd"), ignore_errors=True)
+        busy = [str(self.base_port + offset) for offset in PORTS.values() if not _port_free(self.base_port + offset)]
+        if busy:
+            raise RuntimeError("cluster {0}: port(s) {1} on 127.0.0.1 are in use; stop what uses them or set "
+                               "MULTIMESH_HARNESS_PORT".format(self.name, ", ".join(busy)))
+        try:
+            return self._start_all(sail_standin)
+        except BaseException:
+            self.down(quiet=True)  # nothing half-started is left running
+            raise
+
+    def _start_all(self, sail_standin):
         bindir = build()
         for sub in ("pids", "logs", "apiserver"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
@@ -382,7 +405,7 @@ def main(argv=None):
     parser.add_argument("--fresh", action="store_true", help="start from empty storage (deletes the cluster's etcd data)")
     parser.add_argument("--sail-standin", action="store_true", help="also run the Sail Operator stand-in (sail_standin.py)")
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
-                        help="API server port of the first cluster; each further cluster adds 100")
+                        help="API server port of the first cluster (default 16443, or MULTIMESH_HARNESS_PORT); each further cluster adds 100")
     args = parser.parse_args(argv)
     names = args.name or ["c1"]
     clusters = [Cluster(name, args.base_port + 100 * index) for index, name in enumerate(names)]
