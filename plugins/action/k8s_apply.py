@@ -15,6 +15,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.k8s_apply import (
     object_diffs,
     per_object_results,
 )
+from ansible_collections.multimesh.istio.plugins.module_utils.manifests import FIELD_MANAGER
 
 OPTIONS = ("definition", "state", "field_manager", "force_conflicts") + AUTH_OPTIONS
 
@@ -39,7 +40,7 @@ class ActionModule(ActionBase):
             result.update(changed=False, objects=[], msg="nothing to apply")
             return result
         state = args.pop("state", "present")
-        field_manager = args.pop("field_manager", "multimesh-istio")
+        field_manager = args.pop("field_manager", FIELD_MANAGER)
         force_conflicts = args.pop("force_conflicts", False)
         module_args = dict(args, definition=objects, state=state, wait=False)
         if state == "present":

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.multimesh.istio.plugins.module_utils.manifests import labels_owned_by
 from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -19,7 +20,6 @@ from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import 
 )
 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
-FIELD_MANAGER = "multimesh-istio"
 
 
 def _plain(data):
@@ -185,14 +185,6 @@ def readiness_report(objects, names):
 
 # ------------------------------------------------------------------ members that left
 
-def _managed_by_us(ns, label):
-    for entry in (ns.get("metadata") or {}).get("managedFields") or []:
-        labels = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels") or {}
-        if entry.get("manager") == FIELD_MANAGER and "f:" + label in labels:
-            return True
-    return False
-
-
 def departed_members(model, namespaces):
     """Namespaces still labelled for a mesh of this inventory by this collection but no longer its members."""
     members = set(m["name"] for mesh in model["meshes"] for m in mesh["members"])
@@ -203,6 +195,6 @@ def departed_members(model, namespaces):
         name, labels = _name(ns), _labels(ns)
         if name in members or name in control_planes:
             continue
-        if labels.get(REVISION_LABEL) in revisions and _managed_by_us(ns, REVISION_LABEL):
+        if labels.get(REVISION_LABEL) in revisions and labels_owned_by(ns, label=REVISION_LABEL):
             departed.append(name)
     return departed

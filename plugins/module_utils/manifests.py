@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import json
 
+# Server-side apply field manager of everything the collection applies.
+FIELD_MANAGER = "multimesh-istio"
 # IstioOperator is istioctl's input format, not a cluster resource since Istio 1.24.
 ISTIOCTL_KINDS = ("IstioOperator",)
 
@@ -58,15 +60,16 @@ def manifest_files(items, stage):
     return [{"path": path, "content": to_yaml_documents(files[path]), "count": len(files[path])} for path in order]
 
 
-def _labels_owned_by(namespace, manager):
-    for entry in (namespace.get("metadata") or {}).get("managedFields") or []:
-        fields = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels")
-        if entry.get("manager") == manager and fields:
+def labels_owned_by(obj, manager=FIELD_MANAGER, label=None):
+    """True when the field manager owns any label of obj (or the given label), per its managedFields."""
+    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+        fields = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels") or {}
+        if entry.get("manager") == manager and fields and (label is None or "f:" + label in fields):
             return True
     return False
 
 
-def removal_plan(items, owned_namespaces=(), namespaces=None, manager="multimesh-istio"):
+def removal_plan(items, owned_namespaces=(), namespaces=None, manager=FIELD_MANAGER):
     """What removing built items means: {delete: [...], strip: [...]}.
 
     Objects are deleted in reverse order of creation. Namespaces are deleted only when owned; the others get a
@@ -77,7 +80,7 @@ def removal_plan(items, owned_namespaces=(), namespaces=None, manager="multimesh
     kube = split_objects(items)[0]
     labelled = None
     if namespaces is not None:
-        labelled = set((ns.get("metadata") or {}).get("name") for ns in namespaces if _labels_owned_by(ns, manager))
+        labelled = set((ns.get("metadata") or {}).get("name") for ns in namespaces if labels_owned_by(ns, manager))
     delete, strip = [], []
     for obj in reversed(kube):
         if obj["kind"] != "Namespace":
