@@ -1,0 +1,193 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""istioctl_install: decide from the rendered manifest and the cluster whether to install, uninstall or do nothing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import IstioctlError, version_text
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import dynamic_client, get_object, list_objects
+from ansible_collections.multimesh.istio.plugins.module_utils.manifest_compare import differences, label
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+OWNER_NAMESPACE_LABEL = "install.operator.istio.io/owning-resource-namespace"
+OWNER_NAME_LABEL = "install.operator.istio.io/owning-resource"
+COMPONENT_LABEL = "operator.istio.io/component"
+# What `istioctl uninstall --revision` removes, by kind (a subset is enough to know whether the revision is there).
+_INSTALLED_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "ServiceAccount"),
+                    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+                    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"))
+_WEBHOOK_API = "admissionregistration.k8s.io/v1"
+
+
+def load_operator(params):
+    """The IstioOperator to act on, with spec.revision, metadata.namespace and global.istioNamespace settled."""
+    if params.get("src"):
+        try:
+            with open(params["src"]) as handle:
+                docs = [doc for doc in yaml.safe_load_all(handle) if doc]
+        except (IOError, OSError, yaml.YAMLError) as exc:
+            raise IstioctlError("src: cannot read {0}: {1}. Fix: point src at a readable IstioOperator YAML file.".format(params["src"], exc))
+        if len(docs) != 1:
+            raise IstioctlError("src: {0} holds {1} documents. Fix: keep exactly one IstioOperator in it.".format(params["src"], len(docs)))
+        iop = docs[0]
+    else:
+        iop = copy.deepcopy(params.get("istio_operator") or {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator"})
+    revision = params["revision"]
+    if not _DNS_LABEL.match(revision or ""):
+        raise IstioctlError("revision: {0!r} is not a DNS-1123 label. Fix: use lowercase letters, digits and '-'.".format(revision))
+    if not isinstance(iop, dict) or iop.get("kind") != "IstioOperator":
+        raise IstioctlError("istio_operator: kind must be IstioOperator. Fix: pass an IstioOperator (apiVersion "
+                            "install.istio.io/v1alpha1).")
+    spec = iop.setdefault("spec", {}) or {}
+    iop["spec"] = spec
+    if spec.get("revision") not in (None, "", revision):
+        raise IstioctlError("istio_operator.spec.revision: {0!r} differs from revision {1!r}. Fix: make them equal or "
+                            "drop spec.revision.".format(spec["revision"], revision))
+    spec["revision"] = revision
+    glob = spec.setdefault("values", {}).setdefault("global", {})
+    metadata = iop.setdefault("metadata", {})
+    namespace = params.get("istio_namespace") or glob.get("istioNamespace") or metadata.get("namespace") or "istio-system"
+    if glob.get("istioNamespace") not in (None, namespace):
+        raise IstioctlError("istio_namespace: {0!r} differs from spec.values.global.istioNamespace {1!r}. Fix: make them "
+                            "equal.".format(namespace, glob["istioNamespace"]))
+    glob["istioNamespace"] = namespace
+    # istioctl labels what it installs with the IstioOperator's namespace, and uninstall selects on that label.
+    metadata.setdefault("namespace", namespace)
+    return iop, namespace
+
+
+def _set_args(params):
+    args = []
+    for key, value in (params.get("set") or {}).items():
+        if isinstance(value, bool):
+            value = str(value).lower()
+        args += ["--set", "{0}={1}".format(key, value)]
+    return args
+
+
+def _diff_text(entries, verb):
+    return "".join("{0} {1}{2}\n".format(verb, label(e), (": " + ", ".join(e["paths"])) if e.get("paths") else "")
+                   for e in entries)
+
+
+def owner_labels(objects, iop):
+    """Label the rendered objects as `istioctl install` labels them before applying (its getOwnerLabels), so that
+    the comparison expects what install writes, not the placeholder `manifest generate` prints."""
+    meta = iop.get("metadata") or {}
+    labels = {"istio.io/rev": iop["spec"]["revision"]}
+    if meta.get("name"):
+        labels[OWNER_NAME_LABEL] = meta["name"]
+    if meta.get("namespace"):
+        labels[OWNER_NAMESPACE_LABEL] = meta["namespace"]
+    for obj in objects:
+        obj.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+    return objects
+
+
+def _present(module, istioctl, iop, namespace, result):
+    params = module.params
+    path = istioctl.temp_file(yaml.safe_dump(iop, default_flow_style=False))
+    set_args = _set_args(params)
+    _rc, out, _err = istioctl.run(["manifest", "generate", "-f", path] + set_args)
+    try:
+        rendered = [doc for doc in yaml.safe_load_all(out) if isinstance(doc, dict) and doc.get("kind")]
+    except yaml.YAMLError as exc:
+        raise IstioctlError("istioctl manifest generate printed something that is not YAML: {0}".format(exc), stdout=out[:2000])
+    if not rendered:
+        raise IstioctlError("istioctl manifest generate rendered no objects for revision {0}. Fix: check the IstioOperator's "
+                            "profile and components.".format(params["revision"]), stdout=out[:2000])
+    owner_labels(rendered, iop)
+    dyn = dynamic_client(module)
+    diffs = differences(rendered, lambda ident: get_object(dyn, ident["apiVersion"], ident["kind"], ident["name"], ident["namespace"]))
+    result.update(objects=len(rendered), differences=diffs, changed=bool(diffs))
+    if diffs and module._diff:
+        result["diff"] = {"before_header": "cluster", "after_header": "istioctl manifest generate (revision {0})".format(params["revision"]),
+                          "before": _diff_text([d for d in diffs if d["reason"] == "differs"], "differs:"),
+                          "after": _diff_text(diffs, "install:")}
+    if diffs and not module.check_mode:
+        timeout = params["readiness_timeout"]
+        cmd = ["install", "-y", "-f", path, "--readiness-timeout", "{0}s".format(timeout)] + set_args
+        _rc, out, err = istioctl.run(cmd, cluster=True, timeout=max(istioctl.timeout, timeout + 120))
+        result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
+    return result
+
+
+def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
+    """What uninstall would remove: objects of the revision labelled with our owner namespace (all Istio components
+    for purge)."""
+    selector = [COMPONENT_LABEL] if purge else ["istio.io/rev=" + revision, OWNER_NAMESPACE_LABEL + "=" + namespace, COMPONENT_LABEL]
+    if iop_name and not purge:
+        selector.append(OWNER_NAME_LABEL + "=" + iop_name)
+    found = []
+    for api_version, kind in _INSTALLED_KINDS:
+        for obj in list_objects(dyn, api_version, kind, ",".join(selector)):
+            meta = obj.get("metadata") or {}
+            # Base resources (CRDs, the default validator) are shared by every revision; uninstall keeps them.
+            if purge or meta.get("labels", {}).get(COMPONENT_LABEL) != "Base":
+                found.append({"kind": kind, "namespace": meta.get("namespace"), "name": meta.get("name"), "reason": "installed", "paths": []})
+    return found
+
+
+def dangling_default_webhooks(dyn, revision):
+    """Default revision tag / default validator that point at this revision: broken once it is gone."""
+    found = []
+    for obj in list_objects(dyn, _WEBHOOK_API, "MutatingWebhookConfiguration", "istio.io/tag,istio.io/rev=" + revision):
+        found.append(("MutatingWebhookConfiguration", obj["metadata"]["name"]))
+    validator = get_object(dyn, _WEBHOOK_API, "ValidatingWebhookConfiguration", "istiod-default-validator")
+    if validator and (validator["metadata"].get("labels") or {}).get("istio.io/rev") == revision:
+        found.append(("ValidatingWebhookConfiguration", "istiod-default-validator"))
+    return found
+
+
+def _absent(module, istioctl, iop, namespace, result):
+    params = module.params
+    purge = params["purge_all_control_planes_in_cluster"]
+    dyn = dynamic_client(module)
+    iop_name = (iop.get("metadata") or {}).get("name")
+    installed = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
+    dangling = [] if purge else dangling_default_webhooks(dyn, params["revision"])
+    entries = installed + [{"kind": kind, "namespace": None, "name": name, "reason": "points at the removed revision", "paths": []}
+                           for kind, name in dangling]
+    result.update(objects=len(installed), differences=entries, changed=bool(entries))
+    if entries and module._diff:
+        result["diff"] = {"before_header": "cluster", "after_header": "after uninstall", "before": _diff_text(entries, "remove:"), "after": ""}
+    if not entries or module.check_mode:
+        return result
+    if installed:
+        if purge:
+            cmd = ["uninstall", "-y", "--purge"]
+        else:
+            path = istioctl.temp_file(yaml.safe_dump(iop, default_flow_style=False))
+            cmd = ["uninstall", "-y", "--revision", params["revision"], "-f", path]
+        _rc, out, err = istioctl.run(cmd, cluster=True)
+        result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
+        left = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
+        if left:
+            raise IstioctlError("istioctl uninstall left {0} object(s) of revision {1}: {2}. Fix: check the IstioOperator's "
+                                "metadata.name/namespace match the installed one.".format(
+                                    len(left), params["revision"], ", ".join(label(e) for e in left[:10])), **result)
+    for kind, name in dangling:
+        resource = dyn.resources.get(api_version=_WEBHOOK_API, kind=kind)
+        resource.delete(name=name)
+    return result
+
+
+def run_install(module, istioctl):
+    iop, namespace = load_operator(module.params)
+    result = {"changed": False, "revision": module.params["revision"], "istio_namespace": namespace, "cmd": "",
+              "istioctl_version": version_text(istioctl.version()), "objects": 0, "differences": []}
+    if module.params["state"] == "present":
+        if module.params["purge_all_control_planes_in_cluster"]:
+            raise IstioctlError("purge_all_control_planes_in_cluster: only valid with state=absent. Fix: remove it.")
+        return _present(module, istioctl, iop, namespace, result)
+    return _absent(module, istioctl, iop, namespace, result)

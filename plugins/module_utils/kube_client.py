@@ -1,0 +1,155 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Cluster access for modules that run on a host: one argument spec (named as in kubernetes.core) and one way to
+turn it into a kubernetes API client or a kubeconfig file for tools such as istioctl."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - reported by the caller through missing_required_lib
+    yaml = None
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes import dynamic as k8s_dynamic
+    from kubernetes.client.rest import ApiException
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the host
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = exc
+
+    class ApiException(Exception):
+        status = None
+
+
+_OPTIONS = {
+    "kubeconfig": ({"type": "path"}, "K8S_AUTH_KUBECONFIG"),
+    "context": ({"type": "str"}, "K8S_AUTH_CONTEXT"),
+    "host": ({"type": "str"}, "K8S_AUTH_HOST"),
+    "api_key": ({"type": "str", "no_log": True}, "K8S_AUTH_API_KEY"),
+    "ca_cert": ({"type": "path", "aliases": ["ssl_ca_cert"]}, "K8S_AUTH_SSL_CA_CERT"),
+    "validate_certs": ({"type": "bool", "aliases": ["verify_ssl"]}, "K8S_AUTH_VERIFY_SSL"),
+}
+
+
+def cluster_spec(prefix=""):
+    """Access options for one cluster, named as in kubernetes.core (with the K8S_AUTH_* environment fallbacks).
+    A prefix (e.g. 'remote_') names a second cluster in the same module; it has no environment fallback."""
+    spec = {}
+    for key, (options, env) in _OPTIONS.items():
+        options = dict(options)
+        if prefix:
+            options.pop("aliases", None)
+        else:
+            options["fallback"] = (env_fallback, [env])
+        spec[prefix + key] = options
+    return spec
+
+
+def _access(params, prefix):
+    return {key: params.get(prefix + key) for key in ("kubeconfig", "context", "host", "api_key", "ca_cert", "validate_certs")}
+
+
+def _explicit_kubeconfig(access):
+    """A kubeconfig (as a dict) for host/api_key access; None when a kubeconfig file is used instead."""
+    if not access["host"]:
+        return None
+    cluster = {"server": access["host"]}
+    if access["validate_certs"] is False:
+        cluster["insecure-skip-tls-verify"] = True
+    elif access["ca_cert"]:
+        cluster["certificate-authority"] = access["ca_cert"]
+    user = {"token": access["api_key"]} if access["api_key"] else {}
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "access",
+            "clusters": [{"name": "access", "cluster": cluster}],
+            "users": [{"name": "access", "user": user}],
+            "contexts": [{"name": "access", "context": {"cluster": "access", "user": "access"}}]}
+
+
+def private_file(module, content, suffix):
+    """Write content to a 0600 file in the module's temporary directory; it is removed when the module exits."""
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=module.tmpdir)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    module.add_cleanup_file(path)
+    return path
+
+
+def kubeconfig_args(module, prefix=""):
+    """Command-line flags (--kubeconfig/--context) that give a tool the same access as the module's options."""
+    access = _access(module.params, prefix)
+    explicit = _explicit_kubeconfig(access)
+    if explicit is not None:
+        return ["--kubeconfig", private_file(module, yaml.safe_dump(explicit), ".kubeconfig")]
+    args = []
+    if access["kubeconfig"]:
+        args += ["--kubeconfig", access["kubeconfig"]]
+    if access["context"]:
+        args += ["--context", access["context"]]
+    return args
+
+
+def api_client(module, prefix=""):
+    """A kubernetes ApiClient for the cluster the options describe; fails the module with a readable message."""
+    if not HAS_KUBERNETES:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    access = _access(module.params, prefix)
+    try:
+        if access["host"]:
+            configuration = k8s_client.Configuration()
+            configuration.host = access["host"]
+            if access["api_key"]:
+                configuration.api_key = {"authorization": "Bearer " + access["api_key"]}
+            configuration.verify_ssl = access["validate_certs"] is not False
+            if access["ca_cert"]:
+                configuration.ssl_ca_cert = access["ca_cert"]
+            return k8s_client.ApiClient(configuration)
+        configuration = k8s_client.Configuration()
+        k8s_config.load_kube_config(config_file=access["kubeconfig"], context=access["context"],
+                                    client_configuration=configuration)
+        if access["validate_certs"] is False:
+            configuration.verify_ssl = False
+        return k8s_client.ApiClient(configuration)
+    except Exception as exc:  # the kubernetes library raises many types for a bad kubeconfig
+        module.fail_json(msg="{0}cluster access: cannot load the configuration: {1}. Fix: check {0}kubeconfig/{0}context "
+                             "or {0}host/{0}api_key.".format(prefix, exc))
+
+
+def dynamic_client(module, prefix=""):
+    return k8s_dynamic.DynamicClient(api_client(module, prefix))
+
+
+def get_object(dyn, api_version, kind, name, namespace=None):
+    """The live object as a dict, or None when it (or its kind) does not exist."""
+    try:
+        resource = dyn.resources.get(api_version=api_version, kind=kind)
+    except Exception:  # ResourceNotFoundError: the CRD is not installed, so the object cannot exist
+        return None
+    try:
+        return resource.get(name=name, namespace=namespace).to_dict()
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def list_objects(dyn, api_version, kind, label_selector=None, namespace=None):
+    try:
+        resource = dyn.resources.get(api_version=api_version, kind=kind)
+    except Exception:
+        return []
+    return [item.to_dict() if hasattr(item, "to_dict") else item
+            for item in resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])]
