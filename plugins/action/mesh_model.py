@@ -17,7 +17,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import 
 )
 
 ARGS = ("backend", "istio_version", "cni", "meshes", "samples", "render_dir", "kubeconfig", "context",
-        "istioctl_path", "sail_operator", "fact_name")
+        "istioctl_path", "sail_operator", "default_mesh", "fact_name")
 
 
 class ActionModule(ActionBase):

@@ -42,8 +42,10 @@ def control_plane_values(mesh, backend):
     """Helm values of a mesh's control plane: the passthrough values plus what the model owns."""
     if backend == "sail":
         return deep_merge(mesh["values"], {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
-    # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace.
-    return deep_merge(mesh["values"], {"global": {"istioNamespace": mesh["namespace"]}})
+    # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
+    # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
+    return deep_merge(mesh["values"], {"global": {"istioNamespace": mesh["namespace"]},
+                                       "defaultRevision": mesh["revision"] if mesh.get("default") else ""})
 
 
 # ------------------------------------------------------------------ selectors

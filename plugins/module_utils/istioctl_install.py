@@ -94,8 +94,44 @@ def owner_labels(objects, iop):
     return objects
 
 
+def default_webhooks(dyn, revision=None):
+    """Default revision tags (MutatingWebhookConfigurations labelled istio.io/tag=default) and the default validator,
+    as [(kind, name, revision they point at)]; only those pointing at `revision` when it is given."""
+    found = [("MutatingWebhookConfiguration", obj["metadata"]["name"], (obj["metadata"].get("labels") or {}).get("istio.io/rev"))
+             for obj in list_objects(dyn, _WEBHOOK_API, "MutatingWebhookConfiguration", "istio.io/tag=default")]
+    validator = get_object(dyn, _WEBHOOK_API, "ValidatingWebhookConfiguration", "istiod-default-validator")
+    if validator:
+        found.append(("ValidatingWebhookConfiguration", "istiod-default-validator",
+                      (validator["metadata"].get("labels") or {}).get("istio.io/rev")))
+    return [hook for hook in found if revision is None or hook[2] == revision]
+
+
+def _hook_entry(hook, reason):
+    return {"kind": hook[0], "namespace": None, "name": hook[1], "reason": reason, "paths": []}
+
+
+def _default_revision_plan(dyn, revision, wanted):
+    """(webhooks to delete, whether istioctl install must run to create this revision's default tag).
+    wanted=True: this revision is the default, so tags of other revisions go and its own tag must exist (istioctl
+    install creates it when no default tag exists). wanted=False: nothing default may point at this revision."""
+    hooks = default_webhooks(dyn)
+    if wanted is None:
+        return [], False
+    if wanted:
+        foreign = [h for h in hooks if h[0] == "MutatingWebhookConfiguration" and h[2] != revision]
+        own_tag = [h for h in hooks if h[0] == "MutatingWebhookConfiguration" and h[2] == revision]
+        return foreign, not own_tag
+    return [h for h in hooks if h[2] == revision], False
+
+
+def _delete_webhooks(dyn, hooks):
+    for kind, name, _rev in hooks:
+        dyn.resources.get(api_version=_WEBHOOK_API, kind=kind).delete(name=name)
+
+
 def _present(module, istioctl, iop, namespace, result):
     params = module.params
+    revision, wanted = params["revision"], params["default_revision"]
     path = istioctl.temp_file(yaml.safe_dump(iop, default_flow_style=False))
     set_args = _set_args(params)
     _rc, out, _err = istioctl.run(["manifest", "generate", "-f", path] + set_args)
@@ -105,20 +141,36 @@ def _present(module, istioctl, iop, namespace, result):
         raise IstioctlError("istioctl manifest generate printed something that is not YAML: {0}".format(exc), stdout=out[:2000])
     if not rendered:
         raise IstioctlError("istioctl manifest generate rendered no objects for revision {0}. Fix: check the IstioOperator's "
-                            "profile and components.".format(params["revision"]), stdout=out[:2000])
+                            "profile and components.".format(revision), stdout=out[:2000])
     owner_labels(rendered, iop)
     dyn = dynamic_client(module)
     diffs = differences(rendered, lambda ident: get_object(dyn, ident["apiVersion"], ident["kind"], ident["name"], ident["namespace"]))
-    result.update(objects=len(rendered), differences=diffs, changed=bool(diffs))
-    if diffs and module._diff:
-        result["diff"] = {"before_header": "cluster", "after_header": "istioctl manifest generate (revision {0})".format(params["revision"]),
-                          "before": _diff_text([d for d in diffs if d["reason"] == "differs"], "differs:"),
-                          "after": _diff_text(diffs, "install:")}
-    if diffs and not module.check_mode:
+    stale_hooks, need_tag = _default_revision_plan(dyn, revision, wanted)
+    entries = diffs + [_hook_entry(h, "default webhook of revision {0}".format(h[2])) for h in stale_hooks]
+    if need_tag:
+        entries.append({"kind": "MutatingWebhookConfiguration", "namespace": None, "name": "istio-revision-tag-default-" + namespace,
+                        "reason": "missing", "paths": []})
+    result.update(objects=len(rendered), differences=entries, changed=bool(entries))
+    if entries and module._diff:
+        result["diff"] = {"before_header": "cluster", "after_header": "istioctl manifest generate (revision {0})".format(revision),
+                          "before": _diff_text([d for d in entries if d["reason"] != "missing"], "differs:"),
+                          "after": _diff_text(entries, "install:")}
+    if not entries or module.check_mode:
+        return result
+    if wanted:
+        # Before install: istioctl creates the default tag only when no default tag exists.
+        _delete_webhooks(dyn, stale_hooks)
+    if diffs or need_tag:
         timeout = params["readiness_timeout"]
         cmd = ["install", "-y", "-f", path, "--readiness-timeout", "{0}s".format(timeout)] + set_args
         _rc, out, err = istioctl.run(cmd, cluster=True, timeout=max(istioctl.timeout, timeout + 120))
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
+    if wanted is False:
+        # istioctl install creates a default tag for the first revision it installs (istio/istio#57412).
+        _delete_webhooks(dyn, default_webhooks(dyn, revision))
+    elif wanted and not [h for h in default_webhooks(dyn, revision) if h[0] == "MutatingWebhookConfiguration"]:
+        raise IstioctlError("istioctl install did not create the default revision tag for {0}. Fix: look for another "
+                            "webhook labelled istio.io/tag=default.".format(revision), **result)
     return result
 
 
@@ -138,26 +190,14 @@ def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
     return found
 
 
-def dangling_default_webhooks(dyn, revision):
-    """Default revision tag / default validator that point at this revision: broken once it is gone."""
-    found = []
-    for obj in list_objects(dyn, _WEBHOOK_API, "MutatingWebhookConfiguration", "istio.io/tag,istio.io/rev=" + revision):
-        found.append(("MutatingWebhookConfiguration", obj["metadata"]["name"]))
-    validator = get_object(dyn, _WEBHOOK_API, "ValidatingWebhookConfiguration", "istiod-default-validator")
-    if validator and (validator["metadata"].get("labels") or {}).get("istio.io/rev") == revision:
-        found.append(("ValidatingWebhookConfiguration", "istiod-default-validator"))
-    return found
-
-
 def _absent(module, istioctl, iop, namespace, result):
     params = module.params
     purge = params["purge_all_control_planes_in_cluster"]
     dyn = dynamic_client(module)
     iop_name = (iop.get("metadata") or {}).get("name")
     installed = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
-    dangling = [] if purge else dangling_default_webhooks(dyn, params["revision"])
-    entries = installed + [{"kind": kind, "namespace": None, "name": name, "reason": "points at the removed revision", "paths": []}
-                           for kind, name in dangling]
+    dangling = [] if purge else default_webhooks(dyn, params["revision"])
+    entries = installed + [_hook_entry(hook, "points at the removed revision") for hook in dangling]
     result.update(objects=len(installed), differences=entries, changed=bool(entries))
     if entries and module._diff:
         result["diff"] = {"before_header": "cluster", "after_header": "after uninstall", "before": _diff_text(entries, "remove:"), "after": ""}
@@ -176,9 +216,7 @@ def _absent(module, istioctl, iop, namespace, result):
             raise IstioctlError("istioctl uninstall left {0} object(s) of revision {1}: {2}. Fix: check the IstioOperator's "
                                 "metadata.name/namespace match the installed one.".format(
                                     len(left), params["revision"], ", ".join(label(e) for e in left[:10])), **result)
-    for kind, name in dangling:
-        resource = dyn.resources.get(api_version=_WEBHOOK_API, kind=kind)
-        resource.delete(name=name)
+    _delete_webhooks(dyn, dangling)
     return result
 
 

@@ -39,7 +39,7 @@ DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sa
 KNOWN_VARIABLES = (
     "multimesh_backend", "multimesh_istio_version", "multimesh_cni", "multimesh_meshes",
     "multimesh_samples", "multimesh_render_dir", "multimesh_kubeconfig", "multimesh_context",
-    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_model",
+    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_default_mesh", "multimesh_model",
 )
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -375,6 +375,20 @@ def _check_cross_mesh(errs, meshes, cni):
                          "give each mesh a distinct value, e.g. istio-discovery: {0}".format(mesh["name"]))
 
 
+def _check_default_mesh(errs, default_mesh, raw_meshes, meshes):
+    """The mesh whose revision is the cluster's default (revision tag `default`, default validator), or None."""
+    if default_mesh in (None, ""):
+        return None
+    if not _check_type(errs, "multimesh_default_mesh", default_mesh, str, "give the name of one mesh, or leave it empty"):
+        return None
+    names = [m["name"] for m in meshes]
+    if default_mesh not in names and len(meshes) == len(raw_meshes):
+        errs.add("multimesh_default_mesh", "{0!r} is not a mesh of this inventory".format(default_mesh),
+                 "use one of {0}, or leave it empty for no default revision".format(", ".join(names) or "the meshes"))
+        return None
+    return default_mesh
+
+
 def _fmt(labels):
     return ",".join("{0}={1}".format(k, v) for k, v in sorted(labels.items()))
 
@@ -389,7 +403,7 @@ def unknown_variables(names):
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                kubeconfig=None, context=None, istioctl_path=None, sail_operator=None):
+                kubeconfig=None, context=None, istioctl_path=None, sail_operator=None, default_mesh=None):
     """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
     errs = _Collector()
     if backend not in BACKENDS:
@@ -415,6 +429,14 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
             if mesh is not None:
                 expanded.append(mesh)
     _check_cross_mesh(errs, expanded, cni_model)
+    if backend == "istioctl" and cni_model["enabled"]:
+        for mesh in expanded:
+            if mesh["revision"] == "cni":
+                errs.add("mesh '{0}'.revision".format(mesh["name"]), "'cni' is the revision of the shared CNI's IstioOperator",
+                         "give this mesh another revision")
+    default_mesh = _check_default_mesh(errs, default_mesh, raw_meshes if isinstance(raw_meshes, list) else [], expanded)
+    for mesh in expanded:
+        mesh["default"] = mesh["name"] == default_mesh
     if errs.errors:
         raise ModelError(errs.errors)
     return {
@@ -429,4 +451,5 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "kubeconfig": kubeconfig or None,
         "context": context or None,
         "istioctl_path": istioctl_path or None,
+        "default_mesh": default_mesh,
     }

@@ -16,7 +16,8 @@ description:
     cluster and runs C(istioctl install) only when something is missing or differs. Fields that the API server or
     istiod write (defaults, status, webhook C(caBundle), the validator's C(failurePolicy)) are not differences.
   - V(absent) runs C(istioctl uninstall --revision) with the IstioOperator's name and namespace, so only the objects
-    of this revision installed from this IstioOperator are removed; nothing else in the cluster is touched.
+    of this revision installed from this IstioOperator are removed, with any default revision tag or default
+    validator that points at the revision (they would break admission once istiod is gone). Nothing else is touched.
   - Removing every Istio control plane of the cluster (C(istioctl uninstall --purge)) happens only with
     O(purge_all_control_planes_in_cluster=true).
 author:
@@ -64,6 +65,15 @@ options:
     description: Seconds C(istioctl install) waits for the control plane's Deployments to be ready.
     type: int
     default: 300
+  default_revision:
+    description:
+      - Whether this revision is the cluster's default revision, that is, the target of the C(default) revision tag
+        (the webhook that injects namespaces labelled C(istio-injection=enabled)) and of C(istiod-default-validator).
+      - V(true) removes default tags of other revisions and makes sure this revision has one.
+      - V(false) removes, after the install, every default tag or default validator that points at this revision;
+        istioctl creates one on the first install in a cluster (istio/istio#57412).
+      - Unset leaves istioctl's behaviour alone.
+    type: bool
   purge_all_control_planes_in_cluster:
     description:
       - With O(state=absent), run C(istioctl uninstall --purge), which removes B(every) Istio control plane and the
@@ -153,6 +163,7 @@ ARGUMENT_SPEC = dict(
     set=dict(type="dict", default={}),
     istio_namespace=dict(type="str"),
     readiness_timeout=dict(type="int", default=300),
+    default_revision=dict(type="bool"),
     purge_all_control_planes_in_cluster=dict(type="bool", default=False),
 )
 

@@ -73,6 +73,12 @@ options:
       - Whether and how to install the Sail Operator with Helm, C(multimesh_sail_operator), with keys C(install),
         C(version), C(namespace), C(chart_repo_url), C(values).
     type: dict
+  default_mesh:
+    description:
+      - Name of the mesh whose revision is the cluster's default, C(multimesh_default_mesh)
+        (the C(default) revision tag for C(istio-injection=enabled) namespaces and the C(istiod-default-validator)).
+      - Empty or unset means no mesh is the default, and no default webhook may point at one of the meshes.
+    type: str
   fact_name:
     description: Name of the fact that receives the model.
     type: str
@@ -101,7 +107,8 @@ ansible_facts:
     multimesh_model:
       description:
         - Keys C(backend), C(istio_version), C(cni), C(sail_operator), C(samples), C(meshes), C(render_dir), C(kubeconfig), C(context),
-          C(istioctl_path). Each mesh has every key with its default filled in, plus C(discovery_selectors)
+          C(istioctl_path), C(default_mesh). Each mesh has every key with its default filled in, plus C(default)
+          (whether it is O(default_mesh)), C(discovery_selectors)
           (for C(meshConfig.discoverySelectors)) and C(member_labels) (the labels of a member namespace).
       type: dict
       returned: success

@@ -42,6 +42,12 @@ class FakeIstioctl(object):
         with open(path) as handle:
             return [json.loads(line) for line in handle]
 
+    def inputs(self, name):
+        """[(argv, {path: content of the -f file})] of the calls of one subcommand."""
+        with open(os.path.join(self.dir, "inputs.jsonl")) as handle:
+            files = [json.loads(line) for line in handle]
+        return [(call, content) for call, content in zip(self.calls(), files) if call[0] == name]
+
     def commands(self, name):
         return [call for call in self.calls() if call[0] == name]
 

@@ -76,7 +76,10 @@ def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
 
 
 def test_istioctl_values_set_the_istio_namespace():
-    assert control_plane_values(MODEL["meshes"][0], "istioctl") == {"global": {"istioNamespace": "istio-system-1"}}
+    assert control_plane_values(MODEL["meshes"][0], "istioctl") == {"global": {"istioNamespace": "istio-system-1"},
+                                                                     "defaultRevision": ""}
+    default = dict(MODEL["meshes"][0], default=True)
+    assert control_plane_values(default, "istioctl")["defaultRevision"] == default["revision"]
 
 
 def test_deep_merge_replaces_lists_and_scalars():

@@ -37,6 +37,11 @@ def errors_of(**kwargs):
 
 # (id, build_model arguments, the field the single error must name, a fragment of the problem or fix)
 INVALID = [
+    ("default-mesh-unknown", dict(meshes=two_meshes(), default_mesh="mesh-3"),
+     "multimesh_default_mesh", "'mesh-3' is not a mesh of this inventory"),
+    ("default-mesh-not-a-string", dict(meshes=two_meshes(), default_mesh=["mesh-1"]), "multimesh_default_mesh", "Fix: "),
+    ("istioctl-revision-cni", dict(backend="istioctl", meshes=with_change(1, revision="cni")),
+     "mesh 'mesh-2'.revision", "'cni' is the revision of the shared CNI's IstioOperator"),
     ("duplicate-name", dict(meshes=with_change(1, name="mesh-1", revision="rev-2", discovery_labels={"istio-discovery": "m2"})),
      "mesh 'mesh-1'.name", "already the name of mesh 'mesh-1'"),
     ("duplicate-namespace", dict(meshes=with_change(1, namespace="istio-system-1")),
@@ -187,7 +192,15 @@ def test_defaults_are_expanded():
         "values": {},
         "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],
         "member_labels": {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"},
+        "default": False,
     }
+    assert model["default_mesh"] is None
+
+
+def test_default_mesh_is_marked():
+    model = build_model(meshes=two_meshes(), default_mesh="mesh-2")
+    assert model["default_mesh"] == "mesh-2"
+    assert [m["default"] for m in model["meshes"]] == [False, True]
 
 
 def test_explicit_values_win_and_versions_are_normalized():

@@ -61,8 +61,21 @@ class FakeCluster(object):
         self.istioctl = istioctl
         self.uninstall_works = True
         self._seen_uninstalls = 0
+        self._seen_installs = 0
+
+    def _apply_installs(self):
+        """istioctl install: the rendered objects as installed, plus a default tag when none exists."""
+        calls = self.istioctl.inputs("install")
+        for call, files in calls[self._seen_installs:]:
+            iop = yaml.safe_load(files[call[call.index("-f") + 1]])
+            for obj in rendered():
+                self.add(as_installed(obj))
+            if not any("istio.io/tag" in (o["metadata"].get("labels") or {}) for o in self.objects.values()):
+                self.add(default_tag(iop["spec"]["revision"], iop["metadata"]["namespace"]))
+        self._seen_installs = len(calls)
 
     def _apply_uninstalls(self):
+        self._apply_installs()
         calls = self.istioctl.commands("uninstall")
         for call in calls[self._seen_uninstalls:]:
             revision = None if "--purge" in call else call[call.index("--revision") + 1]
@@ -214,9 +227,9 @@ def test_bad_input_names_the_field(istioctl, cluster, bad, message):
     assert istioctl.commands("install") == [] and istioctl.commands("manifest") == []
 
 
-def default_tag(revision):
+def default_tag(revision, namespace=None):
     return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
-            "metadata": {"name": "istio-revision-tag-default-" + revision,
+            "metadata": {"name": "istio-revision-tag-default-" + (namespace or revision),
                          "labels": {"istio.io/tag": "default", "istio.io/rev": revision}}}
 
 
@@ -339,3 +352,44 @@ def test_old_istioctl_is_refused(istioctl, cluster):
     assert failed and result["msg"] == ("istioctl 1.17.0 is too old: this collection needs 1.20 or newer. Fix: install a "
                                         "newer istioctl or point istioctl_path at one.")
     assert istioctl.commands("manifest") == []
+
+
+def test_second_run_changes_nothing(generate, cluster):
+    first, failed = run_module(main, args(generate))
+    assert not failed and first["changed"] is True
+    second, failed = run_module(main, args(generate))
+    assert not failed, second
+    assert second["changed"] is False and second["differences"] == []
+    assert len(generate.commands("install")) == 1 and len(generate.commands("manifest")) == 2
+
+
+def test_not_the_default_revision_leaves_no_default_webhook_pointing_at_it(generate, cluster):
+    cluster.add({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+                 "metadata": {"name": "istiod-default-validator", "labels": {"istio.io/rev": "usergroup-1"}}})
+    result, failed = run_module(main, args(generate, default_revision=False))
+    assert not failed, result
+    assert len(generate.commands("install")) == 1
+    # istioctl created istio-revision-tag-default-usergroup-1 on install; the module removed it and the validator.
+    assert sorted(cluster.deleted) == [("MutatingWebhookConfiguration", "istio-revision-tag-default-usergroup-1"),
+                                       ("ValidatingWebhookConfiguration", "istiod-default-validator")]
+    again, failed = run_module(main, args(generate, default_revision=False))
+    assert not failed and again["changed"] is False and len(generate.commands("install")) == 1
+
+
+def test_default_revision_takes_the_tag_over_from_another_revision(generate, cluster):
+    for obj in rendered():
+        cluster.add(as_installed(obj))
+    cluster.add(default_tag("usergroup-2"))
+    preview, failed = run_module(main, args(generate, default_revision=True), check_mode=True)
+    assert not failed and preview["changed"] is True
+    assert [(d["name"], d["reason"]) for d in preview["differences"]] == [
+        ("istio-revision-tag-default-usergroup-2", "default webhook of revision usergroup-2"),
+        ("istio-revision-tag-default-usergroup-1", "missing")]
+    assert generate.commands("install") == [] and cluster.deleted == []
+    result, failed = run_module(main, args(generate, default_revision=True))
+    assert not failed, result
+    assert cluster.deleted == [("MutatingWebhookConfiguration", "istio-revision-tag-default-usergroup-2")]
+    assert len(generate.commands("install")) == 1, "install runs so that istioctl creates the tag of this revision"
+    assert ("MutatingWebhookConfiguration", None, "istio-revision-tag-default-usergroup-1") in cluster.objects
+    again, failed = run_module(main, args(generate, default_revision=True))
+    assert not failed and again["changed"] is False
