@@ -80,6 +80,14 @@ def _diff_text(entries, verb):
                    for e in entries)
 
 
+def _shared(obj):
+    """Cluster-wide objects every revision installs (the CRDs of the base component): the last install labels them
+    with its own owner, so their owner labels say nothing about this revision."""
+    meta = obj.get("metadata") or {}
+    return obj.get("kind") == "CustomResourceDefinition" or (
+        not meta.get("namespace") and (meta.get("labels") or {}).get(COMPONENT_LABEL) == "Base")
+
+
 def owner_labels(objects, iop):
     """Label the rendered objects as `istioctl install` labels them before applying (its getOwnerLabels), so that
     the comparison expects what install writes, not the placeholder `manifest generate` prints."""
@@ -90,7 +98,16 @@ def owner_labels(objects, iop):
     if meta.get("namespace"):
         labels[OWNER_NAMESPACE_LABEL] = meta["namespace"]
     for obj in objects:
-        obj.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        obj_labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+        if obj.get("kind") == "ValidatingWebhookConfiguration" and obj["metadata"].get("name") == "istiod-default-validator":
+            # Two writers: the base chart and, right after, the default tag istioctl generates, each with its own
+            # chart labels. Which revision it points at is what matters.
+            obj["metadata"]["labels"] = {"istio.io/rev": obj_labels.get("istio.io/rev")}
+        elif _shared(obj):
+            for key in list(labels) + [OWNER_NAME_LABEL]:
+                obj_labels.pop(key, None)
+        else:
+            obj_labels.update(labels)
     return objects
 
 
@@ -184,6 +201,9 @@ def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
     for api_version, kind in _INSTALLED_KINDS:
         for obj in list_objects(dyn, api_version, kind, ",".join(selector)):
             meta = obj.get("metadata") or {}
+            if meta.get("deletionTimestamp"):
+                # istioctl deletes in the foreground: the garbage collector finishes the job.
+                continue
             # Base resources (CRDs, the default validator) are shared by every revision; uninstall keeps them.
             if purge or meta.get("labels", {}).get(COMPONENT_LABEL) != "Base":
                 found.append({"kind": kind, "namespace": meta.get("namespace"), "name": meta.get("name"), "reason": "installed", "paths": []})
@@ -208,7 +228,10 @@ def _absent(module, istioctl, iop, namespace, result):
             cmd = ["uninstall", "-y", "--purge"]
         else:
             path = istioctl.temp_file(yaml.safe_dump(iop, default_flow_style=False))
-            cmd = ["uninstall", "-y", "--revision", params["revision"], "-f", path]
+            # istioctl finds revisions through istiod; an IstioOperator without one (e.g. only the CNI) is removed by
+            # the owner labels of -f alone, which select exactly what it installed.
+            has_istiod = any(e["kind"] == "Deployment" and e["name"].startswith("istiod") for e in installed)
+            cmd = ["uninstall", "-y"] + (["--revision", params["revision"]] if has_istiod else []) + ["-f", path]
         _rc, out, err = istioctl.run(cmd, cluster=True)
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
         left = installed_objects(dyn, params["revision"], namespace, iop_name, purge)

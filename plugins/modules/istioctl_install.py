@@ -18,6 +18,8 @@ description:
   - V(absent) runs C(istioctl uninstall --revision) with the IstioOperator's name and namespace, so only the objects
     of this revision installed from this IstioOperator are removed, with any default revision tag or default
     validator that points at the revision (they would break admission once istiod is gone). Nothing else is touched.
+  - An IstioOperator without istiod (for example only the CNI) is removed with C(istioctl uninstall -f) alone,
+    because istioctl finds revisions through istiod; the owner labels select exactly what that IstioOperator installed.
   - Removing every Istio control plane of the cluster (C(istioctl uninstall --purge)) happens only with
     O(purge_all_control_planes_in_cluster=true).
 author:

@@ -78,11 +78,11 @@ class FakeCluster(object):
         self._apply_installs()
         calls = self.istioctl.commands("uninstall")
         for call in calls[self._seen_uninstalls:]:
-            revision = None if "--purge" in call else call[call.index("--revision") + 1]
+            revision = None if "--purge" in call else (call[call.index("--revision") + 1] if "--revision" in call else "any")
             for key, obj in list(self.objects.items()):
                 labels = obj["metadata"].get("labels") or {}
                 if self.uninstall_works and "operator.istio.io/component" in labels and (
-                        revision is None or (labels.get("istio.io/rev") == revision and labels["operator.istio.io/component"] != "Base")):
+                        revision is None or (revision in ("any", labels.get("istio.io/rev")) and labels["operator.istio.io/component"] != "Base")):
                     del self.objects[key]
         self._seen_uninstalls = len(calls)
 
@@ -287,7 +287,7 @@ def test_absent_removes_tag_and_is_then_unchanged(generate, cluster):
 def test_purge_only_when_asked_by_its_explicit_name(generate, cluster):
     for obj in rendered():
         cluster.add(as_installed(obj))
-    other = as_installed(rendered()[0])
+    other = as_installed([o for o in rendered() if o["kind"] == "Deployment"][0])
     other["metadata"].update(name="istiod-usergroup-2", namespace="usergroup-2")
     other["metadata"]["labels"].update({"istio.io/rev": "usergroup-2", "install.operator.istio.io/owning-resource-namespace": "usergroup-2"})
     cluster.add(other)
@@ -393,3 +393,33 @@ def test_default_revision_takes_the_tag_over_from_another_revision(generate, clu
     assert ("MutatingWebhookConfiguration", None, "istio-revision-tag-default-usergroup-1") in cluster.objects
     again, failed = run_module(main, args(generate, default_revision=True))
     assert not failed and again["changed"] is False
+
+
+def test_shared_crds_labelled_by_another_revision_are_not_a_difference():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "peerauthentications.security.istio.io",
+                        "labels": {"install.operator.istio.io/owning-resource": "unknown", "app": "istio-pilot"}},
+           "spec": {"group": "security.istio.io"}}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "istiod-usergroup-1", "namespace": "usergroup-1"}}
+    objects = impl.owner_labels([copy.deepcopy(crd), deployment], {"metadata": {"name": "usergroup-1", "namespace": "usergroup-1"},
+                                                                  "spec": {"revision": "usergroup-1"}})
+    assert objects[0]["metadata"]["labels"] == {"app": "istio-pilot"}
+    assert objects[1]["metadata"]["labels"] == {"istio.io/rev": "usergroup-1", "install.operator.istio.io/owning-resource": "usergroup-1",
+                                                "install.operator.istio.io/owning-resource-namespace": "usergroup-1"}
+    live = copy.deepcopy(crd)
+    live["metadata"]["labels"].update({"install.operator.istio.io/owning-resource": "usergroup-2", "istio.io/rev": "usergroup-2"})
+    assert impl.differences([objects[0]], lambda ident: live) == []
+
+
+def test_absent_without_istiod_uninstalls_by_file_alone(istioctl, cluster):
+    istioctl.rules([{"argv": ["uninstall"], "stdout": ""}])
+    daemonset = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-cni-config", "namespace": "istio-cni", "labels": {
+        "operator.istio.io/component": "Cni", "istio.io/rev": "cni", "install.operator.istio.io/owning-resource": "cni",
+        "install.operator.istio.io/owning-resource-namespace": "istio-cni"}}}
+    cluster.add(daemonset)
+    cni = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "metadata": {"name": "cni", "namespace": "istio-cni"},
+           "spec": {"profile": "empty", "components": {"cni": {"enabled": True}}}}
+    result, failed = run_module(main, dict(revision="cni", istio_operator=cni, state="absent", istioctl_path=istioctl.path))
+    assert not failed, result
+    (call,) = istioctl.commands("uninstall")
+    assert call[:3] == ["uninstall", "-y", "-f"] and "--revision" not in call

@@ -1,0 +1,150 @@
+"""playbooks/site.yml and cleanup.yml with the istioctl backend, real istioctl against a real API server (kwok makes
+istiod's pods ready): converge, idempotence, check mode, the default revision choice, cleanup by revision."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from conftest import REPO, ansible_playbook, harness
+
+INVENTORY = os.path.join(REPO, "tests", "integration", "inventories", "istioctl.yml")
+MESHES = ("usergroup-1", "usergroup-2")
+
+
+@pytest.fixture(scope="module")
+def third():
+    cluster = harness.Cluster("it-c3", harness.BASE_PORT + 1200)
+    cluster.up(fresh=True)
+    yield cluster
+    cluster.down()
+
+
+@pytest.fixture(scope="module")
+def api(third):
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=third.kubeconfig, client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+def play(cluster, name, *args):
+    istioctl = os.path.join(harness.build(), "istioctl")
+    return ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", name), "-i", INVENTORY,
+                            "-e", "multimesh_istioctl_path=" + istioctl, *args)
+
+
+def webhooks(api):
+    from kubernetes import client
+
+    admission = client.AdmissionregistrationV1Api(api)
+    mutating = {w.metadata.name: (w.metadata.labels or {}) for w in admission.list_mutating_webhook_configuration().items}
+    validating = {w.metadata.name: (w.metadata.labels or {}) for w in admission.list_validating_webhook_configuration().items}
+    return mutating, validating
+
+
+def stored(api):
+    """resourceVersions of what the istioctl backend manages: a second run must not rewrite any of it."""
+    from kubernetes import client
+
+    apps, core, custom = client.AppsV1Api(api), client.CoreV1Api(api), client.CustomObjectsApi(api)
+    versions = {}
+    for ns in MESHES + ("istio-cni",):
+        for item in apps.list_namespaced_deployment(ns).items + apps.list_namespaced_daemon_set(ns).items:
+            versions[(item.kind or "workload", ns, item.metadata.name)] = item.metadata.resource_version
+        for item in core.list_namespaced_config_map(ns).items:
+            versions[("ConfigMap", ns, item.metadata.name)] = item.metadata.resource_version
+    for item in custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"]:
+        versions[("PeerAuthentication", item["metadata"]["namespace"])] = item["metadata"]["resourceVersion"]
+    mutating, validating = webhooks(api)
+    versions.update({("webhook", name): None for name in list(mutating) + list(validating)})
+    return versions
+
+
+@pytest.fixture(scope="module")
+def converged(third):
+    run = play(third, "site.yml")
+    assert run.rc == 0, run.out
+    return run
+
+
+def test_each_mesh_gets_its_own_istiod_and_no_default_webhook(converged, api):
+    from kubernetes import client
+
+    apps, custom = client.AppsV1Api(api), client.CustomObjectsApi(api)
+    for mesh in MESHES:
+        deployment = apps.read_namespaced_deployment("istiod-" + mesh, mesh)
+        assert deployment.status.available_replicas == 1
+        env = {e.name: e.value for e in deployment.spec.template.spec.containers[0].env}
+        assert env["REVISION"] == mesh
+        pa = custom.get_namespaced_custom_object("security.istio.io", "v1", mesh, "peerauthentications", "default")
+        assert pa["spec"]["mtls"]["mode"] == "STRICT"
+    assert apps.read_namespaced_daemon_set("istio-cni-node", "istio-cni").metadata.labels["istio.io/rev"] == "cni"
+    mutating, validating = webhooks(api)
+    # The per-revision injectors and validators, and no default tag or default validator (multimesh_default_mesh unset).
+    assert sorted(mutating) == ["istio-sidecar-injector-usergroup-1-usergroup-1", "istio-sidecar-injector-usergroup-2-usergroup-2"]
+    assert sorted(validating) == ["istio-validator-usergroup-1-usergroup-1", "istio-validator-usergroup-2-usergroup-2"]
+    labels = client.CoreV1Api(api).read_namespace("app-ns-3").metadata.labels
+    assert labels["usergroup"] == "usergroup-2" and labels["istio.io/rev"] == "usergroup-2"
+    assert "Install with istioctl where the cluster differs" in converged.out
+
+
+def test_second_run_changes_nothing(converged, third, api):
+    before = stored(api)
+    again = play(third, "site.yml")
+    assert again.rc == 0, again.out
+    assert again.recap()["changed"] == 0, again.out
+    assert stored(api) == before
+
+
+def test_check_mode_with_a_changed_mesh_reports_and_writes_nothing(converged, third, api):
+    before = stored(api)
+    check = play(third, "site.yml", "--check", "--diff", "-e",
+                 '{"multimesh_meshes": [{"name": "usergroup-1", "namespace": "usergroup-1", "discovery_labels": '
+                 '{"usergroup": "usergroup-1"}, "members": [{"name": "app-ns-1", "owned": true}], '
+                 '"values": {"pilot": {"env": {"PILOT_TRACE_SAMPLING": "5"}}}}, {"name": "usergroup-2", "namespace": '
+                 '"usergroup-2", "discovery_labels": {"usergroup": "usergroup-2"}, "members": [{"name": "app-ns-2", '
+                 '"owned": true}, {"name": "app-ns-3", "owned": true}]}]}')
+    assert check.rc == 0, check.out
+    assert check.recap()["changed"] >= 1
+    assert "differs: Deployment usergroup-1/istiod-usergroup-1: spec.template.spec.containers[0].env" in check.out
+    assert stored(api) == before
+
+
+def test_default_mesh_gets_the_default_tag_and_validator_then_gives_them_back(converged, third, api):
+    run = play(third, "site.yml", "-e", "multimesh_default_mesh=usergroup-2")
+    assert run.rc == 0, run.out
+    mutating, validating = webhooks(api)
+    tags = {name: labels["istio.io/rev"] for name, labels in mutating.items() if labels.get("istio.io/tag") == "default"}
+    assert tags == {"istio-revision-tag-default-usergroup-2": "usergroup-2"}
+    assert validating["istiod-default-validator"]["istio.io/rev"] == "usergroup-2"
+    again = play(third, "site.yml", "-e", "multimesh_default_mesh=usergroup-2")
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+
+    back = play(third, "site.yml")
+    assert back.rc == 0, back.out
+    mutating, validating = webhooks(api)
+    assert not [n for n, labels in mutating.items() if labels.get("istio.io/tag") == "default"]
+    assert "istiod-default-validator" not in validating
+
+
+def test_cleanup_uninstalls_each_revision_and_the_cni(converged, third, api):
+    from kubernetes import client
+
+    run = play(third, "cleanup.yml")
+    assert run.rc == 0, run.out
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    for mesh in MESHES:
+        assert [d.metadata.name for d in apps.list_namespaced_deployment(mesh).items] == []
+    assert apps.list_namespaced_daemon_set("istio-cni").items == []
+    mutating, validating = webhooks(api)
+    assert not [n for n in list(mutating) + list(validating) if "usergroup" in n]
+    remaining = {n.metadata.name: n.status.phase for n in core.list_namespace().items}
+    assert all(remaining.get(ns) in (None, "Terminating") for ns in ("app-ns-1", "app-ns-2", "app-ns-3"))
+    assert "--purge" not in run.out
+    again = play(third, "cleanup.yml")
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
