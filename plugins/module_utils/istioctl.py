@@ -104,9 +104,9 @@ class Istioctl(object):
             _rc, out, _err = self.run(["version", "--remote=false", "-o", "json"])
             self._version = parse_version(out)
             if self._version[:2] < MINIMUM_VERSION:
+                found, needed = version_text(self._version), version_text(MINIMUM_VERSION)
                 raise IstioctlError("istioctl {0} is too old: this collection needs {1} or newer. Fix: install a newer "
-                                    "istioctl or point istioctl_path at one.".format(version_text(self._version),
-                                                                                    version_text(MINIMUM_VERSION)))
+                                    "istioctl or point istioctl_path at one.".format(found, needed))
         return self._version
 
     def has(self, feature):

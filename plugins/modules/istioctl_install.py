@@ -137,7 +137,12 @@ differences:
   returned: always
   type: list
   elements: dict
-  sample: [{kind: Deployment, namespace: usergroup-1, name: istiod-usergroup-1, reason: differs, paths: [spec.template.spec.containers[0].image]}]
+  sample:
+    - kind: Deployment
+      namespace: usergroup-1
+      name: istiod-usergroup-1
+      reason: differs
+      paths: ["spec.template.spec.containers[0].image"]
 cmd:
   description: The istioctl command that changed the cluster (empty when nothing was run).
   returned: always

@@ -27,6 +27,7 @@ attributes:
     description: Runs the same read-only command.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 options:
   istio_namespace:
     description: Namespace of the istiod to ask (C(-i)); every proxy it serves is listed.

@@ -76,8 +76,8 @@ def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
 
 
 def test_istioctl_values_set_the_istio_namespace():
-    assert control_plane_values(MODEL["meshes"][0], "istioctl") == {"global": {"istioNamespace": "istio-system-1"},
-                                                                     "defaultRevision": ""}
+    expected = {"global": {"istioNamespace": "istio-system-1"}, "defaultRevision": ""}
+    assert control_plane_values(MODEL["meshes"][0], "istioctl") == expected
     default = dict(MODEL["meshes"][0], default=True)
     assert control_plane_values(default, "istioctl")["defaultRevision"] == default["revision"]
 

@@ -16,7 +16,7 @@ from module_runner import fixture, run_module
 from ansible_collections.multimesh.istio.plugins.module_utils import istioctl_install as impl
 from ansible_collections.multimesh.istio.plugins.modules.istioctl_install import main
 
-GENERATED = fixture("manifest-generate-usergroup-1.yaml")
+GENERATED = fixture("manifest-generate-usergroup-1.out")
 IOP = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator",
        "metadata": {"name": "usergroup-1", "namespace": "usergroup-1"},
        "spec": {"profile": "minimal", "meshConfig": {"discoverySelectors": [{"matchLabels": {"usergroup": "usergroup-1"}}]},
@@ -96,6 +96,7 @@ class FakeCluster(object):
 
     def list(self, _dyn, _api_version, kind, label_selector=None, namespace=None):
         self._apply_uninstalls()
+
         def matches(labels):
             for term in (label_selector or "").split(","):
                 key, _sep, value = term.partition("=")
@@ -401,8 +402,8 @@ def test_shared_crds_labelled_by_another_revision_are_not_a_difference():
                         "labels": {"install.operator.istio.io/owning-resource": "unknown", "app": "istio-pilot"}},
            "spec": {"group": "security.istio.io"}}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "istiod-usergroup-1", "namespace": "usergroup-1"}}
-    objects = impl.owner_labels([copy.deepcopy(crd), deployment], {"metadata": {"name": "usergroup-1", "namespace": "usergroup-1"},
-                                                                  "spec": {"revision": "usergroup-1"}})
+    iop = {"metadata": {"name": "usergroup-1", "namespace": "usergroup-1"}, "spec": {"revision": "usergroup-1"}}
+    objects = impl.owner_labels([copy.deepcopy(crd), deployment], iop)
     assert objects[0]["metadata"]["labels"] == {"app": "istio-pilot"}
     assert objects[1]["metadata"]["labels"] == {"istio.io/rev": "usergroup-1", "install.operator.istio.io/owning-resource": "usergroup-1",
                                                 "install.operator.istio.io/owning-resource-namespace": "usergroup-1"}

@@ -82,8 +82,9 @@ def test_module_uses_json_on_new_istioctl_and_filters(istioctl):
                                        "revision": "usergroup-2", "namespace": "app-ns-3", "kubeconfig": "/kc",
                                        "context": "c1"})
     assert not failed, result
-    assert istioctl.commands("proxy-status") == [["proxy-status", "-i", "usergroup-2", "-o", "json", "--revision",
-                                                   "usergroup-2", "--kubeconfig", "/kc", "--context", "c1"]]
+    expected = ["proxy-status", "-i", "usergroup-2", "-o", "json", "--revision", "usergroup-2", "--kubeconfig", "/kc",
+                "--context", "c1"]
+    assert istioctl.commands("proxy-status") == [expected]
     assert result["format"] == "json" and result["changed"] is False
     assert [p["namespace"] for p in result["proxies"]] == ["app-ns-3", "app-ns-3"]
     assert result["summary"]["not_synced"] == ["sleep-78ff5975c6-nxtth.app-ns-3"]

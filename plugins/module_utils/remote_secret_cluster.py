@@ -1,0 +1,279 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""remote_secret against the two clusters: the service account and its token on the remote cluster, the secret on
+the control-plane cluster. Every API error becomes a message that says which cluster, what was refused and the fix."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import time
+
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client
+from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import (
+    CREATED_BY,
+    READER_RULES,
+    RemoteSecretError,
+    build_kubeconfig,
+    build_secret,
+    data_key,
+    is_loopback,
+    parse_kubeconfig,
+    redacted,
+    same_secret,
+    secret_name,
+    token_expiry,
+    token_of,
+    token_problem,
+)
+
+_MARK = {CREATED_BY: "remote_secret"}
+
+
+def _apis(api):
+    from kubernetes import client
+
+    return client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+
+
+def _call(where, what, fn, *args, **kwargs):
+    """Run one API call; a missing object is None, anything else a RemoteSecretError that says what to do."""
+    try:
+        return fn(*args, **kwargs)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        if exc.status in (401, 403):
+            raise RemoteSecretError("{0}: not allowed to {1} ({2} {3}). Fix: use credentials for the {0} that may {1}.".format(
+                where, what, exc.status, exc.reason))
+        raise RemoteSecretError("{0}: cannot {1}: {2} {3}".format(where, what, exc.status, exc.reason))
+    except Exception as exc:  # urllib3 raises MaxRetryError and friends when the server cannot be reached
+        raise RemoteSecretError("{0}: cannot {1}: the API server is unreachable ({2}). Fix: check the {0}'s access "
+                                "options (kubeconfig, context, host).".format(where, what, type(exc).__name__))
+
+
+def _dict(api, obj):
+    return api.sanitize_for_serialization(obj) if obj is not None else None
+
+
+class RemoteSecret(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check = module.check_mode
+        self.remote_api = api_client(module, "remote_")
+        self.target_api = api_client(module, "")
+        self.remote_core, self.remote_rbac = _apis(self.remote_api)
+        self.target_core = _apis(self.target_api)[0]
+        self.sa_namespace = self.params["service_account_namespace"] or self.params["namespace"]
+        self.sa_name = self.params["service_account"] or (
+            "istio-reader-service-account" if self.params["type"] == "remote" else "istiod")
+        self.name = secret_name(self.params["cluster_name"], self.params["type"], self.params["secret_name"])
+        self.key = data_key(self.params["cluster_name"], self.params["type"])
+        self.changes = []
+        self.warnings = []
+
+    # ---------------------------------------------------------------- remote cluster
+
+    def _reader_objects(self):
+        role_name = "{0}-{1}-multimesh-reader".format(self.sa_name, self.sa_namespace)
+        labels = {"app.kubernetes.io/managed-by": "multimesh.istio"}
+        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": role_name, "labels": labels, "annotations": dict(_MARK)}, "rules": READER_RULES}
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": role_name, "labels": labels, "annotations": dict(_MARK)},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+                   "subjects": [{"kind": "ServiceAccount", "name": self.sa_name, "namespace": self.sa_namespace}]}
+        return role, binding
+
+    def service_account(self):
+        """The remote service account (created with the reader role when asked); None only in check mode."""
+        sa = _dict(self.remote_api, _call("remote cluster", "read service accounts", self.remote_core.read_namespaced_service_account,
+                                          self.sa_name, self.sa_namespace))
+        if sa is None and not self.params["create_service_account"]:
+            raise RemoteSecretError("remote cluster: service account {0}/{1} does not exist. Fix: install Istio there (it "
+                                    "creates it), or set create_service_account: true.".format(self.sa_namespace, self.sa_name))
+        if self.params["create_service_account"]:
+            sa = self._ensure_reader(sa)
+        return sa
+
+    def _ensure_reader(self, sa):
+        role, binding = self._reader_objects()
+        if sa is None:
+            self.changes.append("create service account {0}/{1} on the remote cluster".format(self.sa_namespace, self.sa_name))
+            if not self.check:
+                if _call("remote cluster", "read namespaces", self.remote_core.read_namespace, self.sa_namespace) is None:
+                    raise RemoteSecretError("remote cluster: namespace {0} does not exist. Fix: create it first (the "
+                                            "service account lives there).".format(self.sa_namespace))
+                sa = _dict(self.remote_api, _call("remote cluster", "create service accounts", self.remote_core.create_namespaced_service_account,
+                                                  self.sa_namespace, {"metadata": {"name": self.sa_name, "annotations": dict(_MARK)}}))
+        for obj, read, create, replace in (
+                (role, self.remote_rbac.read_cluster_role, self.remote_rbac.create_cluster_role, self.remote_rbac.replace_cluster_role),
+                (binding, self.remote_rbac.read_cluster_role_binding, self.remote_rbac.create_cluster_role_binding,
+                 self.remote_rbac.replace_cluster_role_binding)):
+            live = _dict(self.remote_api, _call("remote cluster", "read " + obj["kind"], read, obj["metadata"]["name"]))
+            if live is None:
+                self.changes.append("create {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
+                if not self.check:
+                    _call("remote cluster", "create " + obj["kind"], create, obj)
+            elif live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
+                self.changes.append("update {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
+                if not self.check:
+                    obj = dict(obj, metadata=dict(obj["metadata"], resourceVersion=live["metadata"]["resourceVersion"]))
+                    _call("remote cluster", "update " + obj["kind"], replace, obj["metadata"]["name"], obj)
+        return sa
+
+    def ca_data(self):
+        """The remote cluster's CA as pods see it (kube-root-ca.crt), else the CA of the access configuration."""
+        cm = _call("remote cluster", "read configmaps", self.remote_core.read_namespaced_config_map, "kube-root-ca.crt", self.sa_namespace)
+        if cm is not None and (cm.data or {}).get("ca.crt"):
+            return base64.b64encode(cm.data["ca.crt"].encode("utf-8")).decode("ascii")
+        ca_file = self.remote_api.configuration.ssl_ca_cert
+        if ca_file:
+            with open(ca_file, "rb") as handle:
+                return base64.b64encode(handle.read()).decode("ascii")
+        raise RemoteSecretError("remote cluster: no CA certificate found (no kube-root-ca.crt in {0}, none in the access "
+                                "configuration). Fix: set remote_ca_cert.".format(self.sa_namespace))
+
+    def server(self):
+        server = self.params["server"] or self.remote_api.configuration.host
+        if is_loopback(server) and not self.params["server"]:
+            self.warnings.append("server {0} is a loopback address: istiod in another cluster cannot reach it. Set server "
+                                 "to an address istiod can reach.".format(server))
+        return server
+
+    def _token(self, sa, stored):
+        """The token to store: the stored one while it is still good, else a new one (a placeholder in check mode)."""
+        if self.params["token"] == "legacy":
+            return self.legacy_token(self.params["rotate"])
+        uid = ((sa or {}).get("metadata") or {}).get("uid")
+        why = "rotation asked" if self.params["rotate"] else token_problem(
+            stored, self.sa_namespace, self.sa_name, uid, time.time(), self.params["renew_before"])
+        if not why:
+            return stored
+        self.changes.append("new bound token for {0}/{1}: {2}".format(self.sa_namespace, self.sa_name, why))
+        return "<new token>" if self.check else self.bound_token()
+
+    def bound_token(self):
+        body = {"spec": {"expirationSeconds": self.params["token_duration"]}}
+        answer = _call("remote cluster", "create service account tokens", self.remote_core.create_namespaced_service_account_token,
+                       self.sa_name, self.sa_namespace, body)
+        return answer.status.token
+
+    def legacy_token(self, rotate):
+        """The token of a service-account-token secret referencing the account, as istioctl does; one is created (named
+        as istioctl names it) when none exists, and recreated on rotation when this module created it."""
+        secrets = _call("remote cluster", "list secrets", self.remote_core.list_namespaced_secret, self.sa_namespace)
+        mine = None
+        for item in sorted((secrets.items if secrets else []), key=lambda s: s.metadata.name):
+            if item.type == "kubernetes.io/service-account-token" and \
+                    (item.metadata.annotations or {}).get("kubernetes.io/service-account.name") == self.sa_name:
+                mine = item
+                break
+        if mine is not None and not rotate:
+            return base64.b64decode((mine.data or {}).get("token") or b"").decode("utf-8")
+        if self.check:
+            self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
+            return "<new token>"
+        if mine is not None:
+            if (mine.metadata.annotations or {}).get(CREATED_BY) != "remote_secret":
+                raise RemoteSecretError("rotate: the token secret {0}/{1} was not created by this module. Fix: rotate it "
+                                        "where it was created, or use token: bound.".format(self.sa_namespace, mine.metadata.name))
+            _call("remote cluster", "delete secrets", self.remote_core.delete_namespaced_secret, mine.metadata.name, self.sa_namespace)
+        self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
+        name = self.sa_name + "-istio-remote-secret-token"
+        _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret, self.sa_namespace, {
+            "metadata": {"name": name, "annotations": dict(_MARK, **{"kubernetes.io/service-account.name": self.sa_name})},
+            "type": "kubernetes.io/service-account-token"})
+        deadline = time.time() + 30
+        while True:
+            mine = _call("remote cluster", "read secrets", self.remote_core.read_namespaced_secret, name, self.sa_namespace)
+            if mine is not None and (mine.data or {}).get("token"):
+                break
+            if time.time() > deadline:
+                raise RemoteSecretError("remote cluster: waited 30s for the token controller to fill secret {0}/{1}. Fix: "
+                                        "check kube-controller-manager runs with a service account key, or use token: "
+                                        "bound.".format(self.sa_namespace, name))
+            time.sleep(1)
+        return base64.b64decode(mine.data["token"]).decode("utf-8")
+
+    # ---------------------------------------------------------------- control-plane (target) cluster
+
+    def existing(self):
+        return _dict(self.target_api, _call("control-plane cluster", "read secrets", self.target_core.read_namespaced_secret,
+                                            self.name, self.params["namespace"]))
+
+    def write(self, secret, existing):
+        if existing is None:
+            _call("control-plane cluster", "create secrets", self.target_core.create_namespaced_secret, self.params["namespace"], secret)
+        else:
+            secret = dict(secret, metadata=dict(secret["metadata"], resourceVersion=existing["metadata"]["resourceVersion"]))
+            _call("control-plane cluster", "update secrets", self.target_core.replace_namespaced_secret, self.name,
+                  self.params["namespace"], secret)
+
+    # ---------------------------------------------------------------- states
+
+    def present(self, token_source=None):
+        """token_source(): (token, ca_data, server) from istioctl instead of the native path."""
+        existing = self.existing()
+        current = parse_kubeconfig(existing, self.key)
+        if token_source is not None:
+            token, ca, server = token_source()
+        else:
+            sa = self.service_account()
+            ca, server = self.ca_data(), self.server()
+            token = self._token(sa, token_of(current) if current else None)
+        kubeconfig = build_kubeconfig(self.params["cluster_name"], server, ca, token, self.params["tls_server_name"])
+        wanted = build_secret(self.name, self.params["namespace"], self.params["cluster_name"], self.key, kubeconfig)
+        if not same_secret(existing, wanted, self.key):
+            self.changes.append("{0} secret {1}/{2} on the control-plane cluster".format(
+                "create" if existing is None else "update", self.params["namespace"], self.name))
+            if not self.check:
+                self.write(wanted, existing)
+        return self._result(existing, wanted, token)
+
+    def absent(self):
+        existing = self.existing()
+        if existing is not None:
+            self.changes.append("delete secret {0}/{1} on the control-plane cluster".format(self.params["namespace"], self.name))
+            if not self.check:
+                _call("control-plane cluster", "delete secrets", self.target_core.delete_namespaced_secret, self.name, self.params["namespace"])
+        if self.params["method"] == "native":
+            self._remove_created()
+        return self._result(existing, None, None)
+
+    def _remove_created(self):
+        """Only what this module created on the remote cluster (marked with the created-by annotation)."""
+        role, binding = self._reader_objects()
+        candidates = [
+            ("ClusterRoleBinding", binding["metadata"]["name"], self.remote_rbac.read_cluster_role_binding,
+             self.remote_rbac.delete_cluster_role_binding, ()),
+            ("ClusterRole", role["metadata"]["name"], self.remote_rbac.read_cluster_role, self.remote_rbac.delete_cluster_role, ()),
+            ("Secret", self.sa_name + "-istio-remote-secret-token", self.remote_core.read_namespaced_secret,
+             self.remote_core.delete_namespaced_secret, (self.sa_namespace,)),
+            ("ServiceAccount", self.sa_name, self.remote_core.read_namespaced_service_account,
+             self.remote_core.delete_namespaced_service_account, (self.sa_namespace,)),
+        ]
+        for kind, name, read, delete, ns in candidates:
+            live = _call("remote cluster", "read " + kind, read, name, *ns)
+            if live is not None and (live.metadata.annotations or {}).get(CREATED_BY) == "remote_secret":
+                self.changes.append("delete {0} {1} on the remote cluster (created by this module)".format(kind, name))
+                if not self.check:
+                    _call("remote cluster", "delete " + kind, delete, name, *ns)
+
+    def _result(self, existing, wanted, token):
+        result = {"changed": bool(self.changes), "changes": self.changes, "secret_name": self.name,
+                  "namespace": self.params["namespace"], "cluster_name": self.params["cluster_name"],
+                  "service_account": "{0}/{1}".format(self.sa_namespace, self.sa_name),
+                  "secret": redacted(wanted, self.key), "token_expires": token_expiry(token) if token else None}
+        if self.module._diff:
+            from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import kubeconfig_text
+
+            before, after = redacted(existing, self.key), redacted(wanted, self.key)
+            result["diff"] = {"before_header": "secret {0}/{1}".format(self.params["namespace"], self.name),
+                              "after_header": "secret {0}/{1}".format(self.params["namespace"], self.name),
+                              "before": kubeconfig_text(before) if before else "", "after": kubeconfig_text(after) if after else ""}
+        for warning in self.warnings:
+            self.module.warn(warning)
+        return result
