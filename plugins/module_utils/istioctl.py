@@ -61,14 +61,15 @@ class Istioctl(object):
         if not self.path:
             module.fail_json(msg="istioctl was not found on PATH. Fix: install istioctl or set istioctl_path.")
         self.timeout = module.params.get("istioctl_timeout") or 600
-        self._cluster_args = None
+        self._cluster_args = {}
         self._version = None
         self._secrets = [value for key, value in module.params.items() if key.endswith("api_key") and value]
 
-    def cluster_args(self):
-        if self._cluster_args is None:
-            self._cluster_args = kubeconfig_args(self.module)
-        return list(self._cluster_args)
+    def cluster_args(self, prefix=""):
+        """Access flags for the cluster the module's options name (prefix 'remote_' for a second cluster)."""
+        if prefix not in self._cluster_args:
+            self._cluster_args[prefix] = kubeconfig_args(self.module, prefix)
+        return list(self._cluster_args[prefix])
 
     def temp_file(self, content, suffix=".yaml"):
         return private_file(self.module, content, suffix)
@@ -79,8 +80,10 @@ class Istioctl(object):
         return text
 
     def run(self, args, cluster=False, timeout=None, check_rc=True):
-        """(rc, stdout, stderr) of istioctl with args; cluster=True adds the access flags."""
-        cmd = [self.path] + list(args) + (self.cluster_args() if cluster else [])
+        """(rc, stdout, stderr) of istioctl with args; cluster=True adds the access flags, a string the flags of the
+        cluster whose options have that prefix."""
+        access = self.cluster_args(cluster if isinstance(cluster, str) else "") if cluster is not False else []
+        cmd = [self.path] + list(args) + access
         timeout = timeout or self.timeout
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)

@@ -87,10 +87,13 @@ class RemoteSecret(object):
                    "subjects": [{"kind": "ServiceAccount", "name": self.sa_name, "namespace": self.sa_namespace}]}
         return role, binding
 
+    def read_service_account(self):
+        return _dict(self.remote_api, _call("remote cluster", "read service accounts", self.remote_core.read_namespaced_service_account,
+                                            self.sa_name, self.sa_namespace))
+
     def service_account(self):
         """The remote service account (created with the reader role when asked); None only in check mode."""
-        sa = _dict(self.remote_api, _call("remote cluster", "read service accounts", self.remote_core.read_namespaced_service_account,
-                                          self.sa_name, self.sa_namespace))
+        sa = self.read_service_account()
         if sa is None and not self.params["create_service_account"]:
             raise RemoteSecretError("remote cluster: service account {0}/{1} does not exist. Fix: install Istio there (it "
                                     "creates it), or set create_service_account: true.".format(self.sa_namespace, self.sa_name))

@@ -1,0 +1,187 @@
+"""remote_secret wiring two real API servers: the stored kubeconfig reads the remote cluster and cannot write to it;
+idempotence, check mode, rotation, the istioctl method, and removal of only what the module created."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import REPO, harness
+
+NAMESPACE = "istio-system"
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    primary = harness.Cluster("it-c4", harness.BASE_PORT + 1300)
+    remote = harness.Cluster("it-c5", harness.BASE_PORT + 1400)
+    for cluster in (primary, remote):
+        cluster.up(fresh=True)
+        api(cluster.kubeconfig)[0].create_namespace({"metadata": {"name": NAMESPACE}})
+    yield primary, remote
+    for cluster in (primary, remote):
+        cluster.down()
+
+
+def api(kubeconfig):
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    api_client = client.ApiClient(configuration)
+    return client.CoreV1Api(api_client), client.RbacAuthorizationV1Api(api_client)
+
+
+def remote_secret(clusters, *flags, **args):
+    """One ad-hoc run of the module; returns the module's result."""
+    primary, remote = clusters
+    params = dict(kubeconfig=primary.kubeconfig, remote_kubeconfig=remote.kubeconfig, cluster_name="it-remote",
+                  namespace=NAMESPACE, server=remote.server, create_service_account=True)
+    params.update(args)
+    params = {k: v for k, v in params.items() if v is not None}
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+               "-e", "ansible_python_interpreter=" + sys.executable, "-m", "multimesh.istio.remote_secret",
+               "-a", json.dumps(params)] + list(flags)
+    proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300, check=False)
+    # The default callback prints "localhost | CHANGED => {json}" (after the diff, with --diff).
+    marker = proc.stdout.rfind("localhost | ")
+    try:
+        result = json.loads(proc.stdout[proc.stdout.index("=>", marker) + 2:])
+        result["_printed"] = proc.stdout
+        result["failed"] = proc.stdout[marker:].startswith("localhost | FAILED")
+        return result
+    except ValueError:
+        raise AssertionError("no JSON result from ansible:\n" + proc.stdout + proc.stderr)
+
+
+def stored(primary, name="istio-remote-secret-it-remote"):
+    secret = api(primary.kubeconfig)[0].read_namespaced_secret(name, NAMESPACE)
+    return secret
+
+
+def kubeconfig_of(secret, key):
+    return yaml.safe_load(base64.b64decode(secret.data[key]).decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def created(clusters):
+    result = remote_secret(clusters)
+    assert not result.get("failed"), result
+    return result
+
+
+def test_secret_has_the_shape_istioctl_gives_it(created, clusters):
+    primary, remote = clusters
+    assert created["changed"] is True
+    secret = stored(primary)
+    assert secret.metadata.labels == {"istio/multiCluster": "true"}
+    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote"}
+    assert list(secret.data) == ["it-remote"]
+    kubeconfig = kubeconfig_of(secret, "it-remote")
+    assert kubeconfig["current-context"] == "it-remote"
+    assert [c["name"] for c in kubeconfig["clusters"]] == [c["name"] for c in kubeconfig["contexts"]] == \
+        [u["name"] for u in kubeconfig["users"]] == ["it-remote"]
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == remote.server
+    assert "<redacted>" in json.dumps(created["secret"]) and kubeconfig["users"][0]["user"]["token"] not in json.dumps(created)
+
+
+def test_token_reads_but_cannot_write(created, clusters, tmp_path):
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+
+    primary, _remote = clusters
+    path = tmp_path / "remote.kubeconfig"
+    path.write_text(base64.b64decode(stored(primary).data["it-remote"]).decode("utf-8"))
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    core = client.CoreV1Api(client.ApiClient(configuration))
+    assert NAMESPACE in [n.metadata.name for n in core.list_namespace().items]
+    core.list_pod_for_all_namespaces()
+    core.list_secret_for_all_namespaces()
+    for write in (lambda: core.create_namespace({"metadata": {"name": "written-by-istiod"}}),
+                  lambda: core.create_namespaced_config_map(NAMESPACE, {"metadata": {"name": "x"}}),
+                  lambda: core.delete_namespace(NAMESPACE)):
+        with pytest.raises(ApiException) as refused:
+            write()
+        assert refused.value.status == 403
+
+
+def test_second_run_keeps_the_token(created, clusters):
+    primary, _remote = clusters
+    before = stored(primary).metadata.resource_version
+    again = remote_secret(clusters)
+    assert not again.get("failed") and again["changed"] is False, again
+    assert stored(primary).metadata.resource_version == before
+
+
+def test_check_mode_rotation_writes_nothing(created, clusters):
+    primary, remote = clusters
+    before = stored(primary)
+    preview = remote_secret(clusters, "--check", "--diff", rotate=True)
+    assert preview["changed"] is True and any("rotation asked" in line for line in preview["changes"])
+    assert "token: <redacted>" in preview["_printed"] and "token: ey" not in preview["_printed"]
+    assert stored(primary).metadata.resource_version == before.metadata.resource_version
+
+
+def test_rotation_replaces_the_token(created, clusters):
+    primary, _remote = clusters
+    old = kubeconfig_of(stored(primary), "it-remote")["users"][0]["user"]["token"]
+    rotated = remote_secret(clusters, rotate=True)
+    assert rotated["changed"] is True, rotated
+    new = kubeconfig_of(stored(primary), "it-remote")["users"][0]["user"]["token"]
+    assert new != old and rotated["token_expires"] > 0
+
+
+def test_istioctl_method_stores_the_same_shape(created, clusters):
+    primary, _remote = clusters
+    istioctl = os.path.join(harness.build(), "istioctl")
+    args = dict(method="istioctl", token="legacy", cluster_name="it-remote-ctl", create_service_account=None, istioctl_path=istioctl)
+    first = remote_secret(clusters, **args)
+    assert not first.get("failed") and first["changed"] is True, first
+    secret = stored(primary, "istio-remote-secret-it-remote-ctl")
+    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote-ctl"}
+    assert kubeconfig_of(secret, "it-remote-ctl")["users"][0]["name"] == "it-remote-ctl"
+    again = remote_secret(clusters, **args)
+    assert again["changed"] is False, again
+    check = remote_secret(clusters, "--check", **args)
+    assert check["changed"] is False, check
+
+
+def test_absent_removes_the_secret_and_only_what_it_created(created, clusters):
+    primary, remote = clusters
+    gone = remote_secret(clusters, state="absent")
+    assert gone["changed"] is True, gone
+    core, rbac = api(remote.kubeconfig)
+    assert "istio-reader-service-account" not in [s.metadata.name for s in core.list_namespaced_service_account(NAMESPACE).items]
+    assert not [r.metadata.name for r in rbac.list_cluster_role().items if r.metadata.name.endswith("multimesh-reader")]
+    names = [s.metadata.name for s in api(primary.kubeconfig)[0].list_namespaced_secret(NAMESPACE).items]
+    assert "istio-remote-secret-it-remote" not in names and "istio-remote-secret-it-remote-ctl" in names
+    again = remote_secret(clusters, state="absent")
+    assert again["changed"] is False, again
+
+
+def test_missing_service_account_fails_before_any_change(clusters):
+    primary, _remote = clusters
+    failed = remote_secret(clusters, cluster_name="it-nosa", service_account="nobody", create_service_account=False)
+    assert failed["failed"] is True, failed["_printed"]
+    assert failed["msg"] == ("remote cluster: service account istio-system/nobody does not exist. Fix: install Istio there "
+                             "(it creates it), or set create_service_account: true.")
+    assert "istio-remote-secret-it-nosa" not in [s.metadata.name for s in api(primary.kubeconfig)[0].list_namespaced_secret(NAMESPACE).items]
+
+
+def test_unreachable_remote_names_the_cluster(clusters):
+    failed = remote_secret(clusters, cluster_name="it-down", remote_kubeconfig=None, remote_host="https://127.0.0.1:9",
+                           remote_validate_certs=False)
+    assert failed["failed"] is True
+    assert failed["msg"].startswith("remote cluster: cannot read service accounts: the API server is unreachable")
