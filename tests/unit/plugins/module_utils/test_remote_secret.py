@@ -1,0 +1,154 @@
+"""remote_secret's pure logic: the secret and kubeconfig istioctl prints, token decisions, redaction, option checks."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+from unittest.mock import MagicMock
+
+import pytest
+import yaml
+
+from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret as rs
+from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import _call
+
+NOW = 1795000000
+UID = "5b1d6f9e-7a4c-4a3e-9b8e-2f0a3c1d9e11"
+
+
+def jwt(claims):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return "{0}.{1}.c2lnbmF0dXJl".format(part({"alg": "RS256", "kid": "k1"}), part(claims))
+
+
+def claims(sub="system:serviceaccount:istio-system:istio-reader-service-account", exp=NOW + 86400 * 200, uid=UID):
+    return {"iss": "https://kubernetes.default.svc", "sub": sub, "exp": exp,
+            "kubernetes.io": {"namespace": "istio-system", "serviceaccount": {"name": sub.rsplit(":", 1)[-1], "uid": uid}}}
+
+
+def test_kubeconfig_and_secret_as_istioctl_prints_them():
+    kubeconfig = rs.build_kubeconfig("cluster-2", "https://10.0.0.2:6443", "Q0EtREFUQQ==", "tok")
+    # istioctl create-remote-secret (istioctl/pkg/multicluster/remote_secret.go): one cluster, context and user, all
+    # named after the cluster, the context current.
+    assert kubeconfig == {
+        "apiVersion": "v1", "kind": "Config", "current-context": "cluster-2", "preferences": {},
+        "clusters": [{"name": "cluster-2", "cluster": {"certificate-authority-data": "Q0EtREFUQQ==", "server": "https://10.0.0.2:6443"}}],
+        "contexts": [{"name": "cluster-2", "context": {"cluster": "cluster-2", "user": "cluster-2"}}],
+        "users": [{"name": "cluster-2", "user": {"token": "tok"}}]}
+    secret = rs.build_secret(rs.secret_name("cluster-2", "remote"), "istio-system", "cluster-2",
+                             rs.data_key("cluster-2", "remote"), kubeconfig)
+    assert secret["metadata"] == {"name": "istio-remote-secret-cluster-2", "namespace": "istio-system",
+                                  "labels": {"istio/multiCluster": "true"},
+                                  "annotations": {"networking.istio.io/cluster": "cluster-2"}}
+    assert yaml.safe_load(secret["stringData"]["cluster-2"]) == kubeconfig
+    assert (rs.secret_name("c", "config"), rs.data_key("c", "config")) == ("istio-kubeconfig", "config")
+    assert rs.secret_name("c", "remote", "mine") == "mine"
+    with_sni = rs.build_kubeconfig("c", "https://lb:443", "Q0E=", "t", tls_server_name="api.c.example")
+    assert with_sni["clusters"][0]["cluster"]["tls-server-name"] == "api.c.example"
+
+
+def stored(secret):
+    """The secret as the API server returns it: stringData folded into base64 data."""
+    out = dict(secret)
+    out["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in out.pop("stringData").items()}
+    return out
+
+
+def test_same_secret_compares_labels_annotation_and_kubeconfig():
+    kubeconfig = rs.build_kubeconfig("c2", "https://10.0.0.2:6443", "Q0E=", "tok")
+    wanted = rs.build_secret("istio-remote-secret-c2", "istio-system", "c2", "c2", kubeconfig)
+    assert rs.same_secret(stored(wanted), wanted, "c2")
+    assert not rs.same_secret(None, wanted, "c2")
+    moved = rs.build_secret("istio-remote-secret-c2", "istio-system", "c2", "c2",
+                            rs.build_kubeconfig("c2", "https://10.9.9.9:6443", "Q0E=", "tok"))
+    assert not rs.same_secret(stored(moved), wanted, "c2")
+    unlabelled = stored(wanted)
+    unlabelled["metadata"] = dict(unlabelled["metadata"], labels={})
+    assert not rs.same_secret(unlabelled, wanted, "c2")
+    garbage = dict(stored(wanted), data={"c2": "bm90IHlhbWw6IFs="})
+    assert rs.parse_kubeconfig(garbage, "c2") is None and not rs.same_secret(garbage, wanted, "c2")
+
+
+@pytest.mark.parametrize("token, uid, why", [
+    (jwt(claims()), UID, None),
+    (jwt(claims(exp=NOW + 3600)), UID, "token expires in 3600s (renewed below 2592000s)"),
+    (jwt(claims(exp=NOW - 10)), UID, "token expires in -10s (renewed below 2592000s)"),
+    (jwt(claims(sub="system:serviceaccount:istio-system:istiod")), UID, "token is for system:serviceaccount:istio-system:istiod"),
+    (jwt(claims()), "another-uid", "service account was recreated"),
+    ("not-a-jwt", UID, "no readable token"),
+    (None, UID, "no readable token"),
+])
+def test_token_decision(token, uid, why):
+    assert rs.token_problem(token, "istio-system", "istio-reader-service-account", uid, NOW, 2592000) == why
+
+
+def test_legacy_token_without_expiry_is_kept():
+    legacy = jwt({"iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:istio-system:istio-reader-service-account",
+                  "kubernetes.io/serviceaccount/service-account.uid": UID})
+    assert rs.token_problem(legacy, "istio-system", "istio-reader-service-account", UID, NOW, 2592000) is None
+    assert rs.token_expiry(legacy) is None and rs.token_expiry(jwt(claims())) == NOW + 86400 * 200
+
+
+def test_redaction_hides_every_token():
+    kubeconfig = rs.build_kubeconfig("c2", "https://10.0.0.2:6443", "Q0E=", "secret-token-value")
+    wanted = rs.build_secret("istio-remote-secret-c2", "istio-system", "c2", "c2", kubeconfig)
+    for secret in (wanted, stored(wanted)):
+        shown = rs.redacted(secret, "c2")
+        assert "secret-token-value" not in json.dumps(shown)
+        assert yaml.safe_load(shown["stringData"]["c2"])["users"][0]["user"]["token"] == "<redacted>"
+    assert rs.redacted(None, "c2") is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cluster_name": "Cluster_2"}, "cluster_name: 'Cluster_2' is not a DNS-1123 label"),
+    ({"cluster_name": None}, "cluster_name: '' is not a DNS-1123 label"),
+    ({"namespace": "Istio System"}, "namespace: 'Istio System' is not a namespace name"),
+    ({"create_service_account": True, "type": "config"}, "create_service_account: only for type=remote"),
+    ({"token_duration": 60}, "token_duration: 60s is below the API server's minimum of 600s"),
+    ({"server": "http://10.0.0.2:6443"}, "server: 'http://10.0.0.2:6443' is not an https:// URL"),
+])
+def test_bad_options_name_the_option(change, message):
+    params = {"cluster_name": "cluster-2", "namespace": "istio-system", "type": "remote", "token": "bound",
+              "token_duration": 3600, "server": None, "create_service_account": False}
+    assert rs.check_params(params) == []
+    params.update(change)
+    problems = rs.check_params(params)
+    assert len(problems) == 1 and problems[0].startswith(message) and "Fix: " in problems[0]
+
+
+def test_loopback_servers_are_recognised():
+    assert rs.is_loopback("https://127.0.0.1:6443") and rs.is_loopback("https://localhost") and rs.is_loopback("https://[::1]:443")
+    assert not rs.is_loopback("https://10.0.0.2:6443") and not rs.is_loopback("https://127.example.com")
+
+
+def test_reader_rules_grant_no_write_on_stored_objects():
+    writes = {"create", "update", "patch", "delete", "deletecollection", "*"}
+    for rule in rs.READER_RULES:
+        if set(rule["verbs"]) & writes:
+            assert rule["verbs"] == ["create"] and rule["resources"] in (["tokenreviews"], ["subjectaccessreviews"])
+
+
+def test_api_errors_become_messages_that_name_the_cluster():
+    from kubernetes.client.rest import ApiException
+
+    def raising(exc):
+        return MagicMock(side_effect=exc)
+
+    assert _call("remote cluster", "read secrets", raising(ApiException(status=404, reason="Not Found"))) is None
+    for status, reason, message in (
+            (403, "Forbidden", "remote cluster: not allowed to read secrets (403 Forbidden). Fix: use credentials for the "
+                               "remote cluster that may read secrets."),
+            (401, "Unauthorized", "remote cluster: not allowed to read secrets (401 Unauthorized). Fix: use credentials for "
+                                  "the remote cluster that may read secrets."),
+            (500, "Internal Server Error", "remote cluster: cannot read secrets: 500 Internal Server Error")):
+        with pytest.raises(rs.RemoteSecretError) as caught:
+            _call("remote cluster", "read secrets", raising(ApiException(status=status, reason=reason)))
+        assert str(caught.value) == message
+    with pytest.raises(rs.RemoteSecretError) as caught:
+        _call("control-plane cluster", "create secrets", raising(ConnectionRefusedError(111, "refused")))
+    assert str(caught.value) == ("control-plane cluster: cannot create secrets: the API server is unreachable "
+                                 "(ConnectionRefusedError). Fix: check the control-plane cluster's access options "
+                                 "(kubeconfig, context, host).")
