@@ -26,6 +26,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.istioctl
+  - multimesh.istio.kube_access
 attributes:
   check_mode:
     support: full

@@ -27,6 +27,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.istioctl
+  - multimesh.istio.kube_access
 attributes:
   check_mode:
     support: full
@@ -185,7 +186,10 @@ changes:
 
 import base64
 
-import yaml
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core; reported when method=istioctl needs it
+    yaml = None
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
@@ -206,8 +210,8 @@ ARGUMENT_SPEC = dict(
     server=dict(type="str"),
     tls_server_name=dict(type="str"),
     secret_name=dict(type="str"),
-    token=dict(type="str", choices=["bound", "legacy"], default="bound"),
-    token_duration=dict(type="int", default=31536000),
+    token=dict(type="str", choices=["bound", "legacy"], default="bound", no_log=False),
+    token_duration=dict(type="int", default=31536000, no_log=False),
     renew_before=dict(type="int", default=2592000),
     rotate=dict(type="bool", default=False),
     **cluster_spec("remote_")

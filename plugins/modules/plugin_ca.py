@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE), or at your option the GNU General Public License v3.0+
+# (see https://www.gnu.org/licenses/gpl-3.0.txt). SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: plugin_ca
+short_description: A root CA and one intermediate CA per cluster or mesh, installed as Istio's cacerts secret
+version_added: 0.2.0
+description:
+  - Keeps a root CA in O(ca_dir) and issues one intermediate CA for O(name) (a cluster or a mesh), with
+    C(cryptography), as Istio's C(tools/certs) Makefiles do - intermediate with C(pathlen:0), C(L=<name>) and the
+    SAN C(istiod.<namespace>.svc).
+  - Installs it as the C(cacerts) secret (C(ca-cert.pem), C(ca-key.pem), C(root-cert.pem), C(cert-chain.pem)) in the
+    control-plane namespace, where istiod picks it up at start.
+  - Existing material is reused, never regenerated - a second run changes nothing. A C(cacerts) secret that holds
+    other material is not overwritten; the module fails and says so.
+  - The same tool serves both needs - separate O(ca_dir) (roots) for meshes that must not trust each other, one
+    O(ca_dir) for the clusters of one mesh.
+author:
+  - multimesh.istio maintainers (@multimesh-istio)
+extends_documentation_fragment:
+  - multimesh.istio.kube_access
+attributes:
+  check_mode:
+    support: full
+    description: Writes no file and no secret.
+  diff_mode:
+    support: none
+options:
+  state:
+    description: V(absent) deletes the C(cacerts) secret if it holds this material (files are kept).
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description: The cluster or mesh the intermediate CA is for (a DNS-1123 label); names its directory in O(ca_dir).
+    type: str
+    required: true
+  namespace:
+    description: The control-plane namespace that receives the C(cacerts) secret.
+    type: str
+    required: true
+  ca_dir:
+    description:
+      - Directory on the host that runs the module holding C(root-key.pem), C(root-cert.pem) and one sub-directory per
+        O(name). Created with mode 0700; keys are written 0600.
+    type: path
+    required: true
+  install_secret:
+    description: Install the C(cacerts) secret; V(false) only keeps the files.
+    type: bool
+    default: true
+  organization:
+    description: Organization (O=) of both certificates.
+    type: str
+    default: Istio
+  root_common_name:
+    description: Common name of the root CA.
+    type: str
+    default: Root CA
+  root_validity_days:
+    description: Lifetime of a new root CA.
+    type: int
+    default: 3650
+  validity_days:
+    description: Lifetime of a new intermediate CA (never beyond the root's).
+    type: int
+    default: 730
+  key_size:
+    description: RSA key size of new keys.
+    type: int
+    default: 4096
+  warn_days:
+    description: Warn when the intermediate or the root expires within this many days.
+    type: int
+    default: 30
+requirements:
+  - cryptography >= 42
+"""
+
+EXAMPLES = r"""
+- name: One root for the clusters of mesh-1, an intermediate for cluster-1 (seed 003 plug-in CA)
+  multimesh.istio.plugin_ca:
+    ca_dir: "{{ playbook_dir }}/ca/mesh-1"
+    name: cluster-1
+    namespace: istio-system
+    kubeconfig: ~/.kube/cluster-1
+"""
+
+RETURN = r"""
+root_fingerprint:
+  description: SHA-256 fingerprint of the root certificate; equal for clusters that share trust.
+  returned: always
+  type: str
+intermediate_expires:
+  description: Expiry of the intermediate CA (ISO 8601).
+  returned: when the material exists
+  type: str
+root_expires:
+  description: Expiry of the root CA (ISO 8601).
+  returned: when the material exists
+  type: str
+files:
+  description: Paths of the cacerts files of O(name).
+  returned: always
+  type: dict
+changes:
+  description: What was (or in check mode would be) done.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import base64
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.multimesh.istio.plugins.module_utils import plugin_ca as ca
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client, cluster_spec
+
+ARGUMENT_SPEC = dict(
+    cluster_spec(),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+    ca_dir=dict(type="path", required=True),
+    install_secret=dict(type="bool", default=True),
+    organization=dict(type="str", default="Istio"),
+    root_common_name=dict(type="str", default="Root CA"),
+    root_validity_days=dict(type="int", default=3650),
+    validity_days=dict(type="int", default=730),
+    key_size=dict(type="int", default=4096),
+    warn_days=dict(type="int", default=30),
+)
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _write(path, data, mode):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, mode)
+
+
+def material(module, changes):
+    """Root and intermediate from ca_dir, created where missing (not in check mode); None entries in check mode."""
+    p = module.params
+    root_key, root_cert = os.path.join(p["ca_dir"], "root-key.pem"), os.path.join(p["ca_dir"], "root-cert.pem")
+    own = os.path.join(p["ca_dir"], p["name"])
+    files = {key: os.path.join(own, key) for key in ca.CACERTS_KEYS}
+    if not module.check_mode:
+        for directory in (p["ca_dir"], own):
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+    if os.path.exists(root_cert) != os.path.exists(root_key):
+        module.fail_json(msg="ca_dir: {0} holds only half of the root CA (root-cert.pem and root-key.pem go together). Fix: "
+                             "restore the missing file; a new root would break trust with existing clusters.".format(p["ca_dir"]))
+    if not os.path.exists(root_cert):
+        changes.append("create root CA in " + p["ca_dir"])
+        if module.check_mode:
+            return files, None
+        key_pem, cert_pem = ca.new_root(p["root_common_name"], p["organization"], p["root_validity_days"], p["key_size"])
+        _write(root_key, key_pem, 0o600)
+        _write(root_cert, cert_pem, 0o644)
+    if not all(os.path.exists(path) for path in files.values()):
+        changes.append("issue intermediate CA for {0}".format(p["name"]))
+        if module.check_mode:
+            return files, None
+        key_pem, cert_pem = ca.new_intermediate(_read(root_key), _read(root_cert), p["name"], p["namespace"],
+                                                p["organization"], p["validity_days"], p["key_size"])
+        for key, data in ca.cacerts(key_pem, cert_pem, _read(root_cert)).items():
+            _write(files[key], data, 0o600 if key == "ca-key.pem" else 0o644)
+    entries = {key: _read(path) for key, path in files.items()}
+    if not ca.same_root(entries["root-cert.pem"], _read(root_cert)):
+        module.fail_json(msg="ca_dir: the intermediate CA of {0} was issued by another root than {1}. Fix: point ca_dir at "
+                             "its root, or remove {2} to issue a new intermediate.".format(p["name"], root_cert, own))
+    problems = ca.verify(entries)
+    if problems:
+        module.fail_json(msg="ca_dir: the material of {0} is unusable: {1}. Fix: remove {2} to issue a new intermediate.".format(
+            p["name"], "; ".join(problems), own))
+    return files, entries
+
+
+def secret(module, entries, changes):
+    from kubernetes import client
+
+    p = module.params
+    core = client.CoreV1Api(api_client(module))
+    try:
+        live = core.read_namespaced_secret("cacerts", p["namespace"])
+    except ApiException as exc:
+        if exc.status != 404:
+            module.fail_json(msg="cannot read {0}/cacerts: {1} {2}".format(p["namespace"], exc.status, exc.reason))
+        live = None
+    stored = {k: base64.b64decode(v) for k, v in ((live.data or {}) if live else {}).items()}
+    ours = entries is not None and all(stored.get(k) == entries[k] for k in ca.CACERTS_KEYS)
+    if p["state"] == "absent":
+        if live is not None and (ours or entries is None):
+            changes.append("delete secret {0}/cacerts".format(p["namespace"]))
+            if not module.check_mode:
+                core.delete_namespaced_secret("cacerts", p["namespace"])
+        return
+    if live is not None and not ours:
+        if entries is None and stored:
+            module.fail_json(msg="{0}/cacerts already holds CA material this ca_dir did not issue. Fix: use that material's "
+                                 "ca_dir, or delete the secret first (and restart istiod).".format(p["namespace"]))
+        if entries is not None:
+            module.fail_json(msg="{0}/cacerts holds other CA material than {1}. Fix: delete the secret first if it should be "
+                                 "replaced (then restart istiod), or point ca_dir at the material it holds.".format(
+                                     p["namespace"], os.path.join(p["ca_dir"], p["name"])))
+    if live is None:
+        changes.append("create secret {0}/cacerts".format(p["namespace"]))
+        if not module.check_mode:
+            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"],
+                                 "labels": {"app.kubernetes.io/managed-by": "multimesh.istio"}},
+                    "type": "Opaque", "data": {k: base64.b64encode(v).decode("ascii") for k, v in entries.items()}}
+            core.create_namespaced_secret(p["namespace"], body)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not ca.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"))
+    changes = []
+    files, entries = material(module, changes)
+    if module.params["install_secret"]:
+        secret(module, entries, changes)
+    result = {"changed": bool(changes), "changes": changes, "files": files, "root_fingerprint": None}
+    if entries is not None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
+        root = x509.load_pem_x509_certificate(entries["root-cert.pem"])
+        result.update(root_fingerprint=root.fingerprint(hashes.SHA256()).hex(),
+                      root_expires=ca.expiry(entries["root-cert.pem"]).isoformat(),
+                      intermediate_expires=ca.expiry(entries["ca-cert.pem"]).isoformat())
+        for label, key in (("intermediate CA", "ca-cert.pem"), ("root CA", "root-cert.pem")):
+            left = ca.days_left(entries[key])
+            if left < module.params["warn_days"]:
+                module.warn("the {0} of {1} expires in {2} day(s); issue new material before then.".format(label, module.params["name"], left))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
