@@ -31,6 +31,7 @@ attributes:
     description: Writes no file and no secret.
   diff_mode:
     support: none
+    description: Keys and certificates are not shown; RV(changes) says what would be created.
 options:
   state:
     description: V(absent) deletes the C(cacerts) secret if it holds this material (files are kept).

@@ -41,16 +41,20 @@ def api(kubeconfig):
 
 
 def remote_secret(clusters, *flags, **args):
-    """One ad-hoc run of the module; returns the module's result."""
+    """One ad-hoc run of remote_secret; returns the module's result."""
     primary, remote = clusters
     params = dict(kubeconfig=primary.kubeconfig, remote_kubeconfig=remote.kubeconfig, cluster_name="it-remote",
                   namespace=NAMESPACE, server=remote.server, create_service_account=True)
     params.update(args)
+    return adhoc("multimesh.istio.remote_secret", params, *flags)
+
+
+def adhoc(module, params, *flags):
     params = {k: v for k, v in params.items() if v is not None}
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=" + sys.executable, "-m", "multimesh.istio.remote_secret",
+               "-e", "ansible_python_interpreter=" + sys.executable, "-m", module,
                "-a", json.dumps(params)] + list(flags)
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=300, check=False)
@@ -185,3 +189,22 @@ def test_unreachable_remote_names_the_cluster(clusters):
                            remote_validate_certs=False)
     assert failed["failed"] is True
     assert failed["msg"].startswith("remote cluster: cannot read service accounts: the API server is unreachable")
+
+
+def test_plugin_ca_gives_both_clusters_one_root(clusters, tmp_path_factory):
+    ca_dir = str(tmp_path_factory.mktemp("ca") / "mesh-1")
+    results = {}
+    for cluster, name in zip(clusters, ("primary", "remote")):
+        params = dict(kubeconfig=cluster.kubeconfig, ca_dir=ca_dir, name=name, namespace=NAMESPACE, key_size=2048)
+        first = adhoc("multimesh.istio.plugin_ca", params)
+        assert not first["failed"] and first["changed"] is True, first["_printed"]
+        again = adhoc("multimesh.istio.plugin_ca", params)
+        assert again["changed"] is False, again["_printed"]
+        secret = api(cluster.kubeconfig)[0].read_namespaced_secret("cacerts", NAMESPACE)
+        assert sorted(secret.data) == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]
+        results[name] = (first["root_fingerprint"], base64.b64decode(secret.data["root-cert.pem"]))
+    assert results["primary"] == results["remote"]
+    other = adhoc("multimesh.istio.plugin_ca", dict(kubeconfig=clusters[0].kubeconfig, ca_dir=ca_dir + "-other", name="primary",
+                                                    namespace=NAMESPACE, key_size=2048))
+    assert other["failed"] is True
+    assert other["msg"].startswith("istio-system/cacerts holds other CA material than ")
