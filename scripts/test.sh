@@ -17,6 +17,7 @@ step "ansible-lint (production profile, offline)"
 ansible-lint --nocolor
 step "molecule syntax (the kind scenario itself needs Docker; see .github/workflows/ci.yml)"
 molecule syntax -s default >/dev/null
+molecule syntax -s multicluster >/dev/null
 step "ansible-test sanity"
 bash scripts/sanity.sh
 step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok"
