@@ -1,0 +1,267 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Isolation verification as pure functions over cluster state given as data: what must hold, what was observed,
+pass/fail/skipped with the evidence, and the report (JSON, JUnit, a matrix for people)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from xml.sax.saxutils import escape, quoteattr
+
+PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+# curl exit codes that mean the connection was refused or reset: isolation at work, like Envoy's 503.
+_CURL_BLOCKED = {"7": "connection refused", "52": "empty reply", "56": "connection reset"}
+_CURL_TIMEOUT = "28"
+
+
+def check(name, category, expected, observed, status, evidence=None, reason=None):
+    out = {"name": name, "category": category, "expected": expected, "observed": observed, "status": status,
+           "evidence": evidence if evidence is not None else {}}
+    if reason:
+        out["reason"] = reason
+    return out
+
+
+# ------------------------------------------------------------------ connectivity
+
+def probe_pairs(model, client="curl", server="httpbin"):
+    """Every (client namespace, server namespace) pair among members that run the client and the server sample,
+    with what must happen: allow inside a mesh, deny across meshes."""
+    hosts = []
+    for mesh in model["meshes"]:
+        for member in mesh["members"]:
+            hosts.append((mesh["name"], member["name"], mesh["samples"]))
+    pairs = []
+    for client_mesh, client_ns, client_samples in hosts:
+        clients = [s for s in ("curl", "sleep") if s in client_samples]
+        if not clients:
+            continue
+        for server_mesh, server_ns, server_samples in hosts:
+            if server not in server_samples:
+                continue
+            pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
+                          "server_mesh": server_mesh, "server_namespace": server_ns,
+                          "url": "http://{0}.{1}.svc.cluster.local:8000/get".format(server, server_ns),
+                          "expect": "allow" if client_mesh == server_mesh else "deny"})
+    return pairs
+
+
+def evaluate_probe(pair, rc=None, stdout=None, timed_out=False):
+    """One probe's check. The probe prints curl's %{http_code}; curl's exit code tells refused/reset/timeout."""
+    name = "connectivity {0} -> {1}".format(pair["client_namespace"], pair["server_namespace"])
+    expected = "HTTP 200" if pair["expect"] == "allow" else "denied (HTTP 503 or connection reset)"
+    code = (stdout or "").strip()
+    rc = None if rc is None else str(rc)
+    evidence = {"url": pair["url"], "rc": rc, "stdout": (stdout or "")[:200]}
+    if timed_out or rc == _CURL_TIMEOUT:
+        return check(name, "connectivity", expected, "timeout", FAIL, evidence,
+                     "the probe timed out: neither served nor refused, so isolation is not shown")
+    if re.match(r"^\d{3}$", code) and code != "000":
+        observed = "HTTP " + code
+        if pair["expect"] == "allow":
+            return check(name, "connectivity", expected, observed, PASS if code == "200" else FAIL, evidence)
+        if code == "503":
+            return check(name, "connectivity", expected, observed, PASS, evidence)
+        return check(name, "connectivity", expected, observed, FAIL, evidence,
+                     "a request across meshes was answered" if code.startswith("2") else None)
+    if rc in _CURL_BLOCKED or (code == "000" and rc not in (None, "0")):
+        observed = _CURL_BLOCKED.get(rc, "no HTTP response (curl exit {0})".format(rc))
+        return check(name, "connectivity", expected, observed, PASS if pair["expect"] == "deny" else FAIL, evidence)
+    return check(name, "connectivity", expected, "unreadable probe output", FAIL, evidence,
+                 "expected an HTTP status code from curl")
+
+
+# ------------------------------------------------------------------ sidecars and binding
+
+def _sidecar(pod):
+    spec = pod.get("spec") or {}
+    for container in spec.get("containers") or []:
+        if container.get("name") == "istio-proxy":
+            return container
+    for container in spec.get("initContainers") or []:
+        # Native sidecar (Kubernetes >= 1.29): an init container that keeps running.
+        if container.get("name") == "istio-proxy" and container.get("restartPolicy") == "Always":
+            return container
+    return None
+
+
+def _discovery_address(container):
+    for env in container.get("env") or []:
+        if env.get("name") == "PROXY_CONFIG":
+            # The injector writes the proxy config as JSON ({"discoveryAddress":"istiod-x.ns.svc:15012",...}).
+            match = re.search(r"\"?discoveryAddress\"?\s*:\s*\"?([^\s,}\"]+)", env.get("value") or "")
+            if match:
+                return match.group(1)
+    args = container.get("args") or []
+    for index, arg in enumerate(args):
+        if arg == "--discoveryAddress" and index + 1 < len(args):
+            return args[index + 1]
+    return None
+
+
+def check_pods(model, pods):
+    """Per sample pod in a member namespace: a sidecar, bound to its own mesh (revision label, discovery address)."""
+    checks = []
+    owner = {}
+    for mesh in model["meshes"]:
+        for member in mesh["members"]:
+            owner[member["name"]] = mesh
+    for pod in sorted(pods, key=lambda p: (p["metadata"].get("namespace"), p["metadata"]["name"])):
+        ns, name = pod["metadata"].get("namespace"), pod["metadata"]["name"]
+        mesh = owner.get(ns)
+        if mesh is None:
+            continue
+        label = "{0}/{1}".format(ns, name)
+        sidecar = _sidecar(pod)
+        if sidecar is None:
+            checks.append(check("sidecar " + label, "injection", "istio-proxy container", "no istio-proxy", FAIL,
+                                {"containers": [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]},
+                                "pod {0} has no sidecar: injection did not happen".format(label)))
+            continue
+        checks.append(check("sidecar " + label, "injection", "istio-proxy container", "istio-proxy", PASS))
+        revision = (pod["metadata"].get("labels") or {}).get("istio.io/rev")
+        address = _discovery_address(sidecar)
+        want = "istiod-{0}.{1}.svc:15012".format(mesh["revision"], mesh["namespace"])
+        bound = revision == mesh["revision"] and address == want
+        checks.append(check("binding " + label, "injection", "revision {0}, {1}".format(mesh["revision"], want),
+                            "revision {0}, {1}".format(revision, address), PASS if bound else FAIL,
+                            {"istio.io/rev": revision, "discoveryAddress": address},
+                            None if bound else "the sidecar of {0} is bound to another control plane".format(label)))
+    return checks
+
+
+# ------------------------------------------------------------------ control planes
+
+def check_control_planes(model, deployments, mutating, validating):
+    """istiod ready in each mesh's namespace, its injector and validator present, and - when no mesh is the
+    default - no default tag or default validator pointing at one of the meshes."""
+    checks = []
+    ready = {(d["metadata"].get("namespace"), d["metadata"]["name"]): (d.get("status") or {}).get("readyReplicas") or 0
+             for d in deployments}
+    revisions = {mesh["revision"]: mesh["name"] for mesh in model["meshes"]}
+    for mesh in model["meshes"]:
+        key = (mesh["namespace"], "istiod-" + mesh["revision"])
+        replicas = ready.get(key)
+        checks.append(check("istiod " + mesh["name"], "control-plane", "istiod-{0} ready in {1}".format(mesh["revision"], mesh["namespace"]),
+                            "missing" if replicas is None else "{0} ready replica(s)".format(replicas),
+                            PASS if replicas else FAIL))
+        for kind, hooks in (("injector", mutating), ("validator", validating)):
+            mine = [h["metadata"]["name"] for h in hooks if (h["metadata"].get("labels") or {}).get("istio.io/rev") == mesh["revision"]
+                    and "istio.io/tag" not in (h["metadata"].get("labels") or {})
+                    and h["metadata"]["name"] != "istiod-default-validator"]
+            checks.append(check("{0} {1}".format(kind, mesh["name"]), "control-plane", "a {0} for revision {1}".format(kind, mesh["revision"]),
+                                ", ".join(mine) or "none", PASS if mine else FAIL))
+    if not model.get("default_mesh"):
+        pointing = []
+        for hook in mutating + validating:
+            labels = hook["metadata"].get("labels") or {}
+            is_default = labels.get("istio.io/tag") == "default" or hook["metadata"]["name"] == "istiod-default-validator"
+            if is_default and labels.get("istio.io/rev") in revisions:
+                pointing.append("{0} -> {1}".format(hook["metadata"]["name"], revisions[labels["istio.io/rev"]]))
+        checks.append(check("default webhooks", "control-plane", "no default webhook points at a mesh (no default mesh)",
+                            ", ".join(pointing) or "none", FAIL if pointing else PASS, {"pointing": pointing}))
+    return checks
+
+
+# ------------------------------------------------------------------ root of trust
+
+def check_roots(model, configmaps):
+    """Each member namespace holds its own mesh's root (istio-ca-root-cert), none holds another mesh's, and meshes
+    that must not share trust have different roots. configmaps: istio-ca-root-cert objects of every namespace."""
+    by_ns = {c["metadata"].get("namespace"): (c.get("data") or {}).get("root-cert.pem") for c in configmaps}
+    roots = {mesh["name"]: by_ns.get(mesh["namespace"]) for mesh in model["meshes"]}
+    checks = []
+    for mesh in model["meshes"]:
+        for member in mesh["members"]:
+            held = by_ns.get(member["name"])
+            others = [name for name, root in roots.items() if name != mesh["name"] and root and held == root]
+            if roots[mesh["name"]] is None:
+                status, observed = FAIL, "the control plane namespace holds no root"
+            elif held is None:
+                status, observed = FAIL, "no istio-ca-root-cert"
+            elif held == roots[mesh["name"]] and not others:
+                status, observed = PASS, "root of " + mesh["name"]
+            else:
+                status, observed = FAIL, "root of " + (", ".join(others) or "an unknown CA")
+            checks.append(check("root of trust " + member["name"], "trust", "root of " + mesh["name"], observed, status))
+    names = sorted(roots)
+    for index, first in enumerate(names):
+        for second in names[index + 1:]:
+            if roots[first] and roots[first] == roots[second]:
+                checks.append(check("separate roots {0}/{1}".format(first, second), "trust", "different roots",
+                                    "the same root", FAIL, reason="the meshes share a root of trust"))
+    return checks
+
+
+# ------------------------------------------------------------------ control-plane mapping
+
+def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
+    """Per mesh, proxy-status must list exactly the sample pods of its member namespaces, all in sync. Without
+    istioctl the check is skipped with the reason - never passed."""
+    checks = []
+    for mesh in model["meshes"]:
+        name = "control-plane mapping " + mesh["name"]
+        if istioctl_reason:
+            checks.append(check(name, "mapping", "proxy-status lists this mesh's workloads", "not run", SKIPPED,
+                                reason=istioctl_reason))
+            continue
+        members = set(m["name"] for m in mesh["members"])
+        want = sorted("{0}.{1}".format(p["metadata"]["name"], p["metadata"]["namespace"]) for p in pods
+                      if p["metadata"].get("namespace") in members)
+        listed = proxies_by_mesh.get(mesh["name"]) or []
+        have = sorted(p["name"] for p in listed if p["namespace"] in members)
+        foreign = sorted(p["name"] for p in listed if p["namespace"] not in members)
+        missing = sorted(set(want) - set(have))
+        unsynced = sorted(p["name"] for p in listed if p["synced"] is not True)
+        ok = not missing and not foreign and not unsynced
+        checks.append(check(name, "mapping", "exactly {0} proxies, all SYNCED".format(len(want)),
+                            "{0} listed, {1} missing, {2} foreign, {3} not synced".format(len(listed), len(missing), len(foreign), len(unsynced)),
+                            PASS if ok else FAIL, {"missing": missing, "foreign": foreign, "not_synced": unsynced}))
+    return checks
+
+
+# ------------------------------------------------------------------ report
+
+def report(checks):
+    counts = {status: sum(1 for c in checks if c["status"] == status) for status in (PASS, FAIL, SKIPPED)}
+    return {"passed": counts[FAIL] == 0, "counts": counts, "checks": checks,
+            "failed": [c["name"] for c in checks if c["status"] == FAIL],
+            "skipped": [{"name": c["name"], "reason": c.get("reason")} for c in checks if c["status"] == SKIPPED]}
+
+
+def junit(rep, suite="multimesh.istio verification"):
+    """JUnit XML: one testcase per check, grouped by category as classname."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<testsuite name={0} tests="{1}" failures="{2}" skipped="{3}">'.format(
+                 quoteattr(suite), len(rep["checks"]), rep["counts"][FAIL], rep["counts"][SKIPPED])]
+    for item in rep["checks"]:
+        lines.append('  <testcase classname={0} name={1}>'.format(quoteattr(item["category"]), quoteattr(item["name"])))
+        text = "expected: {0}\nobserved: {1}\n{2}".format(item["expected"], item["observed"], item.get("reason") or "")
+        if item["status"] == FAIL:
+            lines.append('    <failure message={0}>{1}</failure>'.format(quoteattr(item.get("reason") or item["observed"]), escape(text)))
+        elif item["status"] == SKIPPED:
+            lines.append('    <skipped message={0}/>'.format(quoteattr(item.get("reason") or "skipped")))
+        lines.append("  </testcase>")
+    lines.append("</testsuite>")
+    return "\n".join(lines) + "\n"
+
+
+def matrix(rep):
+    """Connectivity as a table a person reads at a glance: rows clients, columns servers, cells observed/OK."""
+    probes = [c for c in rep["checks"] if c["category"] == "connectivity"]
+    if not probes:
+        return "no connectivity probes (no namespace runs both a client and httpbin)"
+    clients, servers, cells = [], [], {}
+    for probe in probes:
+        client, server = probe["name"][len("connectivity "):].split(" -> ")
+        clients += [client] if client not in clients else []
+        servers += [server] if server not in servers else []
+        observed = probe["observed"].replace("HTTP ", "")
+        cells[(client, server)] = ("" if probe["status"] == PASS else "FAIL ") + observed
+    width = max([len(s) for s in servers + clients] + [len(v) for v in cells.values()] + [6]) + 2
+    rows = ["from \\ to".ljust(width) + "".join(s.ljust(width) for s in servers)]
+    for client in clients:
+        rows.append(client.ljust(width) + "".join(cells.get((client, s), "-").ljust(width) for s in servers))
+    return "\n".join(rows)

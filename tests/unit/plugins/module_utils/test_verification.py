@@ -1,0 +1,178 @@
+"""Isolation verification: which pairs must connect, how probe outputs read, each check against a broken world."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.module_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+
+MODEL = build_model(meshes=[
+    {"name": "usergroup-1", "namespace": "usergroup-1", "discovery_labels": {"usergroup": "usergroup-1"},
+     "members": ["app-ns-1"], "samples": ["curl", "httpbin"]},
+    {"name": "usergroup-2", "namespace": "usergroup-2", "discovery_labels": {"usergroup": "usergroup-2"},
+     "members": ["app-ns-2", "app-ns-3"], "samples": ["sleep", "httpbin"]},
+])
+
+
+def pod(ns, name, revision, control_plane_ns=None, sidecar=True, native=False, app="httpbin"):
+    address = "istiod-{0}.{1}.svc:15012".format(revision, control_plane_ns or revision)
+    proxy = {"name": "istio-proxy", "image": "proxyv2",
+             "env": [{"name": "PROXY_CONFIG", "value": '{"discoveryAddress":"%s","tracing":{}}\n' % address}]}
+    spec = {"containers": [{"name": app, "image": app}]}
+    if sidecar and native:
+        spec["initContainers"] = [dict(proxy, restartPolicy="Always")]
+    elif sidecar:
+        spec["containers"].append(proxy)
+    return {"metadata": {"name": name, "namespace": ns, "labels": {"app": app, "istio.io/rev": revision}}, "spec": spec}
+
+
+def statuses(checks):
+    return {c["name"]: c["status"] for c in checks}
+
+
+def test_pairs_allow_inside_a_mesh_and_deny_across():
+    pairs = v.probe_pairs(MODEL)
+    table = {(p["client_namespace"], p["server_namespace"]): p["expect"] for p in pairs}
+    assert table == {
+        ("app-ns-1", "app-ns-1"): "allow", ("app-ns-1", "app-ns-2"): "deny", ("app-ns-1", "app-ns-3"): "deny",
+        ("app-ns-2", "app-ns-1"): "deny", ("app-ns-2", "app-ns-2"): "allow", ("app-ns-2", "app-ns-3"): "allow",
+        ("app-ns-3", "app-ns-1"): "deny", ("app-ns-3", "app-ns-2"): "allow", ("app-ns-3", "app-ns-3"): "allow"}
+    assert pairs[1]["url"] == "http://httpbin.app-ns-2.svc.cluster.local:8000/get"
+    assert {p["client"] for p in pairs if p["client_namespace"] == "app-ns-2"} == {"sleep"}
+
+
+ALLOW = {"client_namespace": "app-ns-2", "server_namespace": "app-ns-3", "url": "u", "expect": "allow"}
+DENY = {"client_namespace": "app-ns-1", "server_namespace": "app-ns-2", "url": "u", "expect": "deny"}
+
+
+@pytest.mark.parametrize("pair, rc, out, timed_out, status, observed", [
+    (ALLOW, 0, "200", False, "pass", "HTTP 200"),
+    (ALLOW, 0, "503", False, "fail", "HTTP 503"),
+    (ALLOW, 56, "000", False, "fail", "connection reset"),
+    (DENY, 0, "503", False, "pass", "HTTP 503"),
+    (DENY, 56, "000", False, "pass", "connection reset"),
+    (DENY, 7, "000", False, "pass", "connection refused"),
+    (DENY, 0, "200", False, "fail", "HTTP 200"),
+    (DENY, 0, "404", False, "fail", "HTTP 404"),
+    (DENY, 28, "000", False, "fail", "timeout"),
+    (ALLOW, None, None, True, "fail", "timeout"),
+    (DENY, 0, "<html>oops", False, "fail", "unreadable probe output"),
+    (DENY, None, "", False, "fail", "unreadable probe output"),
+])
+def test_probe_outputs(pair, rc, out, timed_out, status, observed):
+    result = v.evaluate_probe(pair, rc, out, timed_out)
+    assert (result["status"], result["observed"]) == (status, observed)
+    assert result["category"] == "connectivity" and result["evidence"]["url"] == "u"
+
+
+def test_a_cross_mesh_200_says_so():
+    result = v.evaluate_probe(DENY, 0, "200")
+    assert result["reason"] == "a request across meshes was answered"
+
+
+def test_pods_with_sidecars_bound_to_their_mesh_pass():
+    pods = [pod("app-ns-1", "httpbin-1", "usergroup-1"), pod("app-ns-2", "httpbin-2", "usergroup-2", native=True),
+            pod("default", "unrelated", "x", sidecar=False)]
+    assert statuses(v.check_pods(MODEL, pods)) == {
+        "sidecar app-ns-1/httpbin-1": "pass", "binding app-ns-1/httpbin-1": "pass",
+        "sidecar app-ns-2/httpbin-2": "pass", "binding app-ns-2/httpbin-2": "pass"}
+
+
+def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
+    checks = v.check_pods(MODEL, [pod("app-ns-1", "curl-1", "usergroup-1", sidecar=False, app="curl"),
+                                  pod("app-ns-3", "httpbin-3", "usergroup-1")])
+    failed = [c for c in checks if c["status"] == "fail"]
+    assert [c["reason"] for c in failed] == ["pod app-ns-1/curl-1 has no sidecar: injection did not happen",
+                                             "the sidecar of app-ns-3/httpbin-3 is bound to another control plane"]
+    assert failed[1]["evidence"] == {"istio.io/rev": "usergroup-1", "discoveryAddress": "istiod-usergroup-1.usergroup-1.svc:15012"}
+
+
+def hook(name, rev, tag=None):
+    labels = {"istio.io/rev": rev}
+    if tag:
+        labels["istio.io/tag"] = tag
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def deployment(ns, name, ready):
+    return {"metadata": {"name": name, "namespace": ns}, "status": {"readyReplicas": ready}}
+
+
+def test_control_planes_and_default_webhooks():
+    deployments = [deployment("usergroup-1", "istiod-usergroup-1", 1), deployment("usergroup-2", "istiod-usergroup-2", 1)]
+    mutating = [hook("istio-sidecar-injector-usergroup-1-usergroup-1", "usergroup-1"),
+                hook("istio-sidecar-injector-usergroup-2-usergroup-2", "usergroup-2")]
+    validating = [hook("istio-validator-usergroup-1-usergroup-1", "usergroup-1"),
+                  hook("istio-validator-usergroup-2-usergroup-2", "usergroup-2")]
+    good = v.check_control_planes(MODEL, deployments, mutating, validating)
+    assert set(statuses(good).values()) == {"pass"} and len(good) == 7
+    broken = v.check_control_planes(MODEL, deployments[:1] + [deployment("usergroup-2", "istiod-usergroup-2", 0)],
+                                    mutating + [hook("istio-revision-tag-default-usergroup-1", "usergroup-1", "default")],
+                                    validating[:1] + [hook("istiod-default-validator", "usergroup-1")])
+    assert {k: s for k, s in statuses(broken).items() if s == "fail"} == {
+        "istiod usergroup-2": "fail", "validator usergroup-2": "fail", "default webhooks": "fail"}
+    pointing = [c for c in broken if c["name"] == "default webhooks"][0]
+    assert pointing["evidence"]["pointing"] == ["istio-revision-tag-default-usergroup-1 -> usergroup-1",
+                                                "istiod-default-validator -> usergroup-1"]
+    with_default = dict(MODEL, default_mesh="usergroup-1")
+    assert "default webhooks" not in statuses(v.check_control_planes(with_default, deployments, mutating, validating))
+
+
+def root_cm(ns, root):
+    return {"metadata": {"name": "istio-ca-root-cert", "namespace": ns}, "data": {"root-cert.pem": root}}
+
+
+def test_roots_of_trust():
+    good = [root_cm("usergroup-1", "R1"), root_cm("app-ns-1", "R1"), root_cm("usergroup-2", "R2"),
+            root_cm("app-ns-2", "R2"), root_cm("app-ns-3", "R2")]
+    assert set(statuses(v.check_roots(MODEL, good)).values()) == {"pass"}
+    foreign = [root_cm("usergroup-1", "R1"), root_cm("app-ns-1", "R1"), root_cm("usergroup-2", "R2"),
+               root_cm("app-ns-2", "R1"), root_cm("app-ns-3", "R2")]
+    checks = v.check_roots(MODEL, foreign)
+    assert [(c["name"], c["observed"]) for c in checks if c["status"] == "fail"] == [("root of trust app-ns-2", "root of usergroup-1")]
+    shared = [root_cm(ns, "R") for ns in ("usergroup-1", "app-ns-1", "usergroup-2", "app-ns-2", "app-ns-3")]
+    failing = [c["name"] for c in v.check_roots(MODEL, shared) if c["status"] == "fail"]
+    assert "separate roots usergroup-1/usergroup-2" in failing and "root of trust app-ns-1" in failing
+    missing = [c for c in v.check_roots(MODEL, good[:-1]) if c["status"] == "fail"]
+    assert [(c["name"], c["observed"]) for c in missing] == [("root of trust app-ns-3", "no istio-ca-root-cert")]
+
+
+def proxy(name, ns, synced=True):
+    return {"name": "{0}.{1}".format(name, ns), "namespace": ns, "synced": synced}
+
+
+def test_mapping_from_proxy_status():
+    pods = [pod("app-ns-1", "httpbin-1", "usergroup-1"), pod("app-ns-2", "httpbin-2", "usergroup-2")]
+    good = {"usergroup-1": [proxy("httpbin-1", "app-ns-1")], "usergroup-2": [proxy("httpbin-2", "app-ns-2")]}
+    assert set(statuses(v.check_mapping(MODEL, good, pods)).values()) == {"pass"}
+    crossed = {"usergroup-1": [proxy("httpbin-1", "app-ns-1"), proxy("httpbin-2", "app-ns-2")],
+               "usergroup-2": [proxy("httpbin-2", "app-ns-2", synced=False)]}
+    checks = v.check_mapping(MODEL, crossed, pods)
+    assert [c["evidence"] for c in checks] == [
+        {"missing": [], "foreign": ["httpbin-2.app-ns-2"], "not_synced": []},
+        {"missing": [], "foreign": [], "not_synced": ["httpbin-2.app-ns-2"]}]
+    skipped = v.check_mapping(MODEL, {}, pods, istioctl_reason="istioctl not found on PATH")
+    assert [(c["status"], c["reason"]) for c in skipped] == [("skipped", "istioctl not found on PATH")] * 2
+
+
+def test_report_junit_and_matrix():
+    checks = [v.evaluate_probe(dict(ALLOW, client_namespace="app-ns-2", server_namespace="app-ns-2"), 0, "200"),
+              v.evaluate_probe(DENY, 0, "200"),
+              v.check("control-plane mapping usergroup-1", "mapping", "x", "not run", "skipped", reason="no istioctl")]
+    rep = v.report(checks)
+    assert rep["passed"] is False and rep["counts"] == {"pass": 1, "fail": 1, "skipped": 1}
+    assert rep["failed"] == ["connectivity app-ns-1 -> app-ns-2"]
+    assert rep["skipped"] == [{"name": "control-plane mapping usergroup-1", "reason": "no istioctl"}]
+    suite = ET.fromstring(v.junit(rep))
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
+    cases = suite.findall("testcase")
+    assert cases[1].find("failure").get("message") == "a request across meshes was answered"
+    assert cases[2].find("skipped").get("message") == "no istioctl"
+    text = v.matrix(rep)
+    assert "from \\ to" in text.splitlines()[0] and "FAIL 200" in text and "app-ns-2" in text
+    assert v.matrix(v.report([])) .startswith("no connectivity probes")
