@@ -39,7 +39,8 @@ DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sa
 KNOWN_VARIABLES = (
     "multimesh_backend", "multimesh_istio_version", "multimesh_cni", "multimesh_meshes",
     "multimesh_samples", "multimesh_render_dir", "multimesh_kubeconfig", "multimesh_context",
-    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_default_mesh", "multimesh_model",
+    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_default_mesh", "multimesh_verify",
+    "multimesh_verify_report_dir", "multimesh_model",
 )
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -6,6 +6,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 import pytest
 
@@ -18,8 +19,13 @@ TWO_MESHES = [{"name": "mesh-1", "namespace": "istio-system-1", "members": ["app
               {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2", "app-ns-3"]}]
 
 
+# The Sail stand-in makes istiod Deployments, not webhooks, and kwok's pods get no sidecars: samples and the
+# verification would fail here by design. tests/integration/test_verify.py runs them against that world.
+WITHOUT_SAMPLES = ["-e", json.dumps({"multimesh_samples": [], "multimesh_verify": False})]
+
+
 def site(cluster, *args, meshes=None):
-    extra = ["-e", json.dumps({"multimesh_meshes": meshes})] if meshes is not None else []
+    extra = WITHOUT_SAMPLES + (["-e", json.dumps({"multimesh_meshes": meshes})] if meshes is not None else [])
     return ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"), *(extra + list(args)))
 
 
@@ -158,6 +164,24 @@ def test_departed_members_lose_the_labels_when_pruning(converged, cluster, kube)
     assert core.read_namespace("app-ns-2").metadata.labels["istio.io/rev"] == "mesh-2"
     again = site(cluster, "-e", "members_prune=true", meshes=shrunk)
     assert again.recap()["changed"] == 0
+
+
+def test_samples_without_sidecars_fail_naming_the_pods_and_are_removed(converged, cluster, kube):
+    """The stand-in has no injector, so kwok's sample pods run without sidecars: the samples role must say which."""
+    from kubernetes import client
+
+    run = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"),
+                           "-e", json.dumps({"multimesh_meshes": TWO_MESHES, "multimesh_verify": False}))
+    assert run.rc != 0, run.out
+    apps = client.AppsV1Api(kube)
+    assert apps.read_namespaced_deployment("httpbin", "app-ns-3").status.available_replicas == 1
+    for ns in ("app-ns-1", "app-ns-2", "app-ns-3"):
+        for app in ("sleep", "httpbin"):
+            assert re.search(r"pod {0}/{1}-[a-z0-9]+-[a-z0-9]+ has no sidecar: injection did not happen".format(ns, app), run.out), run.out
+    removed = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"),
+                               "-e", json.dumps({"multimesh_meshes": TWO_MESHES, "multimesh_verify": False, "samples_state": "absent"}))
+    assert removed.rc == 0, removed.out
+    assert [d.metadata.name for d in apps.list_namespaced_deployment("app-ns-3").items] == []
 
 
 def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kube):

@@ -75,6 +75,8 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
         "20-control-plane-mesh-2.yaml": ["Namespace", "PeerAuthentication", "Istio"],
         "30-members-mesh-1.yaml": ["Namespace"],
         "30-members-mesh-2.yaml": ["Namespace", "Namespace"],
+        "40-samples-mesh-1.yaml": ["ServiceAccount", "Service", "Deployment"] * 2,
+        "40-samples-mesh-2.yaml": ["ServiceAccount", "Service", "Deployment"] * 4,
     }
     istios = by_kind(files, "Istio")
     assert istios["mesh-2"]["spec"] == {
@@ -85,6 +87,19 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
     assert namespaces["istio-system-1"]["metadata"]["labels"]["istio-discovery"] == "mesh-1"
     assert "istio.io/rev" not in namespaces["istio-system-1"]["metadata"]["labels"]
     assert {n: p["spec"]["mtls"]["mode"] for n, p in by_kind(files, "PeerAuthentication").items()} == {"default": "STRICT"}
+
+
+def test_samples_follow_upstream_and_take_a_mirror(tmp_path, crd_schemas):
+    render("two-mesh.yml", tmp_path, "-e", '{"samples_registry": "registry.example.com/mirror/", '
+           '"samples_images": {"httpbin": "quay.example.com/httpbin:pinned"}}')
+    samples = [obj for objs in load_render(tmp_path).values() for obj in objs
+               if obj["kind"] == "Deployment" and obj["metadata"]["namespace"] == "app-ns-3"]
+    images = {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in samples}
+    assert images == {"sleep": "registry.example.com/mirror/curlimages/curl:8.16.0", "httpbin": "quay.example.com/httpbin:pinned"}
+    services = {o["metadata"]["name"]: o["spec"]["ports"] for objs in load_render(tmp_path).values() for o in objs
+                if o["kind"] == "Service" and o["metadata"]["namespace"] == "app-ns-3"}
+    # Upstream's samples/httpbin/httpbin.yaml: port 8000 to the container's 8080.
+    assert services["httpbin"] == [{"name": "http", "port": 8000, "targetPort": 8080}]
 
 
 def test_three_meshes_render_valid_objects(tmp_path, crd_schemas):
@@ -200,7 +215,9 @@ def test_five_meshes_with_fifty_namespaces_render_valid_objects(tmp_path, crd_sc
     assert rc == 0, out
     files = load_render(tmp_path / "out")
     assert_all_valid(files, crd_schemas)
-    assert len(files) == 11
+    # CNI, 5 control planes, 5 member files, 5 sample files (sleep and httpbin in each of the 50 namespaces).
+    assert len(files) == 16
+    assert len([o for p, objs in files.items() if p.startswith("40-samples-") for o in objs if o["kind"] == "Deployment"]) == 100
     assert sorted(by_kind(files, "Istio")) == ["mesh-1", "mesh-2", "mesh-3", "mesh-4", "mesh-5"]
     members = [o for p, objs in files.items() if p.startswith("30-members-") for o in objs]
     assert len(members) == 50

@@ -1,0 +1,92 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Evaluate every verification check from the cluster state the verify role read, write report.json and junit.xml
+on the controller, and fail when a check failed."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.multimesh.istio.plugins.module_utils import verification as v
+
+# Only istioctl missing from PATH skips the mapping; a configured istioctl_path that does not run is a failure.
+_NO_ISTIOCTL = ("istioctl was not found",)
+
+
+def _mapping(model, proxy_results, pods):
+    """proxy_results: registered istioctl_proxy_status runs, one per mesh (item = the mesh)."""
+    by_mesh, reason, checks = {}, None, []
+    for result in proxy_results or []:
+        mesh = result.get("item") or {}
+        # Registered with failed_when: false, so a failed run is one without proxies.
+        if result.get("failed") or "proxies" not in result:
+            msg = result.get("msg") or "istioctl proxy-status failed"
+            if msg.startswith(_NO_ISTIOCTL):
+                reason = msg
+                continue
+            checks.append(v.check("control-plane mapping " + mesh.get("name", "?"), "mapping", "proxy-status answers",
+                                  "error", v.FAIL, {"msg": msg, "stderr": result.get("stderr")}, msg))
+            continue
+        by_mesh[mesh.get("name")] = result.get("proxies") or []
+    if not proxy_results:
+        reason = "istioctl was not asked (verify_proxy_status is false)"
+    failed = set(c["name"] for c in checks)
+    mapped = [c for c in v.check_mapping(model, by_mesh, pods, reason) if c["name"] not in failed]
+    return checks + mapped
+
+
+def _probes(probe_results):
+    checks = []
+    for result in probe_results or []:
+        # async_status results carry the k8s_exec job as item, whose item is the pair; skipped probes the pair itself.
+        item = result.get("item") or {}
+        pair = item["item"] if isinstance(item.get("item"), dict) else item
+        if result.get("skipped_reason"):
+            checks.append(v.check("connectivity {0} -> {1}".format(pair["client_namespace"], pair["server_namespace"]),
+                                  "connectivity", "probe", "not run", v.FAIL, reason=result["skipped_reason"]))
+            continue
+        timed_out = not result.get("finished", True) or "timed out" in (result.get("msg") or "")
+        rc = result.get("rc", result.get("return_code"))
+        checks.append(v.evaluate_probe(pair, rc, result.get("stdout"), timed_out))
+    return checks
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = self._task.args
+        model = args["model"]
+        pods = args.get("pods") or []
+        checks = (v.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
+                  + v.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
+                  + v.check_roots(model, args.get("root_configmaps") or []) + _probes(args.get("probes")))
+        report = v.report(checks)
+        report_dir = args.get("report_dir")
+        if report_dir:
+            report_dir = os.path.abspath(os.path.expanduser(report_dir))
+            if not os.path.isdir(report_dir):
+                os.makedirs(report_dir)
+            with open(os.path.join(report_dir, "report.json"), "w") as handle:
+                json.dump(report, handle, indent=2, sort_keys=True)
+            with open(os.path.join(report_dir, "junit.xml"), "w") as handle:
+                handle.write(v.junit(report))
+        matrix = v.matrix(report)
+        lines = ["{0} passed, {1} failed, {2} skipped{3}".format(report["counts"][v.PASS], report["counts"][v.FAIL],
+                                                              report["counts"][v.SKIPPED],
+                                                              " - report in " + report_dir if report_dir else "")]
+        lines += ["FAILED {0}: expected {1}, observed {2}{3}".format(c["name"], c["expected"], c["observed"],
+                                                                    " ({0})".format(c["reason"]) if c.get("reason") else "")
+                  for c in checks if c["status"] == v.FAIL]
+        lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]
+        lines += ["connectivity (rows: client namespace, columns: httpbin namespace):"] + matrix.splitlines()
+        result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"])
+        return result

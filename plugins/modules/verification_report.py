@@ -1,0 +1,88 @@
+#!/usr/bin/python
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE), or at your option the GNU General Public License v3.0+
+# (see https://www.gnu.org/licenses/gpl-3.0.txt). SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+
+# This module is implemented as an action plugin (plugins/action/verification_report.py); it runs on the controller.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: verification_report
+short_description: Judge mesh isolation from cluster state and write report.json and junit.xml
+version_added: 0.2.0
+description:
+  - Evaluates every check of the isolation verification from state the caller read (the C(verify) role reads it) -
+    istiod and webhooks per mesh, default webhooks, sidecars and their binding, proxy-status mapping, roots of trust,
+    connectivity probes - and fails when any check fails. Skipped checks carry their reason; none counts as passed.
+  - Writes C(report.json) (every check with expected, observed, status and evidence) and C(junit.xml) into O(report_dir)
+    on the controller, and returns a connectivity matrix for people.
+author:
+  - multimesh.istio maintainers (@multimesh-istio)
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the report files are written in check mode too.
+  diff_mode:
+    support: none
+    description: Nothing in the cluster changes.
+options:
+  model:
+    description: The expanded model (C(multimesh_model)).
+    type: dict
+    required: true
+  deployments:
+    description: istiod Deployment objects.
+    type: list
+    elements: dict
+  mutating:
+    description: MutatingWebhookConfiguration objects.
+    type: list
+    elements: dict
+  validating:
+    description: ValidatingWebhookConfiguration objects.
+    type: list
+    elements: dict
+  pods:
+    description: Sample pods in member namespaces.
+    type: list
+    elements: dict
+  root_configmaps:
+    description: The C(istio-ca-root-cert) ConfigMaps of every namespace.
+    type: list
+    elements: dict
+  proxy_status:
+    description:
+      - Registered results of M(multimesh.istio.istioctl_proxy_status), one per mesh (loop item = the mesh).
+      - A run that failed because istioctl is missing makes the mapping checks skipped with that reason.
+    type: list
+    elements: dict
+  probes:
+    description: Registered probe results (C(rc), C(stdout), C(finished)) with their C(pair) from M(multimesh.istio.probe_pairs).
+    type: list
+    elements: dict
+  report_dir:
+    description: Directory on the controller for C(report.json) and C(junit.xml); created.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Judge what the verify role read
+  multimesh.istio.verification_report:
+    model: "{{ multimesh_model }}"
+    pods: "{{ pods.resources }}"
+    report_dir: ./multimesh-verify
+"""
+
+RETURN = r"""
+report:
+  description: C({passed, counts, checks, failed, skipped}); each check has name, category, expected, observed, status, evidence.
+  returned: always
+  type: dict
+matrix:
+  description: The connectivity matrix as text.
+  returned: always
+  type: str
+"""
