@@ -1,0 +1,52 @@
+"""verification_report reads registered results as Ansible leaves them (async_status, failed_when: false)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from unittest.mock import MagicMock
+
+from ansible_collections.multimesh.istio.plugins.action.verification_report import ActionModule, _mapping, _probes
+from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+
+MODEL = build_model(meshes=[{"name": "m1", "namespace": "ns-1", "members": ["a1"], "samples": ["curl", "httpbin"]},
+                            {"name": "m2", "namespace": "ns-2", "members": ["a2"], "samples": ["curl", "httpbin"]}])
+PAIR = {"client_namespace": "a1", "server_namespace": "a2", "url": "http://httpbin.a2.svc.cluster.local:8000/get",
+        "expect": "deny", "client": "curl"}
+
+
+def test_probe_results_from_async_status_and_skipped_jobs():
+    finished = {"finished": 1, "rc": 0, "stdout": "503", "item": {"ansible_job_id": "j1", "item": PAIR}}
+    unfinished = {"finished": 0, "item": {"ansible_job_id": "j2", "item": dict(PAIR, server_namespace="a1", expect="allow")}}
+    skipped = {"skipped": True, "item": dict(PAIR, client_namespace="a2"), "skipped_reason": "no running client pod in the namespace"}
+    checks = _probes([finished, unfinished, skipped])
+    assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
+        ("connectivity a1 -> a2", "pass", "HTTP 503"), ("connectivity a1 -> a1", "fail", "timeout"),
+        ("connectivity a2 -> a2", "fail", "not run")]
+    assert checks[2]["reason"] == "no running client pod in the namespace"
+
+
+def test_proxy_status_failures_fail_and_missing_istioctl_skips():
+    ok = {"item": MODEL["meshes"][0], "proxies": [], "changed": False}
+    error = {"item": MODEL["meshes"][1], "failed": False, "msg": "istioctl proxy-status failed (rc=1): Error: port forward"}
+    checks = _mapping(MODEL, [ok, error], [])
+    assert [(c["name"], c["status"]) for c in checks] == [("control-plane mapping m2", "fail"), ("control-plane mapping m1", "pass")]
+    missing = {"item": MODEL["meshes"][0], "msg": "istioctl was not found on PATH. Fix: install istioctl or set istioctl_path."}
+    assert {c["status"] for c in _mapping(MODEL, [missing, dict(missing, item=MODEL["meshes"][1])], [])} == {"skipped"}
+    assert {c["reason"] for c in _mapping(MODEL, [], [])} == {"istioctl was not asked (verify_proxy_status is false)"}
+
+
+def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
+    task = MagicMock()
+    task.async_val = 0
+    task.args = {"model": MODEL, "probes": [{"finished": 1, "rc": 0, "stdout": "200", "item": {"item": PAIR}}],
+                 "report_dir": str(tmp_path)}
+    action = ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    result = action.run(task_vars={})
+    assert result["failed"] is True
+    assert "FAILED connectivity a1 -> a2: expected denied (HTTP 503 or connection reset), observed HTTP 200 " \
+           "(a request across meshes was answered)" in result["msg"]
+    with open(str(tmp_path / "report.json")) as handle:
+        assert json.load(handle)["failed"][-1] == "connectivity a1 -> a2"
+    assert (tmp_path / "junit.xml").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
