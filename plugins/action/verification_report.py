@@ -80,12 +80,13 @@ class ActionModule(ActionBase):
             with open(os.path.join(report_dir, "junit.xml"), "w") as handle:
                 handle.write(v.junit(report))
         matrix = v.matrix(report)
-        lines = ["{0} passed, {1} failed, {2} skipped{3}".format(report["counts"][v.PASS], report["counts"][v.FAIL],
-                                                              report["counts"][v.SKIPPED],
-                                                              " - report in " + report_dir if report_dir else "")]
-        lines += ["FAILED {0}: expected {1}, observed {2}{3}".format(c["name"], c["expected"], c["observed"],
-                                                                    " ({0})".format(c["reason"]) if c.get("reason") else "")
-                  for c in checks if c["status"] == v.FAIL]
+        counts = report["counts"]
+        where = " - report in " + report_dir if report_dir else ""
+        lines = ["{0} passed, {1} failed, {2} skipped{3}".format(counts[v.PASS], counts[v.FAIL], counts[v.SKIPPED], where)]
+        for item in checks:
+            if item["status"] == v.FAIL:
+                why = " ({0})".format(item["reason"]) if item.get("reason") else ""
+                lines.append("FAILED {0}: expected {1}, observed {2}{3}".format(item["name"], item["expected"], item["observed"], why))
         lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]
         lines += ["connectivity (rows: client namespace, columns: httpbin namespace):"] + matrix.splitlines()
         result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"])
