@@ -186,6 +186,13 @@ def check_roots(model, configmaps):
             else:
                 status, observed = FAIL, "root of " + (", ".join(others) or "an unknown CA")
             checks.append(check("root of trust " + member["name"], "trust", "root of " + mesh["name"], observed, status))
+    # Any other namespace holding a mesh's root is one that mesh's istiod discovers though it is not in the mesh.
+    in_meshes = set(m["namespace"] for m in model["meshes"]) | set(x["name"] for m in model["meshes"] for x in m["members"])
+    for ns, held in sorted((ns, held) for ns, held in by_ns.items() if ns not in in_meshes and held):
+        leaking = [name for name, root in sorted(roots.items()) if root and held == root]
+        if leaking:
+            checks.append(check("root of trust " + ns, "trust", "no mesh's root (not a member)", "root of " + ", ".join(leaking),
+                                FAIL, reason="namespace {0} is not in mesh {1} but its istiod discovers it".format(ns, leaking[0])))
     names = sorted(roots)
     for index, first in enumerate(names):
         for second in names[index + 1:]:

@@ -138,6 +138,9 @@ def test_roots_of_trust():
     shared = [root_cm(ns, "R") for ns in ("usergroup-1", "app-ns-1", "usergroup-2", "app-ns-2", "app-ns-3")]
     failing = [c["name"] for c in v.check_roots(MODEL, shared) if c["status"] == "fail"]
     assert "separate roots usergroup-1/usergroup-2" in failing and "root of trust app-ns-1" in failing
+    leak = [c for c in v.check_roots(MODEL, good + [root_cm("kube-public", None), root_cm("outsider", "R2")]) if c["status"] == "fail"]
+    assert [(c["name"], c["reason"]) for c in leak] == [
+        ("root of trust outsider", "namespace outsider is not in mesh usergroup-2 but its istiod discovers it")]
     missing = [c for c in v.check_roots(MODEL, good[:-1]) if c["status"] == "fail"]
     assert [(c["name"], c["observed"]) for c in missing] == [("root of trust app-ns-3", "no istio-ca-root-cert")]
 
