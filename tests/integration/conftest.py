@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 import re
 import subprocess
@@ -56,12 +57,24 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def kube(cluster):
+    return api_client(cluster.kubeconfig)
+
+
+def api_client(kubeconfig):
+    """A kubernetes ApiClient with the admin access of a harness kubeconfig."""
     from kubernetes import client, config
 
-    return client.ApiClient(configuration=_configuration(cluster.kubeconfig, config, client))
-
-
-def _configuration(kubeconfig, config, client):
     configuration = client.Configuration()
     config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    return configuration
+    return client.ApiClient(configuration)
+
+
+@contextlib.contextmanager
+def fresh_cluster(name, offset):
+    """A harness cluster of its own for one test module, at BASE_PORT + offset, stopped when the module is done."""
+    started = harness.Cluster(name, harness.BASE_PORT + offset)
+    started.up(fresh=True)
+    try:
+        yield started
+    finally:
+        started.down()

@@ -12,7 +12,7 @@ import time
 import pytest
 import yaml
 
-from conftest import REPO, ansible_playbook, harness
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness
 
 RENDER_INVENTORY = os.path.join(REPO, "tests", "render", "inventories", "three-mesh-istioctl.yml")
 
@@ -20,10 +20,8 @@ RENDER_INVENTORY = os.path.join(REPO, "tests", "render", "inventories", "three-m
 @pytest.fixture(scope="module")
 def second():
     """A second cluster beside the first: the istioctl backend's world, apart from the Sail tests."""
-    cluster = harness.Cluster("it-c2", harness.BASE_PORT + 1100)
-    cluster.up(fresh=True)
-    yield cluster
-    cluster.down()
+    with fresh_cluster("it-c2", 1100) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +61,10 @@ def test_manifest_generate_uses_the_rendered_revision_and_selectors(istioctl, re
 
 
 def test_install_and_uninstall_one_revision(istioctl, rendered, second):
-    from kubernetes import client, config
+    from kubernetes import client
     from kubernetes.client.rest import ApiException
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=second.kubeconfig, client_configuration=configuration)
-    api = client.ApiClient(configuration)
+    api = api_client(second.kubeconfig)
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     core.create_namespace({"metadata": {"name": "usergroup-2"}})
     iop = str(rendered / "istioctl" / "20-control-plane-usergroup-2.yaml")

@@ -14,30 +14,24 @@ import sys
 import pytest
 import yaml
 
-from conftest import REPO, harness
+from conftest import REPO, api_client, fresh_cluster, harness
 
 NAMESPACE = "istio-system"
 
 
 @pytest.fixture(scope="module")
 def clusters():
-    primary = harness.Cluster("it-c4", harness.BASE_PORT + 1300)
-    remote = harness.Cluster("it-c5", harness.BASE_PORT + 1400)
-    for cluster in (primary, remote):
-        cluster.up(fresh=True)
-        api(cluster.kubeconfig)[0].create_namespace({"metadata": {"name": NAMESPACE}})
-    yield primary, remote
-    for cluster in (primary, remote):
-        cluster.down()
+    with fresh_cluster("it-c4", 1300) as primary, fresh_cluster("it-c5", 1400) as remote:
+        for cluster in (primary, remote):
+            api(cluster.kubeconfig)[0].create_namespace({"metadata": {"name": NAMESPACE}})
+        yield primary, remote
 
 
 def api(kubeconfig):
-    from kubernetes import client, config
+    from kubernetes import client
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    api_client = client.ApiClient(configuration)
-    return client.CoreV1Api(api_client), client.RbacAuthorizationV1Api(api_client)
+    admin = api_client(kubeconfig)
+    return client.CoreV1Api(admin), client.RbacAuthorizationV1Api(admin)
 
 
 def remote_secret(clusters, *flags, **args):

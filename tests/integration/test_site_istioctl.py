@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import REPO, ansible_playbook, harness
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness
 
 INVENTORY = os.path.join(REPO, "tests", "integration", "inventories", "istioctl.yml")
 MESHES = ("usergroup-1", "usergroup-2")
@@ -19,19 +19,13 @@ MESHES = ("usergroup-1", "usergroup-2")
 
 @pytest.fixture(scope="module")
 def third():
-    cluster = harness.Cluster("it-c3", harness.BASE_PORT + 1200)
-    cluster.up(fresh=True)
-    yield cluster
-    cluster.down()
+    with fresh_cluster("it-c3", 1200) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")
 def api(third):
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=third.kubeconfig, client_configuration=configuration)
-    return client.ApiClient(configuration)
+    return api_client(third.kubeconfig)
 
 
 def play(cluster, name, *args):
