@@ -6,26 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.multimesh.istio.plugins.module_utils import cluster_state
-
-
-def _wrap(function):
-    def wrapped(*args):
-        try:
-            return function(*args)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise AnsibleFilterError("{0}: {1}".format(function.__name__, to_native(exc)))
-    return wrapped
+from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 
 class FilterModule(object):
     def filters(self):
         return {
-            "preflight_problems": _wrap(cluster_state.preflight_problems),
-            "readiness_report": _wrap(cluster_state.readiness_report),
-            "departed_members": _wrap(cluster_state.departed_members),
-            "control_plane_values": _wrap(cluster_state.control_plane_values),
+            "preflight_problems": filter_errors(cluster_state.preflight_problems),
+            "readiness_report": filter_errors(cluster_state.readiness_report),
+            "departed_members": filter_errors(cluster_state.departed_members),
+            "control_plane_values": filter_errors(cluster_state.control_plane_values),
         }

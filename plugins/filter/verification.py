@@ -6,27 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.multimesh.istio.plugins.module_utils import verification
-
-
-def probe_pairs(model):
-    return verification.probe_pairs(model)
-
-
-def pod_checks(model, pods):
-    return verification.check_pods(model, pods)
+from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 
 class FilterModule(object):
     def filters(self):
-        def wrap(function):
-            def wrapped(*args):
-                try:
-                    return function(*args)
-                except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                    raise AnsibleFilterError("{0}: {1}".format(function.__name__, to_native(exc)))
-            return wrapped
-        return {"probe_pairs": wrap(probe_pairs), "pod_checks": wrap(pod_checks)}
+        return {"probe_pairs": filter_errors(verification.probe_pairs),
+                "pod_checks": filter_errors(verification.check_pods, "pod_checks")}
