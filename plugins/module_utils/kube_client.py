@@ -151,5 +151,4 @@ def list_objects(dyn, api_version, kind, label_selector=None, namespace=None):
         resource = dyn.resources.get(api_version=api_version, kind=kind)
     except Exception:
         return []
-    return [item.to_dict() if hasattr(item, "to_dict") else item
-            for item in resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])]
+    return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])

@@ -19,6 +19,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
     build_secret,
     data_key,
     is_loopback,
+    kubeconfig_text,
     parse_kubeconfig,
     redacted,
     same_secret,
@@ -266,14 +267,13 @@ class RemoteSecret(object):
                     _call("remote cluster", "delete " + kind, delete, name, *ns)
 
     def _result(self, existing, wanted, token):
+        after = redacted(wanted, self.key)
         result = {"changed": bool(self.changes), "changes": self.changes, "secret_name": self.name,
                   "namespace": self.params["namespace"], "cluster_name": self.params["cluster_name"],
                   "service_account": "{0}/{1}".format(self.sa_namespace, self.sa_name),
-                  "secret": redacted(wanted, self.key), "token_expires": token_expiry(token) if token else None}
+                  "secret": after, "token_expires": token_expiry(token) if token else None}
         if self.module._diff:
-            from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import kubeconfig_text
-
-            before, after = redacted(existing, self.key), redacted(wanted, self.key)
+            before = redacted(existing, self.key)
             result["diff"] = {"before_header": "secret {0}/{1}".format(self.params["namespace"], self.name),
                               "after_header": "secret {0}/{1}".format(self.params["namespace"], self.name),
                               "before": kubeconfig_text(before) if before else "", "after": kubeconfig_text(after) if after else ""}
