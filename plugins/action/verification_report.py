@@ -40,20 +40,9 @@ def _mapping(model, proxy_results, pods):
     return checks + mapped
 
 
-def _probes(probe_results):
-    checks = []
-    for result in probe_results or []:
-        # async_status results carry the k8s_exec job as item, whose item is the pair; skipped probes the pair itself.
-        item = result.get("item") or {}
-        pair = item["item"] if isinstance(item.get("item"), dict) else item
-        if result.get("skipped_reason"):
-            checks.append(v.check("connectivity {0} -> {1}".format(pair["client_namespace"], pair["server_namespace"]),
-                                  "connectivity", "probe", "not run", v.FAIL, reason=result["skipped_reason"]))
-            continue
-        timed_out = not result.get("finished", True) or "timed out" in (result.get("msg") or "")
-        rc = result.get("rc", result.get("return_code"))
-        checks.append(v.evaluate_probe(pair, rc, result.get("stdout"), timed_out))
-    return checks
+def _probes(probes):
+    """probes: what multimesh.istio.connectivity returned, one entry per pair."""
+    return [v.evaluate_probe(probe) for probe in probes or []]
 
 
 class ActionModule(ActionBase):

@@ -152,3 +152,35 @@ def list_objects(dyn, api_version, kind, label_selector=None, namespace=None):
     except Exception:
         return []
     return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])
+
+
+def pod_exec(api):
+    """exec_fn(namespace, pod, container, command, timeout) -> (stdout, stderr, exit status or None) over the
+    Kubernetes exec (websocket) API. kubernetes.stream swaps the client's request function while it connects, so
+    each call gets an ApiClient of its own and calls can run in parallel threads."""
+    from kubernetes.stream import stream
+
+    def run(namespace, pod, container, command, timeout):
+        own = k8s_client.ApiClient(api.configuration)
+        try:
+            resp = stream(k8s_client.CoreV1Api(own).connect_get_namespaced_pod_exec, pod, namespace,
+                          container=container, command=command, stdin=False, stdout=True, stderr=True, tty=False,
+                          _preload_content=False, _request_timeout=timeout)
+            try:
+                resp.run_forever(timeout=timeout)
+                stdout, stderr = resp.read_stdout(timeout=0) or "", resp.read_stderr(timeout=0) or ""
+                status = None if resp.is_open() else _exit_status(resp)
+            finally:
+                resp.close()
+        finally:
+            own.close()
+        return stdout, stderr, status
+
+    return run
+
+
+def _exit_status(resp):
+    try:
+        return resp.returncode
+    except (ValueError, KeyError, IndexError, TypeError):  # an error channel without a numeric exit code
+        return None

@@ -11,9 +11,11 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
-# curl exit codes that mean the connection was refused or reset: isolation at work, like Envoy's 503.
-_CURL_BLOCKED = {"7": "connection refused", "52": "empty reply", "56": "connection reset"}
-_CURL_TIMEOUT = "28"
+# A denial counts only when the mesh denied: HTTP 503 from the client's sidecar, or the server's sidecar resetting
+# the connection after it was made. Any other failure shows nothing about isolation.
+_CURL_DENIED = {52: "empty reply (closed by the server's sidecar)", 56: "connection reset (by the server's sidecar)"}
+_CURL_EXITS = {6: "could not resolve the host", 7: "connection refused or unroutable", 28: "timed out",
+               35: "TLS handshake failed", 47: "too many redirects"}
 
 
 def check(name, category, expected, observed, status, evidence=None, reason=None):
@@ -48,29 +50,36 @@ def probe_pairs(model, client="curl", server="httpbin"):
     return pairs
 
 
-def evaluate_probe(pair, rc=None, stdout=None, timed_out=False):
-    """One probe's check. The probe prints curl's %{http_code}; curl's exit code tells refused/reset/timeout."""
-    name = "connectivity {0} -> {1}".format(pair["client_namespace"], pair["server_namespace"])
-    expected = "HTTP 200" if pair["expect"] == "allow" else "denied (HTTP 503 or connection reset)"
-    code = (stdout or "").strip()
-    rc = None if rc is None else str(rc)
-    evidence = {"url": pair["url"], "rc": rc, "stdout": (stdout or "")[:200]}
-    if timed_out or rc == _CURL_TIMEOUT:
-        return check(name, "connectivity", expected, "timeout", FAIL, evidence,
-                     "the probe timed out: neither served nor refused, so isolation is not shown")
-    if re.match(r"^\d{3}$", code) and code != "000":
+def _curl_exit(rc):
+    return "curl exit {0} ({1})".format(rc, _CURL_EXITS.get(rc) or _CURL_DENIED.get(rc) or "see curl's exit codes")
+
+
+def evaluate_probe(probe):
+    """One probe's check, from what the probe engine returned (rc, http_code, elapsed, error). Inside a mesh only
+    HTTP 200 passes; across meshes only a denial by the mesh does (503, or a reset/empty reply after connecting).
+    A name that does not resolve, a refused connection, a timeout or an exec that failed is inconclusive: a fail
+    that names what happened, never a pass."""
+    name = "connectivity {0} -> {1}".format(probe["client_namespace"], probe["server_namespace"])
+    allow = probe["expect"] == "allow"
+    expected = "HTTP 200" if allow else "denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56)"
+    evidence = dict((key, probe.get(key)) for key in ("url", "pod", "rc", "http_code", "elapsed"))
+    if probe.get("rc") is None:
+        return check(name, "connectivity", expected, "not probed", FAIL, evidence,
+                     "inconclusive: " + (probe.get("error") or "the probe returned nothing"))
+    rc, code = int(probe["rc"]), str(probe.get("http_code") or "000")
+    if rc == 0 and code != "000":
         observed = "HTTP " + code
-        if pair["expect"] == "allow":
+        if allow:
             return check(name, "connectivity", expected, observed, PASS if code == "200" else FAIL, evidence)
         if code == "503":
             return check(name, "connectivity", expected, observed, PASS, evidence)
         return check(name, "connectivity", expected, observed, FAIL, evidence,
                      "a request across meshes was answered" if code.startswith("2") else None)
-    if rc in _CURL_BLOCKED or (code == "000" and rc not in (None, "0")):
-        observed = _CURL_BLOCKED.get(rc, "no HTTP response (curl exit {0})".format(rc))
-        return check(name, "connectivity", expected, observed, PASS if pair["expect"] == "deny" else FAIL, evidence)
-    return check(name, "connectivity", expected, "unreadable probe output", FAIL, evidence,
-                 "expected an HTTP status code from curl")
+    observed = _curl_exit(rc)
+    if rc in _CURL_DENIED:
+        return check(name, "connectivity", expected, observed, FAIL if allow else PASS, evidence)
+    return check(name, "connectivity", expected, observed, FAIL, evidence,
+                 "inconclusive: {0}, so neither reachability nor isolation was observed".format(observed))
 
 
 # ------------------------------------------------------------------ sidecars and binding

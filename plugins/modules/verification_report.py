@@ -60,7 +60,10 @@ options:
     type: list
     elements: dict
   probes:
-    description: Registered probe results (C(rc), C(stdout), C(finished)) with their C(pair) from M(multimesh.istio.probe_pairs).
+    description:
+      - The C(probes) that M(multimesh.istio.connectivity) returned, one per pair (C(rc), C(http_code), C(error)).
+      - A pair passes inside a mesh only with HTTP 200, across meshes only when the mesh denied it (HTTP 503, or curl
+        exit 52/56 after connecting); any other outcome, such as a name that does not resolve, is inconclusive and fails.
     type: list
     elements: dict
   report_dir:

@@ -50,6 +50,9 @@ SERVICE_CIDR = "10.96.0.0/16"
 # Below the kernel's ephemeral range (usually 32768-60999), where outgoing connections could hold our ports.
 BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "16443"))
 NODE_NAME = "kwok-node-0"
+# Binaries built from istio.io/istio, and their packages in that module.
+ISTIO_BINARIES = ("istioctl", "pilot-discovery")
+ISTIO_PACKAGES = ("istioctl/cmd/istioctl", "pilot/cmd/pilot-discovery")
 
 
 def log(message):
@@ -77,7 +80,7 @@ def go_env():
 def build():
     """Return the directory holding kube and kwok, building them when their inputs changed."""
     bindir = os.path.join(CACHE, "bin", _build_inputs_digest())
-    wanted = [os.path.join(bindir, name) for name in ("kube", "kwok", "istioctl")]
+    wanted = [os.path.join(bindir, name) for name in ("kube", "kwok") + ISTIO_BINARIES]
     if all(os.access(path, os.X_OK) for path in wanted):
         return bindir
     os.makedirs(bindir, exist_ok=True)
@@ -90,24 +93,26 @@ def build():
     env = dict(go_env(), GOBIN=bindir, GOFLAGS="")
     subprocess.run(["go", "install", "-trimpath", "-ldflags=-s -w", "sigs.k8s.io/kwok/cmd/kwok@" + VERSIONS["kwok"]],
                    cwd=HERE, env=env, check=True)
-    build_istioctl(bindir)
+    build_istio(bindir)
     log("built in {0:.0f}s".format(time.time() - started))
     return bindir
 
 
-def build_istioctl(bindir):
-    """istioctl from istio.io/istio. The reachable proxy has no 1.30.3 (Istio tags are not Go semver and only some
-    master pseudo-versions are mirrored); the pinned one is master of 2026-04-23, built against the 1.30.0-alpha
-    istio.io/api. sum.golang.org has no entry for some of its pre-release dependencies, hence GONOSUMDB for them."""
-    version = VERSIONS["istioctl"]
+def build_istio(bindir):
+    """istioctl and pilot-discovery (istiod) from one istio.io/istio pseudo-version, in one `go install` so they
+    share the compilation of their common packages. The reachable proxy has no Istio release tags (they are not Go
+    semver); it mirrors some master pseudo-versions. sum.golang.org has no entry for some of their pre-release
+    dependencies, hence GONOSUMDB for them."""
+    version = VERSIONS["istio"]
     revision = version.rsplit("-", 1)[-1]
-    log("building istioctl from istio.io/istio@{0}".format(version))
+    log("building istioctl and pilot-discovery from istio.io/istio@{0}; a cold build takes about 10 minutes".format(version))
     env = dict(go_env(), GOBIN=bindir, GOFLAGS="",
-               GONOSUMDB="istio.io/api,istio.io/client-go,github.com/envoyproxy/go-control-plane")
-    ldflags = "-s -w -X istio.io/istio/pkg/version.buildVersion=1.30-alpha.{0} " \
-              "-X istio.io/istio/pkg/version.buildGitRevision={0} -X istio.io/istio/pkg/version.buildStatus=Clean".format(revision)
-    subprocess.run(["go", "install", "-trimpath", "-ldflags=" + ldflags, "istio.io/istio/istioctl/cmd/istioctl@" + version],
-                   cwd=HERE, env=env, check=True)
+               GONOSUMDB="istio.io/api,istio.io/client-go,github.com/envoyproxy/go-control-plane,github.com/agentgateway")
+    ldflags = "-s -w -X istio.io/istio/pkg/version.buildVersion={0}.{1} " \
+              "-X istio.io/istio/pkg/version.buildGitRevision={1} -X istio.io/istio/pkg/version.buildStatus=Clean".format(
+                  VERSIONS["istio_reported_version"], revision)
+    packages = ["istio.io/istio/{0}@{1}".format(path, version) for path in ISTIO_PACKAGES]
+    subprocess.run(["go", "install", "-trimpath", "-ldflags=" + ldflags] + packages, cwd=HERE, env=env, check=True)
 
 
 # ---------------------------------------------------------------- certificates

@@ -1,4 +1,4 @@
-"""verification_report reads registered results as Ansible leaves them (async_status, failed_when: false)."""
+"""verification_report reads registered results as Ansible leaves them (connectivity probes, failed_when: false)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,15 +16,16 @@ PAIR = {"client_namespace": "a1", "server_namespace": "a2", "url": "http://httpb
         "expect": "deny", "client": "curl"}
 
 
-def test_probe_results_from_async_status_and_skipped_jobs():
-    finished = {"finished": 1, "rc": 0, "stdout": "503", "item": {"ansible_job_id": "j1", "item": PAIR}}
-    unfinished = {"finished": 0, "item": {"ansible_job_id": "j2", "item": dict(PAIR, server_namespace="a1", expect="allow")}}
-    skipped = {"skipped": True, "item": dict(PAIR, client_namespace="a2"), "skipped_reason": "no running client pod in the namespace"}
-    checks = _probes([finished, unfinished, skipped])
+def test_probes_as_the_connectivity_module_returns_them():
+    denied = dict(PAIR, rc=0, http_code="503", elapsed=0.02, pod="curl-1")
+    unresolved = dict(PAIR, server_namespace="a1", expect="allow", rc=6, http_code="000", elapsed=0.01, pod="curl-1")
+    no_pod = dict(PAIR, client_namespace="a2", rc=None, http_code=None, elapsed=0, pod=None,
+                  error="no running curl pod in namespace a2")
+    checks = _probes([denied, unresolved, no_pod])
     assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
-        ("connectivity a1 -> a2", "pass", "HTTP 503"), ("connectivity a1 -> a1", "fail", "timeout"),
-        ("connectivity a2 -> a2", "fail", "not run")]
-    assert checks[2]["reason"] == "no running client pod in the namespace"
+        ("connectivity a1 -> a2", "pass", "HTTP 503"), ("connectivity a1 -> a1", "fail", "curl exit 6 (could not resolve the host)"),
+        ("connectivity a2 -> a2", "fail", "not probed")]
+    assert checks[2]["reason"] == "inconclusive: no running curl pod in namespace a2"
 
 
 def test_proxy_status_failures_fail_and_missing_istioctl_skips():
@@ -40,12 +41,12 @@ def test_proxy_status_failures_fail_and_missing_istioctl_skips():
 def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
     task = MagicMock()
     task.async_val = 0
-    task.args = {"model": MODEL, "probes": [{"finished": 1, "rc": 0, "stdout": "200", "item": {"item": PAIR}}],
+    task.args = {"model": MODEL, "probes": [dict(PAIR, rc=0, http_code="200", elapsed=0.01, pod="curl-1")],
                  "report_dir": str(tmp_path)}
     action = ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
     result = action.run(task_vars={})
     assert result["failed"] is True
-    assert "FAILED connectivity a1 -> a2: expected denied (HTTP 503 or connection reset), observed HTTP 200 " \
+    assert "FAILED connectivity a1 -> a2: expected denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56), observed HTTP 200 " \
            "(a request across meshes was answered)" in result["msg"]
     with open(str(tmp_path / "report.json")) as handle:
         assert json.load(handle)["failed"][-1] == "connectivity a1 -> a2"

@@ -50,28 +50,49 @@ ALLOW = {"client_namespace": "app-ns-2", "server_namespace": "app-ns-3", "url": 
 DENY = {"client_namespace": "app-ns-1", "server_namespace": "app-ns-2", "url": "u", "expect": "deny"}
 
 
-@pytest.mark.parametrize("pair, rc, out, timed_out, status, observed", [
-    (ALLOW, 0, "200", False, "pass", "HTTP 200"),
-    (ALLOW, 0, "503", False, "fail", "HTTP 503"),
-    (ALLOW, 56, "000", False, "fail", "connection reset"),
-    (DENY, 0, "503", False, "pass", "HTTP 503"),
-    (DENY, 56, "000", False, "pass", "connection reset"),
-    (DENY, 7, "000", False, "pass", "connection refused"),
-    (DENY, 0, "200", False, "fail", "HTTP 200"),
-    (DENY, 0, "404", False, "fail", "HTTP 404"),
-    (DENY, 28, "000", False, "fail", "timeout"),
-    (ALLOW, None, None, True, "fail", "timeout"),
-    (DENY, 0, "<html>oops", False, "fail", "unreadable probe output"),
-    (DENY, None, "", False, "fail", "unreadable probe output"),
+def probe(pair, rc, code="000", error=None):
+    return dict(pair, rc=rc, http_code=code, elapsed=0.01, pod="curl-1", error=error)
+
+
+@pytest.mark.parametrize("pair, rc, code, status, observed", [
+    (ALLOW, 0, "200", "pass", "HTTP 200"),
+    (ALLOW, 0, "503", "fail", "HTTP 503"),
+    (ALLOW, 56, "000", "fail", "curl exit 56 (connection reset (by the server's sidecar))"),
+    (DENY, 0, "503", "pass", "HTTP 503"),
+    (DENY, 56, "000", "pass", "curl exit 56 (connection reset (by the server's sidecar))"),
+    (DENY, 52, "000", "pass", "curl exit 52 (empty reply (closed by the server's sidecar))"),
+    (DENY, 0, "200", "fail", "HTTP 200"),
+    (DENY, 0, "404", "fail", "HTTP 404"),
+    # No network at all must never pass as isolation: each of these is inconclusive.
+    (DENY, 6, "000", "fail", "curl exit 6 (could not resolve the host)"),
+    (DENY, 7, "000", "fail", "curl exit 7 (connection refused or unroutable)"),
+    (DENY, 28, "000", "fail", "curl exit 28 (timed out)"),
+    (DENY, 35, "000", "fail", "curl exit 35 (TLS handshake failed)"),
+    (DENY, 99, "000", "fail", "curl exit 99 (see curl's exit codes)"),
+    (DENY, 0, "000", "fail", "curl exit 0 (see curl's exit codes)"),
+    (ALLOW, 6, "000", "fail", "curl exit 6 (could not resolve the host)"),
 ])
-def test_probe_outputs(pair, rc, out, timed_out, status, observed):
-    result = v.evaluate_probe(pair, rc, out, timed_out)
+def test_probe_outputs(pair, rc, code, status, observed):
+    result = v.evaluate_probe(probe(pair, rc, code))
     assert (result["status"], result["observed"]) == (status, observed)
     assert result["category"] == "connectivity" and result["evidence"]["url"] == "u"
+    assert result["evidence"]["rc"] == rc and result["evidence"]["http_code"] == code
+
+
+@pytest.mark.parametrize("rc", [6, 7, 28, 99])
+def test_failures_that_show_nothing_are_inconclusive_and_name_the_exit_code(rc):
+    result = v.evaluate_probe(probe(DENY, rc))
+    assert result["reason"].startswith("inconclusive: curl exit {0} ".format(rc))
+
+
+def test_a_probe_that_did_not_run_fails_with_its_error():
+    result = v.evaluate_probe(probe(ALLOW, None, None, error="no running curl pod in namespace app-ns-2"))
+    assert (result["status"], result["observed"]) == ("fail", "not probed")
+    assert result["reason"] == "inconclusive: no running curl pod in namespace app-ns-2"
 
 
 def test_a_cross_mesh_200_says_so():
-    result = v.evaluate_probe(DENY, 0, "200")
+    result = v.evaluate_probe(probe(DENY, 0, "200"))
     assert result["reason"] == "a request across meshes was answered"
 
 
@@ -164,8 +185,8 @@ def test_mapping_from_proxy_status():
 
 
 def test_report_junit_and_matrix():
-    checks = [v.evaluate_probe(dict(ALLOW, client_namespace="app-ns-2", server_namespace="app-ns-2"), 0, "200"),
-              v.evaluate_probe(DENY, 0, "200"),
+    checks = [v.evaluate_probe(probe(dict(ALLOW, client_namespace="app-ns-2", server_namespace="app-ns-2"), 0, "200")),
+              v.evaluate_probe(probe(DENY, 0, "200")),
               v.check("control-plane mapping usergroup-1", "mapping", "x", "not run", "skipped", reason="no istioctl")]
     rep = v.report(checks)
     assert rep["passed"] is False and rep["counts"] == {"pass": 1, "fail": 1, "skipped": 1}

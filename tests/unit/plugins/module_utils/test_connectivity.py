@@ -1,0 +1,107 @@
+"""The probe engine: the script it runs in a pod (executed here by a real sh against a fake curl), how it reads the
+output, one exec per client pod, concurrency and the whole-run bound."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+
+from ansible_collections.multimesh.istio.plugins.module_utils import connectivity as c
+
+PAIRS = [{"client_namespace": "a1", "client": "curl", "server_namespace": s, "url": "http://httpbin.{0}.svc:8000/get".format(s),
+          "expect": "allow" if s == "a1" else "deny"} for s in ("a1", "a2")] + [
+    {"client_namespace": "a2", "client": "sleep", "server_namespace": "a1", "url": "http://httpbin.a1.svc:8000/get",
+     "expect": "deny"}]
+
+FAKE_CURL = """#!/bin/sh
+# Answers like curl -w '%{http_code} %{time_total}': a1 serves 200, a2 resets (exit 56), anything else does not resolve.
+for last; do :; done
+case "$last" in
+  *httpbin.a1.*) printf '200 0.004' ;;
+  *httpbin.a2.*) printf '000 0.002'; exit 56 ;;
+  *) printf '000 0.000'; exit 6 ;;
+esac
+"""
+
+
+def run_script_locally(tmp_path, urls, timeout=3):
+    fake = tmp_path / "curl"
+    fake.write_text(FAKE_CURL)
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH="{0}:{1}".format(tmp_path, os.environ["PATH"]))
+    proc = subprocess.run(["sh", "-c", c.probe_script(urls, timeout)], env=env, stdout=subprocess.PIPE,
+                          universal_newlines=True, check=True)
+    return proc.stdout
+
+
+def test_the_script_runs_every_probe_and_reports_exit_code_http_code_and_time(tmp_path):
+    urls = ["http://httpbin.a1.svc:8000/get", "http://httpbin.a2.svc:8000/get", "http://nowhere.example/'; rm -rf x"]
+    out = run_script_locally(tmp_path, urls)
+    assert c.parse_output(out, len(urls)) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.004},
+                                              1: {"rc": 56, "http_code": "000", "elapsed": 0.002},
+                                              2: {"rc": 6, "http_code": "000", "elapsed": 0.0}}
+
+
+def test_the_script_bounds_each_probe_and_runs_them_in_the_background():
+    script = c.probe_script(["http://a", "http://b"], 4)
+    assert "--max-time 4" in script
+    assert script.count(" &\n") == 2 and script.rstrip().endswith("wait")
+
+
+def test_parse_ignores_noise_and_lines_of_other_probes():
+    assert c.parse_output("garbage\n0 0 200 0.1\n7 0 200 0.1\n1 x 200\n", 2) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.1}}
+
+
+def test_one_exec_per_client_pod_and_results_in_pair_order():
+    calls = []
+
+    def fake_exec(namespace, pod, container, command, timeout):
+        calls.append((namespace, pod, container, command[:2], timeout))
+        lines = ["{0} 0 {1} 0.01".format(i, 200 if "a1" in url else 503)
+                 for i, url in enumerate(shlex.split(line)[2] for line in command[2].splitlines() if line.startswith("p "))]
+        return "\n".join(lines) + "\n", "", 0
+
+    pods = {("a1", "curl"): "curl-7d-x", ("a2", "sleep"): "sleep-5c-y"}
+    results = c.run_matrix(fake_exec, pods, PAIRS, 5, 20)
+    assert sorted(calls) == [("a1", "curl-7d-x", "curl", ["sh", "-c"], 5 + c.EXEC_SLACK),
+                             ("a2", "sleep-5c-y", "sleep", ["sh", "-c"], 5 + c.EXEC_SLACK)]
+    assert [(r["server_namespace"], r["rc"], r["http_code"], r["pod"]) for r in results] == [
+        ("a1", 0, "200", "curl-7d-x"), ("a2", 0, "503", "curl-7d-x"), ("a1", 0, "200", "sleep-5c-y")]
+    assert c.summary(results) == {"probes": 3, "answered": 3, "errors": 0, "clients": 2, "slowest": 0.01}
+
+
+def test_a_client_without_a_pod_an_exec_error_and_missing_lines_are_reported_per_probe():
+    def fake_exec(namespace, pod, container, command, timeout):
+        if namespace == "a2":
+            raise RuntimeError("Handshake status 500 Internal Server Error")
+        return "0 0 200 0.01\n", "curl: not found\n", 127
+
+    results = c.run_matrix(fake_exec, {("a1", "curl"): "curl-1", ("a2", "sleep"): "sleep-1"}, PAIRS, 5, 20)
+    assert results[0]["rc"] == 0 and "error" not in results[0]
+    assert results[1]["rc"] is None
+    assert results[1]["error"] == "no result from the exec into a1/curl-1 (exit status 127; stderr: curl: not found)"
+    assert results[2]["error"] == "exec into a2/sleep-1 failed: Handshake status 500 Internal Server Error"
+    missing = c.run_matrix(fake_exec, {}, PAIRS[:1], 5, 20)
+    assert missing[0]["error"] == "no running curl pod in namespace a1" and missing[0]["rc"] is None
+
+
+def test_clients_run_concurrently_and_the_whole_run_is_bounded():
+    release = threading.Event()
+    running = []
+
+    def slow_exec(namespace, pod, container, command, timeout):
+        running.append(namespace)
+        release.wait(10)
+        return "", "", 0
+
+    started = time.time()
+    results = c.run_matrix(slow_exec, {("a1", "curl"): "curl-1", ("a2", "sleep"): "sleep-1"}, PAIRS, 1, 1)
+    release.set()
+    assert time.time() - started < 3
+    assert sorted(running) == ["a1", "a2"]
+    assert {r["error"] for r in results} == {"no answer within the run's bound of 1s"}
