@@ -184,3 +184,32 @@ def _exit_status(resp):
         return resp.returncode
     except (ValueError, KeyError, IndexError, TypeError):  # an error channel without a numeric exit code
         return None
+
+
+def pod_port_request(api, namespace, pod, port, request, timeout):
+    """Send raw bytes to a pod's port over a port-forward (the Kubernetes port-forward API) and return all bytes
+    the pod answers until it closes the connection. Raises on a failed forward or a timeout."""
+    from kubernetes.stream import portforward
+
+    own = k8s_client.ApiClient(api.configuration)
+    try:
+        forward = portforward(k8s_client.CoreV1Api(own).connect_get_namespaced_pod_portforward, pod, namespace,
+                              ports=str(port), _request_timeout=timeout)
+        try:
+            sock = forward.socket(port)
+            sock.settimeout(timeout)
+            sock.sendall(request)
+            chunks = []
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            error = forward.error(port)
+        finally:
+            forward.close()
+    finally:
+        own.close()
+    if error and not chunks:
+        raise RuntimeError(error)
+    return b"".join(chunks)

@@ -211,6 +211,48 @@ def check_roots(model, configmaps):
     return checks
 
 
+# ------------------------------------------------------------------ discovery scope (istiod's own view)
+
+def mesh_namespaces(mesh):
+    return set([mesh["namespace"]] + [m["name"] for m in mesh["members"]])
+
+
+def check_discovery(model, registries, services):
+    """Per mesh, the namespaces whose services its istiod lists (/debug/registryz) must be exactly the mesh's
+    namespaces that hold a Service: none of another mesh or of no mesh, none of its own missing.
+    registries: what multimesh.istio.istiod_registry returned; services: every Service of the cluster."""
+    with_services = set(s["metadata"].get("namespace") for s in services)
+    by_mesh = dict((r.get("name"), r) for r in registries or [])
+    owner = {}
+    for mesh in model["meshes"]:
+        for ns in mesh_namespaces(mesh):
+            owner[ns] = mesh["name"]
+    checks = []
+    for mesh in model["meshes"]:
+        name = "discovery scope " + mesh["name"]
+        want = sorted(mesh_namespaces(mesh) & with_services)
+        expected = "istiod-{0} discovers exactly {1}".format(mesh["revision"], ", ".join(want) or "no namespace")
+        registry = by_mesh.get(mesh["name"])
+        if registry is None or registry.get("error"):
+            reason = (registry or {}).get("error") or "istiod was not asked"
+            checks.append(check(name, "discovery", expected, "not observed", FAIL, {"pod": (registry or {}).get("pod")}, reason))
+            continue
+        seen = sorted(set(registry.get("namespaces") or []))
+        foreign = sorted(set(seen) - set(want))
+        missing = sorted(set(want) - set(seen))
+        evidence = {"pod": registry.get("pod"), "seen": seen, "foreign": foreign, "missing": missing,
+                    "foreign_owners": dict((ns, owner.get(ns, "no mesh")) for ns in foreign)}
+        reason = None
+        if foreign:
+            reason = "istiod of {0} discovers {1}".format(mesh["name"], ", ".join(
+                "{0} ({1})".format(ns, "mesh " + owner[ns] if ns in owner else "in no mesh") for ns in foreign))
+        if missing:
+            reason = ((reason + "; ") if reason else "") + "it does not discover its own {0}".format(", ".join(missing))
+        checks.append(check(name, "discovery", expected, ", ".join(seen) or "nothing", FAIL if reason else PASS,
+                            evidence, reason))
+    return checks
+
+
 # ------------------------------------------------------------------ control-plane mapping
 
 def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):

@@ -53,6 +53,16 @@ options:
     description: The C(istio-ca-root-cert) ConfigMaps of every namespace.
     type: list
     elements: dict
+  registries:
+    description:
+      - The C(meshes) that M(multimesh.istio.istiod_registry) returned. Each mesh's istiod must discover exactly the
+        mesh's namespaces that hold a Service; one it could not be asked fails with the reason.
+    type: list
+    elements: dict
+  services:
+    description: Every Service of the cluster, to know which of a mesh's namespaces istiod should list.
+    type: list
+    elements: dict
   proxy_status:
     description:
       - Registered results of M(multimesh.istio.istioctl_proxy_status), one per mesh (loop item = the mesh).

@@ -42,14 +42,20 @@ with open(os.path.join(HERE, "versions.json")) as _handle:
 CACHE = os.environ.get("MULTIMESH_HARNESS_CACHE", os.path.expanduser("~/.cache/multimesh-harness"))
 STATE = os.environ.get("MULTIMESH_HARNESS_DIR", os.path.join(REPO, "build", "harness"))
 # Offsets from a cluster's base port (its API server's port).
-PORTS = {"kube-apiserver": 0, "etcd-client": 1, "etcd-peer": 2, "kube-controller-manager": 3, "kube-scheduler": 4, "kwok": 5}
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-# Optional: a stand-in for the Sail Operator (sail_standin.py), which cannot be built here.
-OPTIONAL = ("sail-standin",)
+# istiods: the first of the local istiods' ports (8 per istiod, up to 10 istiods per cluster).
+PORTS = {"kube-apiserver": 0, "etcd-client": 1, "etcd-peer": 2, "kube-controller-manager": 3, "kube-scheduler": 4, "kwok": 5,
+         "istiods": 10}
+COMPONENTS = ("egress", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+# Optional: a stand-in for the Sail Operator (sail_standin.py), which cannot be built here, and one real istiod per
+# mesh as a local process (istiod_runner.py).
+OPTIONAL = ("sail-standin", "istiods")
+PYTHON_COMPONENTS = {"egress": "egress_proxy.py", "sail-standin": "sail_standin.py", "istiods": "istiod_runner.py"}
 SERVICE_CIDR = "10.96.0.0/16"
 # Below the kernel's ephemeral range (usually 32768-60999), where outgoing connections could hold our ports.
 BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "16443"))
 NODE_NAME = "kwok-node-0"
+# kwok's own resources that the harness serves from the API server (their CRDs come with the kwok module).
+KWOK_CRDS = ("PortForward",)
 # Binaries built from istio.io/istio, and their packages in that module.
 ISTIO_BINARIES = ("istioctl", "pilot-discovery")
 ISTIO_PACKAGES = ("istioctl/cmd/istioctl", "pilot/cmd/pilot-discovery")
@@ -255,7 +261,10 @@ class Cluster:
                     "--service-account-key-file=" + os.path.join(pki, "sa.pub"),
                     "--service-account-signing-key-file=" + os.path.join(pki, "sa.key"),
                     "--service-cluster-ip-range=" + SERVICE_CIDR, "--authorization-mode=Node,RBAC",
-                    "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false"]
+                    "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false",
+                    # Webhooks, exec and proxy go through egress_proxy.py: loopback and local istiods only.
+                    "--egress-selector-config-file=" + os.path.join(self.dir, "egress-selector.yaml"),
+                    "--kubelet-preferred-address-types=InternalIP"]
         common = ["--kubeconfig=" + own_kubeconfig, "--authentication-kubeconfig=" + own_kubeconfig,
                   "--authorization-kubeconfig=" + own_kubeconfig, "--bind-address=127.0.0.1",
                   "--secure-port={0}".format(self.port(component)), "--leader-elect=false"]
@@ -273,15 +282,52 @@ class Cluster:
                     "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
                     "--manage-nodes-with-label-selector=",
                     "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
-                    "--disregard-status-with-label-selector=", "--cidr=10.244.0.1/24", "--node-ip=10.244.0.1",
+                    "--disregard-status-with-label-selector=", "--cidr=10.244.0.1/24",
+                    # The node's address is loopback, so the API server reaches kwok's kubelet API (exec) there.
+                    "--node-ip=127.0.0.1", "--node-port={0}".format(self.port("kwok")),
+                    "--config=" + os.path.join(self.dir, "kwok.yaml"),
+                    # PortForward objects (istiod_runner.py makes one per istiod pod) map a pod's port to a local one.
+                    "--enable-crds=" + ",".join(KWOK_CRDS),
                     # Renew the node lease, or the node-lifecycle controller marks the node and its pods NotReady.
                     "--node-lease-duration-seconds=40",
                     "--server-address=127.0.0.1:{0}".format(self.port("kwok"))]
         raise ValueError(component)
 
+    @property
+    def egress_socket(self):
+        # A Unix socket path must stay under 108 bytes; a deep checkout gets one in the temporary directory.
+        path = os.path.join(self.dir, "egress.sock")
+        return path if len(path) < 100 else os.path.join("/tmp", "multimesh-egress-{0}.sock".format(self.base_port))
+
+    @property
+    def egress_routes(self):
+        return os.path.join(self.dir, "egress-routes.json")
+
+    def _python_args(self, component, bindir):
+        if component == "egress":
+            return [self.egress_socket, self.egress_routes]
+        if component == "istiods":
+            return [self.kubeconfig, self.dir, os.path.join(bindir, "pilot-discovery"), str(self.port("istiods")),
+                    self.egress_routes]
+        return [self.kubeconfig]
+
+    def _write_configs(self):
+        """The API server's egress selector (cluster egress through egress_proxy.py) and kwok's exec rule: an exec
+        into any pod on the fake node runs the command on this host, in the cluster's exec directory."""
+        with open(os.path.join(self.dir, "egress-selector.yaml"), "w") as handle:
+            json.dump({"apiVersion": "apiserver.k8s.io/v1beta1", "kind": "EgressSelectorConfiguration",
+                       "egressSelections": [{"name": "cluster", "connection": {
+                           "proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": self.egress_socket}}}}]},
+                      handle, indent=2)
+        workdir = os.path.join(self.dir, "exec")
+        os.makedirs(workdir, exist_ok=True)
+        with open(os.path.join(self.dir, "kwok.yaml"), "w") as handle:
+            json.dump({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec", "metadata": {"name": "run-on-host"},
+                       "spec": {"execs": [{"local": {"workDir": workdir}}]}}, handle, indent=2)
+
     def _start(self, bindir, component):
-        if component == "sail-standin":
-            command = [sys.executable, os.path.join(HERE, "sail_standin.py"), self.kubeconfig]
+        if component in PYTHON_COMPONENTS:
+            command = [sys.executable, os.path.join(HERE, PYTHON_COMPONENTS[component])] + self._python_args(component, bindir)
         else:
             command = [os.path.join(bindir, "kwok" if component == "kwok" else "kube")] + self._args(component)
         logfile = open(os.path.join(self.dir, "logs", component + ".log"), "ab")
@@ -326,6 +372,27 @@ class Cluster:
                 tail = handle.read()[-3000:].decode(errors="replace")
         raise RuntimeError("cluster {0}: timed out after {1}s waiting for {2}\n{3}".format(self.name, timeout, what, tail))
 
+    def _install_kwok_crds(self):
+        import yaml
+
+        bases = os.path.join(CACHE, "gomod", "sigs.k8s.io", "kwok@" + VERSIONS["kwok"], "kustomize", "crd", "bases")
+        for kind in KWOK_CRDS:
+            with open(os.path.join(bases, "kwok.x-k8s.io_{0}s.yaml".format(kind.lower()))) as handle:
+                crd = yaml.safe_load(handle)
+            try:
+                self.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:
+                    raise
+        self._wait("kwok's CRDs to be served", lambda: self._served("/apis/kwok.x-k8s.io/v1alpha1"), 30, "kube-apiserver")
+
+    def _served(self, path):
+        try:
+            self.request("GET", path)
+            return True
+        except (OSError, urllib.error.URLError):
+            return False
+
     def _ensure_node(self):
         try:
             self.request("GET", "/api/v1/nodes/" + NODE_NAME)
@@ -355,9 +422,10 @@ class Cluster:
 
     # -------------------------------------------------------------- up / down
 
-    def up(self, fresh=False, sail_standin=False):
-        """Start the cluster (a no-op when it runs); fresh=True starts from empty storage."""
-        wanted = COMPONENTS + (("sail-standin",) if sail_standin else ())
+    def up(self, fresh=False, sail_standin=False, istiods=False):
+        """Start the cluster (a no-op when it runs); fresh=True starts from empty storage. istiods=True runs a real
+        istiod per installed mesh (istiod_runner.py)."""
+        wanted = COMPONENTS + (("sail-standin",) if sail_standin else ()) + (("istiods",) if istiods else ())
         if not fresh and all(self.pid(c) for c in wanted) and self.ready() and self._node_ready():
             log("cluster {0} already running at {1}".format(self.name, self.server))
             return self.kubeconfig
@@ -369,12 +437,12 @@ class Cluster:
             raise RuntimeError("cluster {0}: port(s) {1} on 127.0.0.1 are in use; stop what uses them or set "
                                "MULTIMESH_HARNESS_PORT".format(self.name, ", ".join(busy)))
         try:
-            return self._start_all(sail_standin)
+            return self._start_all(sail_standin, istiods)
         except BaseException:
             self.down(quiet=True)  # nothing half-started is left running
             raise
 
-    def _start_all(self, sail_standin):
+    def _start_all(self, sail_standin, istiods):
         bindir = build()
         for sub in ("pids", "logs", "apiserver"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
@@ -382,10 +450,14 @@ class Cluster:
         write_kubeconfig(self.kubeconfig, "harness-" + self.name, self.server, self.pki, "admin")
         for user in ("kube-controller-manager", "kube-scheduler"):
             write_kubeconfig(os.path.join(self.dir, user + ".kubeconfig"), "harness-" + self.name, self.server, self.pki, user)
+        self._write_configs()
         started = time.time()
+        self._start(bindir, "egress")
+        self._wait("the egress proxy's socket", lambda: os.path.exists(self.egress_socket), 20, "egress")
         self._start(bindir, "etcd")
         self._start(bindir, "kube-apiserver")
         self._wait("kube-apiserver /readyz", self.ready, 120, "kube-apiserver")
+        self._install_kwok_crds()
         for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
             self._start(bindir, component)
         self._ensure_node()
@@ -394,6 +466,8 @@ class Cluster:
                    "kube-controller-manager")
         if sail_standin:
             self._start(bindir, "sail-standin")
+        if istiods:
+            self._start(bindir, "istiods")
         log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
         return self.kubeconfig
 
@@ -425,6 +499,8 @@ def main(argv=None):
     parser.add_argument("--name", action="append", help="cluster name (repeat for several); default c1")
     parser.add_argument("--fresh", action="store_true", help="start from empty storage (deletes the cluster's etcd data)")
     parser.add_argument("--sail-standin", action="store_true", help="also run the Sail Operator stand-in (sail_standin.py)")
+    parser.add_argument("--istiods", action="store_true",
+                        help="also run a real istiod (pilot-discovery) per installed mesh as a local process (istiod_runner.py)")
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
                         help="API server port of the first cluster (default 16443, or MULTIMESH_HARNESS_PORT); each further cluster adds 100")
     args = parser.parse_args(argv)
@@ -436,7 +512,7 @@ def main(argv=None):
         print(json.dumps(dict(VERSIONS, cache=CACHE, state=STATE), indent=2))
     elif args.action == "up":
         for cluster in clusters:
-            print(cluster.up(fresh=args.fresh, sail_standin=args.sail_standin))
+            print(cluster.up(fresh=args.fresh, sail_standin=args.sail_standin, istiods=args.istiods))
     else:
         for cluster in clusters:
             cluster.down()

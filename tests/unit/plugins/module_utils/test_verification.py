@@ -200,3 +200,43 @@ def test_report_junit_and_matrix():
     text = v.matrix(rep)
     assert "from \\ to" in text.splitlines()[0] and "FAIL 200" in text and "app-ns-2" in text
     assert v.matrix(v.report([])) .startswith("no connectivity probes")
+
+
+def service(ns, name="httpbin"):
+    return {"metadata": {"namespace": ns, "name": name}}
+
+
+SERVICES = [service("usergroup-1", "istiod-usergroup-1"), service("app-ns-1"), service("usergroup-2", "istiod-usergroup-2"),
+            service("app-ns-2"), service("app-ns-3"), service("default", "kubernetes"), service("other")]
+
+
+def registry(name, namespaces, error=None):
+    out = {"name": name, "pod": "istiod-" + name + "-1", "namespaces": namespaces}
+    if error:
+        out["error"] = error
+    return out
+
+
+def test_discovery_scope_passes_when_each_istiod_sees_exactly_its_namespaces():
+    checks = v.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "usergroup-1"]),
+                                       registry("usergroup-2", ["app-ns-2", "app-ns-3", "usergroup-2"])], SERVICES)
+    assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
+        ("discovery scope usergroup-1", "pass", "app-ns-1, usergroup-1"),
+        ("discovery scope usergroup-2", "pass", "app-ns-2, app-ns-3, usergroup-2")]
+    assert checks[0]["expected"] == "istiod-usergroup-1 discovers exactly app-ns-1, usergroup-1"
+
+
+def test_discovery_scope_fails_naming_foreign_and_missing_namespaces():
+    checks = v.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "app-ns-2", "other", "usergroup-1"]),
+                                       registry("usergroup-2", ["app-ns-2", "usergroup-2"])], SERVICES)
+    assert [c["status"] for c in checks] == ["fail", "fail"]
+    assert checks[0]["reason"] == "istiod of usergroup-1 discovers app-ns-2 (mesh usergroup-2), other (in no mesh)"
+    assert checks[0]["evidence"]["foreign"] == ["app-ns-2", "other"]
+    assert checks[1]["reason"] == "it does not discover its own app-ns-3"
+
+
+def test_discovery_scope_never_passes_what_was_not_observed():
+    checks = v.check_discovery(MODEL, [registry("usergroup-1", [], error="no running istiod pod of revision usergroup-1")], SERVICES)
+    assert [(c["status"], c["observed"], c["reason"]) for c in checks] == [
+        ("fail", "not observed", "no running istiod pod of revision usergroup-1"),
+        ("fail", "not observed", "istiod was not asked")]

@@ -1,0 +1,53 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Ask an istiod what it discovers: its debug endpoint /debug/registryz on the monitoring port (15014), reached by a
+port-forward to the istiod pod. istiod serves its debug endpoints unauthenticated only to requests from localhost,
+which is where a port-forward's connections come from inside the pod."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+MONITORING_PORT = 15014
+REGISTRY_PATH = "/debug/registryz"
+
+
+def http_request(path):
+    # HTTP/1.0 and Connection: close, so the answer is the body up to the end of the stream, never chunked.
+    return "GET {0} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n".format(path).encode()
+
+
+def parse_response(raw):
+    """(status code, body) of a raw HTTP/1.x response; (None, reason) when it is not one."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = status_line.split(" ", 2)
+    if not sep or len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        return None, "not an HTTP response: {0!r}".format(raw[:80])
+    return int(parts[1]), body.decode("utf-8", "replace")
+
+
+def registry_services(body):
+    """[{hostname, namespace, name}] of /debug/registryz (a JSON list of istiod's model.Service)."""
+    services = []
+    for item in json.loads(body) or []:
+        attributes = item.get("Attributes") or item.get("attributes") or {}
+        hostname = item.get("hostname") or ""
+        namespace = attributes.get("Namespace") or attributes.get("namespace")
+        if not namespace and ".svc." in hostname:
+            namespace = hostname.split(".")[1]
+        services.append({"hostname": hostname, "namespace": namespace,
+                         "name": attributes.get("Name") or attributes.get("name") or hostname.split(".")[0]})
+    return sorted(services, key=lambda s: (s["namespace"] or "", s["hostname"]))
+
+
+def istiod_pod(pods, revision):
+    """Name of the first running istiod pod of a revision among `pods` (V1Pod objects), or None."""
+    for pod in sorted(pods, key=lambda p: p.metadata.name):
+        labels = pod.metadata.labels or {}
+        if (labels.get("app") == "istiod" and (labels.get("istio.io/rev") or "default") == revision
+                and pod.status.phase == "Running" and not pod.metadata.deletion_timestamp):
+            return pod.metadata.name
+    return None

@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE), or at your option the GNU General Public License v3.0+
+# (see https://www.gnu.org/licenses/gpl-3.0.txt). SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: istiod_registry
+short_description: Ask each mesh's istiod which services it discovers
+version_added: 0.1.0
+description:
+  - For each mesh of O(meshes), finds the running istiod pod of its revision in its namespace and reads istiod's own
+    service registry (C(/debug/registryz) on the monitoring port 15014) over a port-forward to that pod. istiod answers
+    its debug endpoints without credentials only to connections from localhost, which is where a port-forward's
+    connections come from.
+  - Returns the services (hostname, namespace) each istiod sees, so a check can compare them with the mesh's
+    namespaces: the discovery scope as istiod itself applies it, not as the labels suggest.
+  - A mesh whose istiod cannot be asked is returned with an C(error); the module itself fails only on bad input.
+  - Reads only; never reports C(changed).
+author:
+  - multimesh.istio maintainers (@multimesh-istio)
+extends_documentation_fragment:
+  - multimesh.istio.kube_access
+attributes:
+  check_mode:
+    support: full
+    description: Reads the same way.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+options:
+  meshes:
+    description: The meshes, each with C(name), C(namespace) and C(revision) (as in C(multimesh_model.meshes)).
+    type: list
+    elements: dict
+    required: true
+  timeout:
+    description: Seconds to wait for each istiod's answer.
+    type: int
+    default: 20
+"""
+
+EXAMPLES = r"""
+- name: Which services does each istiod discover
+  multimesh.istio.istiod_registry:
+    meshes: "{{ multimesh_model.meshes }}"
+  register: registries
+
+- name: Namespaces mesh-1's istiod sees
+  ansible.builtin.debug:
+    msg: "{{ registries.meshes[0].namespaces }}"
+"""
+
+RETURN = r"""
+meshes:
+  description: One entry per mesh, in the order of O(meshes).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: mesh-1
+      namespace: istio-system-1
+      revision: mesh-1
+      pod: istiod-mesh-1-6b7f9c8d5-k2j4x
+      namespaces: [app-ns-1, istio-system-1]
+      services:
+        - {hostname: httpbin.app-ns-1.svc.cluster.local, namespace: app-ns-1, name: httpbin}
+        - {hostname: istiod-mesh-1.istio-system-1.svc.cluster.local, namespace: istio-system-1, name: istiod-mesh-1}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.multimesh.istio.plugins.module_utils import istiod_registry as registry
+from ansible_collections.multimesh.istio.plugins.module_utils import kube_client
+
+
+def ask(api, mesh, timeout):
+    from kubernetes import client as k8s
+
+    out = {"name": mesh["name"], "namespace": mesh["namespace"], "revision": mesh["revision"], "pod": None}
+    try:
+        pods = k8s.CoreV1Api(api).list_namespaced_pod(mesh["namespace"], label_selector="app=istiod").items
+        out["pod"] = registry.istiod_pod(pods, mesh["revision"])
+        if not out["pod"]:
+            return dict(out, error="no running istiod pod of revision {0} in {1}".format(mesh["revision"], mesh["namespace"]))
+        raw = kube_client.pod_port_request(api, mesh["namespace"], out["pod"], registry.MONITORING_PORT,
+                                           registry.http_request(registry.REGISTRY_PATH), timeout)
+    except Exception as exc:  # any failure to reach this istiod is this mesh's result, not the module's
+        return dict(out, error="cannot ask istiod {0}/{1}: {2}".format(mesh["namespace"], out["pod"], exc))
+    status, body = registry.parse_response(raw)
+    if status != 200:
+        return dict(out, error="istiod {0}/{1} answered {2} on {3}: {4}".format(
+            mesh["namespace"], out["pod"], status, registry.REGISTRY_PATH, body.strip()[:200]))
+    try:
+        services = registry.registry_services(body)
+    except ValueError as exc:
+        return dict(out, error="istiod {0}/{1}: unreadable {2}: {3}".format(mesh["namespace"], out["pod"], registry.REGISTRY_PATH, exc))
+    return dict(out, services=services, namespaces=sorted(set(s["namespace"] for s in services if s["namespace"])))
+
+
+def main():
+    spec = dict(kube_client.cluster_spec(), meshes=dict(type="list", elements="dict", required=True),
+                timeout=dict(type="int", default=20))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    for index, mesh in enumerate(module.params["meshes"]):
+        missing = [key for key in ("name", "namespace", "revision") if not mesh.get(key)]
+        if missing:
+            module.fail_json(msg="meshes[{0}]: missing {1}. Fix: pass multimesh_model.meshes.".format(index, ", ".join(missing)))
+    api = kube_client.api_client(module)
+    module.exit_json(changed=False, meshes=[ask(api, mesh, module.params["timeout"]) for mesh in module.params["meshes"]])
+
+
+if __name__ == "__main__":
+    main()

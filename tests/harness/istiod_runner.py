@@ -1,0 +1,224 @@
+"""A real istiod (pilot-discovery, built from istio.io/istio) per installed mesh, for the test harness.
+
+kwok fakes the pods of an istiod Deployment; no container runs. This runner starts, for each Deployment labelled
+app=istiod, the real pilot-discovery as a local process against the harness API server, configured from what the
+cluster holds - the way the Deployment would run it:
+  - POD_NAMESPACE = the Deployment's namespace, REVISION = its istio.io/rev label and the plain `value` env entries
+    of its container (the chart's settings); no mesh config file, so istiod reads and watches the mesh ConfigMap
+    (istio-<revision>) itself, as in the chart - the runner only waits until that ConfigMap exists;
+  - the plug-in CA from the namespace's `cacerts` Secret, where there is one, in ./etc/cacerts as the chart mounts it;
+  - every listen address on its own loopback port.
+The injector and validator are istiod's own: it reads istio-sidecar-injector-<revision> from the cluster and patches
+the caBundle of its revision's webhook configurations. The API server reaches them through egress_proxy.py: this
+runner writes the routes file that maps the istiod Service's ClusterIP and the istiod pod's IP to the local ports.
+When the Deployment goes, its istiod is stopped.
+
+Usage: python istiod_runner.py KUBECONFIG CLUSTER_DIR PILOT_DISCOVERY BASE_PORT ROUTES_FILE   (runs until killed)
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+# Per istiod: ports base + SLOT_SIZE * slot + offset; ten slots fit in a harness cluster's port range.
+SLOTS, SLOT_SIZE = 10, 8
+OFFSETS = {"http": 0, "grpc": 1, "secure-grpc": 2, "https": 3, "monitoring": 4, "ctrlz": 5}
+# Container port of istiod -> which local listener serves it.
+POD_PORTS = {8080: "http", 15010: "grpc", 15012: "secure-grpc", 15017: "https", 15014: "monitoring"}
+SERVICE_PORTS = {443: "https", 15010: "grpc", 15012: "secure-grpc", 15017: "https", 15014: "monitoring"}
+# Set by the runner itself, whatever the Deployment says.
+OWN_ENV = ("POD_NAME", "POD_NAMESPACE", "REVISION", "KUBECONFIG", "SERVICE_ACCOUNT")
+
+
+def log(message):
+    sys.stderr.write("istiod-runner: {0}\n".format(message))
+    sys.stderr.flush()
+
+
+def write_if_changed(path, content, mode=0o644):
+    try:
+        with open(path) as handle:
+            if handle.read() == content:
+                return False
+    except OSError:
+        pass
+    tmp = path + ".tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as handle:
+        handle.write(content)
+    os.replace(tmp, path)
+    return True
+
+
+class Istiod(object):
+    def __init__(self, runner, namespace, revision, slot):
+        self.runner, self.namespace, self.revision, self.slot = runner, namespace, revision, slot
+        self.dir = os.path.join(runner.cluster_dir, "istiods", "{0}-{1}".format(namespace, revision))
+        self.proc = None
+        os.makedirs(self.dir, exist_ok=True)
+
+    def port(self, name):
+        return self.runner.base_port + SLOT_SIZE * self.slot + OFFSETS[name]
+
+    def address(self, name):
+        return "127.0.0.1:{0}".format(self.port(name))
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, deployment, pod_name):
+        container = deployment.spec.template.spec.containers[0]
+        env = dict(os.environ)
+        env.update({e.name: e.value for e in container.env or [] if e.value is not None and e.name not in OWN_ENV})
+        env.update(POD_NAME=pod_name, POD_NAMESPACE=self.namespace, REVISION=self.revision,
+                   KUBECONFIG=self.runner.kubeconfig, SERVICE_ACCOUNT=deployment.spec.template.spec.service_account_name or "istiod")
+        # --meshConfig/--networksConfig name files that do not exist: istiod then reads the mesh ConfigMap.
+        args = [self.runner.pilot, "discovery", "--kubeconfig", self.runner.kubeconfig, "--namespace", self.namespace,
+                "--meshConfig", os.path.join(self.dir, "no-mesh-file"), "--networksConfig", os.path.join(self.dir, "no-networks-file"),
+                "--clusterID", "Kubernetes", "--keepaliveMaxServerConnectionAge", "30m",
+                "--httpAddr", self.address("http"), "--grpcAddr", self.address("grpc"),
+                "--secureGRPCAddr", self.address("secure-grpc"), "--httpsAddr", self.address("https"),
+                "--monitoringAddr", self.address("monitoring"), "--ctrlz_address", "127.0.0.1",
+                "--ctrlz_port", str(self.port("ctrlz")), "--domain", "cluster.local", "--log_output_level", "default:info"]
+        logfile = open(os.path.join(self.dir, "istiod.log"), "ab")
+        # The working directory holds ./etc/cacerts and istiod's own ./var/run/secrets; no injection template file,
+        # so istiod reads the injector ConfigMap of its revision from the cluster.
+        self.proc = subprocess.Popen(args, cwd=self.dir, env=env, stdout=logfile, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        log("started istiod {0}/{1} (pid {2}, ports {3}-{4})".format(self.namespace, self.revision, self.proc.pid,
+                                                                   self.port("http"), self.port("ctrlz")))
+
+    def stop(self):
+        if self.running():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            log("stopped istiod {0}/{1}".format(self.namespace, self.revision))
+        self.proc = None
+
+
+class Runner(object):
+    def __init__(self, kubeconfig, cluster_dir, pilot, base_port, routes_file):
+        self.kubeconfig, self.cluster_dir, self.pilot = kubeconfig, cluster_dir, pilot
+        self.base_port, self.routes_file = int(base_port), routes_file
+        config.load_kube_config(config_file=kubeconfig)
+        self.core, self.apps, self.custom = client.CoreV1Api(), client.AppsV1Api(), client.CustomObjectsApi()
+        self.istiods = {}
+
+    def _slot(self):
+        used = set(i.slot for i in self.istiods.values())
+        free = [slot for slot in range(SLOTS) if slot not in used]
+        if not free:
+            raise RuntimeError("more than {0} istiods in one harness cluster".format(SLOTS))
+        return free[0]
+
+    def _read(self, what, *args):
+        try:
+            return what(*args)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _files(self, istiod):
+        """The plug-in CA files from the cluster; False while the mesh ConfigMap is not there yet."""
+        name = "istio" if istiod.revision == "default" else "istio-" + istiod.revision
+        mesh = self._read(self.core.read_namespaced_config_map, name, istiod.namespace)
+        if mesh is None or "mesh" not in (mesh.data or {}):
+            return False
+        cacerts = self._read(self.core.read_namespaced_secret, "cacerts", istiod.namespace)
+        if cacerts is not None:
+            import base64
+
+            certdir = os.path.join(istiod.dir, "etc", "cacerts")
+            os.makedirs(certdir, exist_ok=True)
+            for key, value in (cacerts.data or {}).items():
+                write_if_changed(os.path.join(certdir, key), base64.b64decode(value).decode(), 0o600)
+        return True
+
+    def _routes(self, istiod, pods):
+        routes = {}
+        service = self._read(self.core.read_namespaced_service,
+                             "istiod" if istiod.revision == "default" else "istiod-" + istiod.revision, istiod.namespace)
+        if service is not None and service.spec.cluster_ip not in (None, "None"):
+            for port in service.spec.ports or []:
+                if port.port in SERVICE_PORTS:
+                    routes["{0}:{1}".format(service.spec.cluster_ip, port.port)] = istiod.address(SERVICE_PORTS[port.port])
+        for pod in pods:
+            if pod.status.pod_ip:
+                for port, name in POD_PORTS.items():
+                    routes["{0}:{1}".format(pod.status.pod_ip, port)] = istiod.address(name)
+        return routes
+
+    def _port_forward(self, istiod, pod):
+        """kwok's PortForward for the istiod pod: `kubectl port-forward` to it reaches the local istiod, from
+        localhost as in a real pod (istiod's debug endpoints answer localhost without credentials)."""
+        body = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
+                "metadata": {"name": pod.metadata.name, "namespace": istiod.namespace, "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "Pod", "name": pod.metadata.name, "uid": pod.metadata.uid}]},
+                "spec": {"forwards": [{"ports": [port], "target": {"address": "127.0.0.1", "port": istiod.port(name)}}
+                                      for port, name in sorted(POD_PORTS.items())]}}
+        current = self._read(self.custom.get_namespaced_custom_object, "kwok.x-k8s.io", "v1alpha1", istiod.namespace,
+                             "portforwards", pod.metadata.name)
+        if current is None:
+            self.custom.create_namespaced_custom_object("kwok.x-k8s.io", "v1alpha1", istiod.namespace, "portforwards", body)
+        elif current.get("spec") != body["spec"]:
+            self.custom.patch_namespaced_custom_object("kwok.x-k8s.io", "v1alpha1", istiod.namespace, "portforwards",
+                                                       pod.metadata.name, {"spec": body["spec"]})
+
+    def reconcile(self):
+        routes, seen = {}, set()
+        for deployment in self.apps.list_deployment_for_all_namespaces(label_selector="app=istiod").items:
+            if deployment.metadata.deletion_timestamp:
+                continue
+            namespace = deployment.metadata.namespace
+            revision = (deployment.metadata.labels or {}).get("istio.io/rev") or "default"
+            key = (namespace, revision)
+            seen.add(key)
+            istiod = self.istiods.get(key)
+            if istiod is None:
+                istiod = self.istiods[key] = Istiod(self, namespace, revision, self._slot())
+            if not self._files(istiod):
+                continue
+            pods = [p for p in self.core.list_namespaced_pod(
+                namespace, label_selector="app=istiod,istio.io/rev={0}".format(revision)).items
+                if not p.metadata.deletion_timestamp]
+            if not istiod.running():
+                name = pods[0].metadata.name if pods else deployment.metadata.name + "-local"
+                istiod.start(deployment, name)
+            routes.update(self._routes(istiod, pods))
+            for pod in pods:
+                self._port_forward(istiod, pod)
+        for key in [k for k in self.istiods if k not in seen]:
+            self.istiods.pop(key).stop()
+        write_if_changed(self.routes_file, json.dumps(routes, indent=2, sort_keys=True))
+
+    def stop_all(self, *args):
+        for istiod in self.istiods.values():
+            istiod.stop()
+        sys.exit(0)
+
+
+def main(argv):
+    runner = Runner(*argv)
+    signal.signal(signal.SIGTERM, runner.stop_all)
+    while True:
+        try:
+            runner.reconcile()
+        except ApiException as exc:
+            log("{0} {1}".format(exc.status, exc.reason))
+        except OSError as exc:
+            log(str(exc))
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,52 @@
+"""Reading istiod's /debug/registryz answer as it comes over a port-forward."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from types import SimpleNamespace
+
+from ansible_collections.multimesh.istio.plugins.module_utils import istiod_registry as r
+
+# The shape of istiod's model.Service as /debug/registryz writes it (abridged).
+REGISTRY = [
+    {"Attributes": {"ServiceRegistry": "Kubernetes", "Name": "httpbin", "Namespace": "app-ns-1", "Labels": {"app": "httpbin"}},
+     "ports": [{"name": "http", "port": 8000, "protocol": "HTTP"}], "hostname": "httpbin.app-ns-1.svc.cluster.local",
+     "clusterVIPs": {"Addresses": {"Kubernetes": ["10.96.0.20"]}}, "Resolution": 0},
+    {"Attributes": {"ServiceRegistry": "Kubernetes", "Name": "istiod-mesh-1", "Namespace": "istio-system-1"},
+     "hostname": "istiod-mesh-1.istio-system-1.svc.cluster.local"},
+    {"Attributes": {"ServiceRegistry": "External"}, "hostname": "api.example.com"},
+]
+
+
+def test_request_is_http_1_0_so_the_answer_ends_with_the_stream():
+    assert r.http_request("/debug/registryz") == b"GET /debug/registryz HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+
+def test_parse_response_and_services():
+    raw = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + json.dumps(REGISTRY).encode()
+    status, body = r.parse_response(raw)
+    assert status == 200
+    assert r.registry_services(body) == [
+        {"hostname": "api.example.com", "namespace": None, "name": "api"},
+        {"hostname": "httpbin.app-ns-1.svc.cluster.local", "namespace": "app-ns-1", "name": "httpbin"},
+        {"hostname": "istiod-mesh-1.istio-system-1.svc.cluster.local", "namespace": "istio-system-1", "name": "istiod-mesh-1"}]
+
+
+def test_unauthorized_and_garbage_answers():
+    assert r.parse_response(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n") == (401, "")
+    status, reason = r.parse_response(b"\x16\x03\x01 not http")
+    assert status is None and reason.startswith("not an HTTP response")
+
+
+def pod(name, revision, phase="Running", deleting=False):
+    return SimpleNamespace(metadata=SimpleNamespace(name=name, labels={"app": "istiod", "istio.io/rev": revision},
+                                                    deletion_timestamp="now" if deleting else None),
+                           status=SimpleNamespace(phase=phase))
+
+
+def test_istiod_pod_of_the_revision_that_runs():
+    pods = [pod("istiod-b-2", "b"), pod("istiod-a-9", "a", deleting=True), pod("istiod-a-3", "a", phase="Pending"), pod("istiod-a-5", "a")]
+    assert r.istiod_pod(pods, "a") == "istiod-a-5"
+    assert r.istiod_pod(pods, "c") is None
