@@ -17,7 +17,7 @@ description:
     its debug endpoints without credentials only to connections from localhost, which is where a port-forward's
     connections come from.
   - Returns the services (hostname, namespace) each istiod sees, so a check can compare them with the mesh's
-    namespaces: the discovery scope as istiod itself applies it, not as the labels suggest.
+    namespaces, which is the discovery scope as istiod itself applies it, not as the labels suggest.
   - A mesh whose istiod cannot be asked is returned with an C(error); the module itself fails only on bad input.
   - Reads only; never reports C(changed).
 author:

@@ -4,8 +4,10 @@ The real operator (github.com/istio-ecosystem/sail-operator) cannot be built her
 proxy answers 403 for that module. This stand-in does the smallest part of its job that the collection's waits
 and checks observe, against the real API server:
 
-- for each Istio: a Deployment istiod-<revision> (istiod for 'default') in spec.namespace, owned by the Istio so
-  that the garbage collector removes it with the Istio; for the IstioCNI: a DaemonSet istio-cni-node;
+- for each Istio: a Deployment istiod-<revision> (istiod for 'default') in spec.namespace and the mesh ConfigMap
+  istio-<revision> (`mesh`: spec.values.meshConfig with the defaults the istiod chart adds) and its Service, owned by the Istio so
+  that the garbage collector removes them with the Istio; for the IstioCNI: a DaemonSet istio-cni-node. With the
+  harness's istiod runner, a real istiod then runs per Istio from that ConfigMap (root certificates, discovery);
 - the status the real operator writes: observedGeneration, state, activeRevisionName/revisions (Istio), and the
   conditions Reconciled and Ready, with reason IstiodNotReady / CNINotReady / ReconcileError and a message while
   not ready. kwok makes the pods Ready, so Ready follows the Deployment's or DaemonSet's real status.
@@ -14,8 +16,11 @@ Usage: python sail_standin.py KUBECONFIG   (runs until killed; polls once a seco
 """
 
 import datetime
+import json
 import sys
 import time
+
+import yaml
 
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
@@ -72,6 +77,31 @@ def namespace_missing(core, namespace):
     return None
 
 
+def mesh_config(istio, revision, namespace):
+    """The `mesh` key the istiod chart renders: values.meshConfig plus its defaults (discovery address, root namespace)."""
+    mesh = json.loads(json.dumps(((istio.get("spec") or {}).get("values") or {}).get("meshConfig") or {}))
+    service = "istiod" if revision == "default" else "istiod-" + revision
+    mesh.setdefault("defaultConfig", {}).setdefault("discoveryAddress", "{0}.{1}.svc:15012".format(service, namespace))
+    mesh.setdefault("rootNamespace", namespace)
+    mesh.setdefault("trustDomain", "cluster.local")
+    return yaml.safe_dump(mesh, default_flow_style=False)
+
+
+def ensure_mesh_config(core, istio, revision, namespace):
+    name = "istio" if revision == "default" else "istio-" + revision
+    data = {"mesh": mesh_config(istio, revision, namespace), "meshNetworks": "networks: {}\n"}
+    try:
+        current = core.read_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        core.create_namespaced_config_map(namespace, {"metadata": {
+            "name": name, "labels": {"istio.io/rev": revision}, "ownerReferences": owner(istio, "Istio")}, "data": data})
+        return
+    if current.data != data:
+        core.patch_namespaced_config_map(name, namespace, {"data": data})
+
+
 def reconcile_istio(core, apps, custom, istio):
     meta, spec = istio["metadata"], istio.get("spec") or {}
     name, namespace = meta["name"], spec.get("namespace", "istio-system")
@@ -79,6 +109,12 @@ def reconcile_istio(core, apps, custom, istio):
     missing = namespace_missing(core, namespace)
     if missing:
         return missing
+    ensure_mesh_config(core, istio, name, namespace)
+    ensure(core.create_namespaced_service, core.read_namespaced_service, namespace, {
+        "metadata": {"name": deployment, "labels": {"app": "istiod", "istio.io/rev": name}, "ownerReferences": owner(istio, "Istio")},
+        "spec": {"selector": {"app": "istiod", "istio.io/rev": name}, "ports": [
+            {"name": "grpc-xds", "port": 15010}, {"name": "https-dns", "port": 15012},
+            {"name": "https-webhook", "port": 443, "targetPort": 15017}, {"name": "http-monitoring", "port": 15014}]}})
     labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": name}
     image = "docker.io/istio/pilot:{0}".format(spec.get("version", "v0").lstrip("v"))
     found = ensure(apps.create_namespaced_deployment, apps.read_namespaced_deployment, namespace, {

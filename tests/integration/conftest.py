@@ -70,10 +70,11 @@ def api_client(kubeconfig):
 
 
 @contextlib.contextmanager
-def fresh_cluster(name, offset):
-    """A harness cluster of its own for one test module, at BASE_PORT + offset, stopped when the module is done."""
+def fresh_cluster(name, offset, **components):
+    """A harness cluster of its own for one test module, at BASE_PORT + offset, stopped when the module is done.
+    components: sail_standin=True and/or istiods=True (a real istiod per installed mesh)."""
     started = harness.Cluster(name, harness.BASE_PORT + offset)
-    started.up(fresh=True)
+    started.up(fresh=True, **components)
     try:
         yield started
     finally:

@@ -47,7 +47,7 @@ def run(istioctl, *args, timeout=300):
 def test_version_is_the_pinned_build(istioctl):
     rc, out = run(istioctl, "version", "--remote=false")
     assert rc == 0, out
-    assert out.strip() == "client version: 1.30-alpha." + harness.VERSIONS["istioctl"].rsplit("-", 1)[-1]
+    assert out.strip() == "client version: {0}.{1}".format(harness.VERSIONS["istio_reported_version"], harness.VERSIONS["istio"].rsplit("-", 1)[-1])
 
 
 def test_manifest_generate_uses_the_rendered_revision_and_selectors(istioctl, rendered):
