@@ -15,8 +15,46 @@ REGISTRY_PATH = "/debug/registryz"
 
 
 def http_request(path):
-    # HTTP/1.0 and Connection: close, so the answer is the body up to the end of the stream, never chunked.
-    return "GET {0} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n".format(path).encode()
+    return "GET {0} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".format(path).encode()
+
+
+def _headers(head):
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, dummy, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def _dechunk(body):
+    """(decoded body, whether the last chunk was seen) of a chunked transfer encoding."""
+    out, rest = b"", body
+    while True:
+        size_line, sep, rest = rest.partition(b"\r\n")
+        if not sep:
+            return out, False
+        try:
+            size = int(size_line.split(b";")[0].strip() or b"x", 16)
+        except ValueError:
+            return out, False
+        if size == 0:
+            return out, True
+        if len(rest) < size + 2:
+            return out, False
+        out, rest = out + rest[:size], rest[size + 2:]
+
+
+def response_complete(raw):
+    """Whether raw holds a whole HTTP/1.1 response (by Content-Length or the last chunk)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    headers = _headers(head)
+    if "chunked" in headers.get("transfer-encoding", ""):
+        return _dechunk(body)[1]
+    if headers.get("content-length", "").isdigit():
+        return len(body) >= int(headers["content-length"])
+    return False
 
 
 def parse_response(raw):
@@ -26,6 +64,8 @@ def parse_response(raw):
     parts = status_line.split(" ", 2)
     if not sep or len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
         return None, "not an HTTP response: {0!r}".format(raw[:80])
+    if "chunked" in _headers(head).get("transfer-encoding", ""):
+        body = _dechunk(body)[0]
     return int(parts[1]), body.decode("utf-8", "replace")
 
 

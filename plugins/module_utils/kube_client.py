@@ -186,9 +186,10 @@ def _exit_status(resp):
         return None
 
 
-def pod_port_request(api, namespace, pod, port, request, timeout):
-    """Send raw bytes to a pod's port over a port-forward (the Kubernetes port-forward API) and return all bytes
-    the pod answers until it closes the connection. Raises on a failed forward or a timeout."""
+def pod_port_request(api, namespace, pod, port, request, timeout, complete):
+    """Send raw bytes to a pod's port over a port-forward (the Kubernetes port-forward API) and return the bytes
+    the pod answers, up to where complete(bytes) says the answer is whole (a forwarded stream does not always show
+    the pod's close) or the pod closes. Raises on a failed forward or a timeout."""
     from kubernetes.stream import portforward
 
     own = k8s_client.ApiClient(api.configuration)
@@ -200,7 +201,7 @@ def pod_port_request(api, namespace, pod, port, request, timeout):
             sock.settimeout(timeout)
             sock.sendall(request)
             chunks = []
-            while True:
+            while not complete(b"".join(chunks)):
                 chunk = sock.recv(65536)
                 if not chunk:
                     break

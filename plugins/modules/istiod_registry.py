@@ -87,7 +87,8 @@ def ask(api, mesh, timeout):
         if not out["pod"]:
             return dict(out, error="no running istiod pod of revision {0} in {1}".format(mesh["revision"], mesh["namespace"]))
         raw = kube_client.pod_port_request(api, mesh["namespace"], out["pod"], registry.MONITORING_PORT,
-                                           registry.http_request(registry.REGISTRY_PATH), timeout)
+                                           registry.http_request(registry.REGISTRY_PATH), timeout,
+                                           registry.response_complete)
     except Exception as exc:  # any failure to reach this istiod is this mesh's result, not the module's
         return dict(out, error="cannot ask istiod {0}/{1}: {2}".format(mesh["namespace"], out["pod"], exc))
     status, body = registry.parse_response(raw)

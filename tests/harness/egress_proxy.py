@@ -37,7 +37,7 @@ def resolve(target, routes):
     if target in routes:
         host, port = routes[target].rsplit(":", 1)
         return host, int(port)
-    host, _, port = target.rpartition(":")
+    host, dummy, port = target.rpartition(":")
     try:
         if ipaddress.ip_address(host.strip("[]")).is_loopback:
             return host.strip("[]"), int(port)

@@ -90,8 +90,8 @@ class Istiod(object):
         # so istiod reads the injector ConfigMap of its revision from the cluster.
         self.proc = subprocess.Popen(args, cwd=self.dir, env=env, stdout=logfile, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        log("started istiod {0}/{1} (pid {2}, ports {3}-{4})".format(self.namespace, self.revision, self.proc.pid,
-                                                                   self.port("http"), self.port("ctrlz")))
+        log("started istiod {0}/{1} (pid {2}, ports {3}-{4})".format(
+            self.namespace, self.revision, self.proc.pid, self.port("http"), self.port("ctrlz")))
 
     def stop(self):
         if self.running():

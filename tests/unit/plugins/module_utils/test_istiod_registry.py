@@ -20,8 +20,18 @@ REGISTRY = [
 ]
 
 
-def test_request_is_http_1_0_so_the_answer_ends_with_the_stream():
-    assert r.http_request("/debug/registryz") == b"GET /debug/registryz HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+def test_request():
+    assert r.http_request("/debug/registryz") == b"GET /debug/registryz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+
+def test_a_response_is_whole_by_its_length_or_last_chunk():
+    # A port-forwarded stream may not show the pod's close, so the answer's own framing ends the read.
+    whole = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    assert r.response_complete(whole) and not r.response_complete(whole[:-1]) and not r.response_complete(b"HTTP/1.1 200")
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2,\r\n2\r\n3]\r\n0\r\n\r\n"
+    assert r.response_complete(chunked) and not r.response_complete(chunked[:-7])
+    assert r.parse_response(chunked) == (200, "[1,2,3]")
+    assert not r.response_complete(b"HTTP/1.0 200 OK\r\n\r\nuntil the end")
 
 
 def test_parse_response_and_services():
