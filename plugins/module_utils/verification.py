@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 from xml.sax.saxutils import escape, quoteattr
 
@@ -110,6 +111,17 @@ def _discovery_address(container):
     return None
 
 
+def injected_revision(pod):
+    """The revision whose injector wrote the sidecar: the `revision` of the injector's sidecar.istio.io/status
+    annotation, which every injection writes; the pod's istio.io/rev label only where that annotation has none."""
+    meta = pod.get("metadata") or {}
+    try:
+        status = json.loads((meta.get("annotations") or {}).get("sidecar.istio.io/status") or "{}")
+    except ValueError:
+        status = {}
+    return (status.get("revision") if isinstance(status, dict) else None) or (meta.get("labels") or {}).get("istio.io/rev")
+
+
 def check_pods(model, pods):
     """Per sample pod in a member namespace: a sidecar, bound to its own mesh (revision label, discovery address)."""
     checks = []
@@ -130,13 +142,13 @@ def check_pods(model, pods):
                                 "pod {0} has no sidecar: injection did not happen".format(label)))
             continue
         checks.append(check("sidecar " + label, "injection", "istio-proxy container", "istio-proxy", PASS))
-        revision = (pod["metadata"].get("labels") or {}).get("istio.io/rev")
+        revision = injected_revision(pod)
         address = _discovery_address(sidecar)
         want = "istiod-{0}.{1}.svc:15012".format(mesh["revision"], mesh["namespace"])
         bound = revision == mesh["revision"] and address == want
         checks.append(check("binding " + label, "injection", "revision {0}, {1}".format(mesh["revision"], want),
                             "revision {0}, {1}".format(revision, address), PASS if bound else FAIL,
-                            {"istio.io/rev": revision, "discoveryAddress": address},
+                            {"revision": revision, "discoveryAddress": address},
                             None if bound else "the sidecar of {0} is bound to another control plane".format(label)))
     return checks
 

@@ -150,8 +150,8 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
 
     def rebound():
         pods = core.list_namespaced_pod("app-a", label_selector="app=httpbin").items
-        return any(not p.metadata.deletion_timestamp and (p.metadata.labels or {}).get("istio.io/rev") == "mesh-b"
-                   for p in pods)
+        return any(not p.metadata.deletion_timestamp and '"revision":"mesh-b"' in
+                   (p.metadata.annotations or {}).get("sidecar.istio.io/status", "") for p in pods)
     wait_for("the httpbin pod of app-a re-created by mesh-b's injector", rebound)
     wait_for("mesh-a's istiod to write its root into app-b1", lambda: core.read_namespaced_config_map(
         "istio-ca-root-cert", "app-b1").data == root)

@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -28,7 +29,10 @@ def pod(ns, name, revision, control_plane_ns=None, sidecar=True, native=False, a
         spec["initContainers"] = [dict(proxy, restartPolicy="Always")]
     elif sidecar:
         spec["containers"].append(proxy)
-    return {"metadata": {"name": name, "namespace": ns, "labels": {"app": app, "istio.io/rev": revision}}, "spec": spec}
+    # What a real injector (istiod, seen on the harness) writes: the revision in sidecar.istio.io/status, no rev label.
+    status = json.dumps({"initContainers": ["istio-validation"], "containers": ["istio-proxy"], "revision": revision})
+    return {"metadata": {"name": name, "namespace": ns, "labels": {"app": app},
+                         "annotations": {"sidecar.istio.io/status": status} if sidecar else {}}, "spec": spec}
 
 
 def statuses(checks):
@@ -110,7 +114,17 @@ def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
     failed = [c for c in checks if c["status"] == "fail"]
     assert [c["reason"] for c in failed] == ["pod app-ns-1/curl-1 has no sidecar: injection did not happen",
                                              "the sidecar of app-ns-3/httpbin-3 is bound to another control plane"]
-    assert failed[1]["evidence"] == {"istio.io/rev": "usergroup-1", "discoveryAddress": "istiod-usergroup-1.usergroup-1.svc:15012"}
+    assert failed[1]["evidence"] == {"revision": "usergroup-1", "discoveryAddress": "istiod-usergroup-1.usergroup-1.svc:15012"}
+
+
+def test_the_injected_revision_comes_from_the_injectors_status_then_the_label():
+    injected = pod("app-ns-1", "httpbin-1", "usergroup-1")
+    assert v.injected_revision(injected) == "usergroup-1"
+    injected["metadata"]["labels"]["istio.io/rev"] = "usergroup-2"  # a label someone set does not say who injected
+    assert v.injected_revision(injected) == "usergroup-1"
+    labelled = {"metadata": {"labels": {"istio.io/rev": "usergroup-2"}, "annotations": {"sidecar.istio.io/status": "{oops"}}}
+    assert v.injected_revision(labelled) == "usergroup-2"
+    assert v.injected_revision({"metadata": {}}) is None
 
 
 def hook(name, rev, tag=None):
