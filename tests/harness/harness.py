@@ -16,6 +16,7 @@ Versions are pinned in tests/harness/versions.json; Go caches and binaries live 
 import argparse
 import base64
 import datetime
+import glob
 import hashlib
 import ipaddress
 import json
@@ -432,7 +433,10 @@ class Cluster:
         self.down(quiet=True)
         if fresh:
             shutil.rmtree(os.path.join(self.dir, "etcd"), ignore_errors=True)
-        busy = [str(self.base_port + offset) for offset in PORTS.values() if not _port_free(self.base_port + offset)]
+        # The local istiods' ports too: an istiod left from an earlier run would make the new ones fail to start.
+        ports = [self.base_port + offset for offset in PORTS.values()]
+        ports += range(self.port("istiods"), self.port("istiods") + 80) if istiods else []
+        busy = [str(port) for port in ports if not _port_free(port)]
         if busy:
             raise RuntimeError("cluster {0}: port(s) {1} on 127.0.0.1 are in use; stop what uses them or set "
                                "MULTIMESH_HARNESS_PORT".format(self.name, ", ".join(busy)))
@@ -471,6 +475,16 @@ class Cluster:
         log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
         return self.kubeconfig
 
+    def _stop_orphaned_istiods(self):
+        """istiods whose runner could not stop them (it was killed): each left its pid in istiods/<ns>-<rev>/pid."""
+        for pidfile in glob.glob(os.path.join(self.dir, "istiods", "*", "pid")):
+            try:
+                with open(pidfile) as handle:
+                    os.killpg(int(handle.read().strip()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+            os.remove(pidfile)
+
     def down(self, quiet=False):
         stopped = []
         for component in OPTIONAL + tuple(reversed(COMPONENTS)):
@@ -489,6 +503,7 @@ class Cluster:
                 os.remove(self._pidfile(component))
             except OSError:
                 pass
+        self._stop_orphaned_istiods()
         if stopped and not quiet:
             log("cluster {0} stopped ({1})".format(self.name, ", ".join(c for c, dummy in stopped)))
 

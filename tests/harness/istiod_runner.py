@@ -80,7 +80,7 @@ class Istiod(object):
         # --meshConfig/--networksConfig name files that do not exist: istiod then reads the mesh ConfigMap.
         args = [self.runner.pilot, "discovery", "--kubeconfig", self.runner.kubeconfig, "--namespace", self.namespace,
                 "--meshConfig", os.path.join(self.dir, "no-mesh-file"), "--networksConfig", os.path.join(self.dir, "no-networks-file"),
-                "--clusterID", "Kubernetes", "--keepaliveMaxServerConnectionAge", "30m",
+                "--clusterID", "Kubernetes", "--keepaliveMaxServerConnectionAge", "30m", "--shutdownDuration", "1s",
                 "--httpAddr", self.address("http"), "--grpcAddr", self.address("grpc"),
                 "--secureGRPCAddr", self.address("secure-grpc"), "--httpsAddr", self.address("https"),
                 "--monitoringAddr", self.address("monitoring"), "--ctrlz_address", "127.0.0.1",
@@ -90,18 +90,29 @@ class Istiod(object):
         # so istiod reads the injector ConfigMap of its revision from the cluster.
         self.proc = subprocess.Popen(args, cwd=self.dir, env=env, stdout=logfile, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(os.path.join(self.dir, "pid"), "w") as handle:
+            handle.write(str(self.proc.pid))
         log("started istiod {0}/{1} (pid {2}, ports {3}-{4})".format(
             self.namespace, self.revision, self.proc.pid, self.port("http"), self.port("ctrlz")))
 
-    def stop(self):
+    def stop(self, wait=True):
         if self.running():
             os.killpg(self.proc.pid, signal.SIGTERM)
+            if wait:
+                self.wait_stopped()
+
+    def wait_stopped(self):
+        if self.proc is not None:
             try:
-                self.proc.wait(15)
+                self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
             log("stopped istiod {0}/{1}".format(self.namespace, self.revision))
+            try:
+                os.remove(os.path.join(self.dir, "pid"))
+            except OSError:
+                pass
         self.proc = None
 
 
@@ -202,8 +213,11 @@ class Runner(object):
         write_if_changed(self.routes_file, json.dumps(routes, indent=2, sort_keys=True))
 
     def stop_all(self, *args):
+        # All at once: the harness gives the whole cluster 15 seconds to stop.
         for istiod in self.istiods.values():
-            istiod.stop()
+            istiod.stop(wait=False)
+        for istiod in self.istiods.values():
+            istiod.wait_stopped()
         sys.exit(0)
 
 

@@ -130,8 +130,8 @@ def test_default_mesh_gets_the_default_tag_and_validator_then_gives_them_back(co
 
 
 def test_verify_reports_what_holds_and_fails_on_what_does_not(converged, third, tmp_path):
-    """kwok runs no istiod: control planes and webhooks are right, but no root certificate is distributed and
-    proxy-status gets no answer. The verification must say exactly that, in report.json and junit.xml."""
+    """No istiod runs here (only kwok's fake pod): control planes and webhooks are right, but no root certificate is
+    distributed, and neither proxy-status nor the discovery scope gets an answer. The verification must say exactly that, in report.json and junit.xml."""
     run = play(third, "verify.yml", "-e", "multimesh_verify_report_dir=" + str(tmp_path))
     assert run.rc != 0, run.out
     with open(str(tmp_path / "report.json")) as handle:
@@ -144,10 +144,14 @@ def test_verify_reports_what_holds_and_fails_on_what_does_not(converged, third, 
     roots = {c["name"]: c["observed"] for c in report["checks"] if c["category"] == "trust"}
     assert roots == {"root of trust " + ns: "the control plane namespace holds no root" for ns in ("app-ns-1", "app-ns-2", "app-ns-3")}
     mapping = [c for c in report["checks"] if c["category"] == "mapping"]
-    assert all("port forward" in c["reason"] for c in mapping), mapping
-    assert report["passed"] is False and report["counts"]["fail"] == 5
+    # istioctl asks istiod over a port-forward to its pod; kwok's fake pod has nothing behind it.
+    assert all("could not get XDS from discovery" in c["reason"] for c in mapping), mapping
+    scope = [c for c in report["checks"] if c["category"] == "discovery"]
+    assert [(c["status"], c["observed"]) for c in scope] == [("fail", "not observed")] * 2, scope
+    assert all(c["reason"].startswith("cannot ask istiod usergroup-") for c in scope), scope
+    assert report["passed"] is False and report["counts"]["fail"] == 7
     suite = ET.parse(str(tmp_path / "junit.xml")).getroot()
-    assert suite.get("failures") == "5" and suite.get("tests") == str(len(report["checks"]))
+    assert suite.get("failures") == "7" and suite.get("tests") == str(len(report["checks"]))
     assert "FAILED root of trust app-ns-1" in run.out
 
 
