@@ -492,7 +492,8 @@ class Cluster:
             if pid:
                 os.killpg(pid, signal.SIGTERM)
                 stopped.append((component, pid))
-        deadline = time.time() + 15
+        # Test clusters hold nothing worth a long graceful stop; what is still running after 5 seconds is killed.
+        deadline = time.time() + 5
         for component, pid in stopped:
             while time.time() < deadline and self.pid(component):
                 time.sleep(0.1)

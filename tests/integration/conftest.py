@@ -5,10 +5,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -79,3 +81,19 @@ def fresh_cluster(name, offset, **components):
         yield started
     finally:
         started.down()
+
+
+def read_report(report_dir):
+    """(report.json as data, {check name: check}) of a verification run."""
+    with open(os.path.join(str(report_dir), "report.json")) as handle:
+        report = json.load(handle)
+    return report, {c["name"]: c for c in report["checks"]}
+
+
+def wait_for(what, condition, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for " + what)

@@ -8,14 +8,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, read_report, wait_for
 
 INVENTORY = os.path.join(REPO, "tests", "integration", "inventories", "verify.yml")
 MESHES = {"mesh-a": ("istio-a", ["app-a"]), "mesh-b": ("istio-b", ["app-b1", "app-b2"])}
@@ -38,12 +37,6 @@ def play(cluster, playbook, report_dir, *args):
     return ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", playbook), "-i", INVENTORY,
                             "-e", "multimesh_istioctl_path=" + istioctl, "-e", "multimesh_verify_report_dir=" + str(report_dir),
                             *args)
-
-
-def read_report(report_dir):
-    with open(os.path.join(str(report_dir), "report.json")) as handle:
-        report = json.load(handle)
-    return report, {c["name"]: c for c in report["checks"]}
 
 
 @pytest.fixture(scope="module")
@@ -120,15 +113,6 @@ def test_proxy_status_is_reported_with_its_reason(converged):
         assert check.get("reason") or check["evidence"].get("missing"), check
 
 
-def wait_for(what, condition, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api, tmp_path):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
@@ -185,29 +169,3 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander"):
         assert "FAILED " + name in run.out
 
-
-def test_sail_backend_real_istiods_distribute_roots_and_discover_only_their_mesh(tmp_path):
-    """The Sail stand-in writes each Istio's mesh ConfigMap as the operator's chart does; the real istiod does the rest."""
-    from conftest import UPSTREAM
-
-    with fresh_cluster("it-c7", 1600, sail_standin=True, istiods=True) as cluster:
-        crds = ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "tests", "integration", "playbooks", "crds.yml"),
-                                "-e", "upstream_dir=" + UPSTREAM)
-        assert crds.rc == 0, crds.out
-        inventory = os.path.join(REPO, "tests", "render", "inventories", "two-mesh.yml")
-        site = ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", "site.yml"), "-i", inventory,
-                                "-e", json.dumps({"multimesh_verify": False, "samples_require_sidecar": False}))
-        assert site.rc == 0, site.out
-        core = __import__("kubernetes").client.CoreV1Api(api_client(cluster.kubeconfig))
-        wait_for("mesh-2's istiod to write its root into app-ns-3", lambda: any(
-            c.metadata.name == "istio-ca-root-cert" for c in core.list_namespaced_config_map("app-ns-3").items), 60)
-        run = ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", "verify.yml"), "-i", inventory,
-                               "-e", json.dumps({"multimesh_verify_report_dir": str(tmp_path)}))
-    report, checks = read_report(tmp_path)
-    for mesh, namespaces in (("mesh-1", ["app-ns-1", "istio-system-1"]), ("mesh-2", ["app-ns-2", "app-ns-3", "istio-system-2"])):
-        assert checks["discovery scope " + mesh]["status"] == "pass", checks["discovery scope " + mesh]
-        assert checks["discovery scope " + mesh]["evidence"]["seen"] == namespaces
-    for member in ("app-ns-1", "app-ns-2", "app-ns-3"):
-        assert checks["root of trust " + member]["status"] == "pass", checks["root of trust " + member]
-    # The stand-in installs no injector: that is reported, not passed.
-    assert checks["injector mesh-1"]["status"] == "fail" and run.rc != 0
