@@ -17,30 +17,44 @@ try:
 except ImportError:  # pragma: no cover - Python 2 has it in pipes
     from pipes import quote
 
-# One line per probe: "<index> <curl exit code> <HTTP code> <seconds>".
-_LINE = re.compile(r"^(\d+) (\d+) (\d{3}) ([0-9.]+)$")
+# One line per probe: "<url> <curl exit code> <HTTP code> <seconds>".
+_LINE = re.compile(r"^(.+) (\d+) (\d{3}) ([0-9.]+)$")
 # Time the exec itself may take beyond the probes (API server, stream set-up, process start).
 EXEC_SLACK = 5
+_FORMAT = "%{url} %{exitcode} %{http_code} %{time_total}\\n"
 
 
 def probe_script(urls, probe_timeout):
-    """A POSIX shell script that probes every URL at once, each bounded by curl --max-time, and prints one line
-    per probe. `$?` after an assignment from a command substitution is the exit status of that command."""
-    lines = ["p() {{ o=$(curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}' --max-time {0} \"$2\" 2>/dev/null); "
-             "echo \"$1 $? ${{o:-000 0}}\"; }}".format(int(probe_timeout))]
-    lines += ["p {0} {1} &".format(index, quote(url)) for index, url in enumerate(urls)]
-    lines.append("wait")
+    """A POSIX shell script that probes every URL at once, each bounded by curl --max-time, and prints one line per
+    probe. With curl >= 7.75 (%{exitcode} per transfer) one curl process runs them all (--parallel), so a client
+    costs one process however many servers it probes; older curl gets one background curl per URL, where `$?` after
+    an assignment from a command substitution is that curl's exit status."""
+    timeout = int(probe_timeout)
+    quoted = [quote(url) for url in urls]
+    lines = ["if [ \"$(curl -s -o /dev/null -w '%{exitcode}' --max-time 2 file:///dev/null 2>/dev/null)\" = 0 ]; then",
+             "  curl --parallel --parallel-immediate --parallel-max {0} -s --no-progress-meter -w '{1}' --max-time {2} {3} "
+             "2>/dev/null".format(min(max(len(urls), 1), 300), _FORMAT, timeout, " ".join("-o /dev/null " + url for url in quoted)),
+             "else",
+             "  p() {{ o=$(curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}' --max-time {0} \"$1\" 2>/dev/null); "
+             "echo \"$1 $? ${{o:-000 0}}\"; }}".format(timeout)]
+    lines += ["  p {0} &".format(url) for url in quoted]
+    lines += ["  wait", "fi", "exit 0"]
     return "\n".join(lines) + "\n"
 
 
-def parse_output(stdout, count):
-    """{index: {rc, http_code, elapsed}} for every well-formed line; probes without a line are absent."""
+def parse_output(stdout, urls):
+    """{index in urls: {rc, http_code, elapsed}} for every well-formed line whose URL was probed; probes without
+    a line are absent."""
+    positions = {}
+    for index, url in enumerate(urls):
+        positions.setdefault(url, []).append(index)
     results = {}
     for line in (stdout or "").splitlines():
-        match = _LINE.match(line.strip())
-        if match and int(match.group(1)) < count:
-            results[int(match.group(1))] = {"rc": int(match.group(2)), "http_code": match.group(3),
-                                            "elapsed": round(float(match.group(4)), 3)}
+        match = _LINE.match(line.rstrip("\r\n"))
+        if match and match.group(1) in positions:
+            for index in positions[match.group(1)]:
+                results[index] = {"rc": int(match.group(2)), "http_code": match.group(3),
+                                  "elapsed": round(float(match.group(4)), 3)}
     return results
 
 
@@ -58,7 +72,8 @@ def group_by_client(pairs):
 
 
 def _probe_client(exec_fn, pod, container, namespace, pairs, indexes, probe_timeout, out):
-    script = probe_script([pairs[i]["url"] for i in indexes], probe_timeout)
+    urls = [pairs[i]["url"] for i in indexes]
+    script = probe_script(urls, probe_timeout)
     started = time.time()
     try:
         stdout, stderr, status = exec_fn(namespace, pod, container, ["sh", "-c", script], probe_timeout + EXEC_SLACK)
@@ -67,7 +82,7 @@ def _probe_client(exec_fn, pod, container, namespace, pairs, indexes, probe_time
         error = "exec into {0}/{1} failed: {2}".format(namespace, pod, exc)
     else:
         error = None
-    parsed = parse_output(stdout, len(indexes))
+    parsed = parse_output(stdout, urls)
     for position, index in enumerate(indexes):
         result = dict(parsed.get(position) or {"rc": None, "http_code": None, "elapsed": round(time.time() - started, 3)})
         if position not in parsed:

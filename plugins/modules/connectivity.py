@@ -17,6 +17,8 @@ description:
   - One exec per client pod (over the Kubernetes exec API) runs all of that client's probes in parallel, and all client
     pods are exec'd at once, so one task probes any number of namespaces. Each probe is bounded by
     C(curl --max-time O(probe_timeout)) and the whole run by O(timeout).
+  - With curl 7.75 or later in the client container, one C(curl --parallel) process per pod runs all of its probes;
+    with an older curl, one background curl per probe.
   - The client pod of a pair is the first C(Running) pod labelled C(app=<client>) in the client namespace; a pair
     without one is returned with an C(error), never skipped silently.
   - Reads only; never reports C(changed).

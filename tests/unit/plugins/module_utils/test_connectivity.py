@@ -11,6 +11,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from ansible_collections.multimesh.istio.plugins.module_utils import connectivity as c
 
 PAIRS = [{"client_namespace": "a1", "client": "curl", "server_namespace": s, "url": "http://httpbin.{0}.svc:8000/get".format(s),
@@ -19,42 +21,63 @@ PAIRS = [{"client_namespace": "a1", "client": "curl", "server_namespace": s, "ur
      "expect": "deny"}]
 
 FAKE_CURL = """#!/bin/sh
-# Answers like curl -w '%{http_code} %{time_total}': a1 serves 200, a2 resets (exit 56), anything else does not resolve.
-for last; do :; done
-case "$last" in
-  *httpbin.a1.*) printf '200 0.004' ;;
-  *httpbin.a2.*) printf '000 0.002'; exit 56 ;;
-  *) printf '000 0.000'; exit 6 ;;
+# Answers like curl: httpbin.a1 serves 200, httpbin.a2 resets (exit 56), anything else does not resolve (exit 6).
+# NEW=1: a curl >= 7.75 (%{exitcode}, --parallel); otherwise an old one that prints %{exitcode} as it is.
+answer() {
+  case "$1" in
+    *httpbin.a1.*) echo "0 200 0.004" ;;
+    *httpbin.a2.*) echo "56 000 0.002" ;;
+    *) echo "6 000 0.000" ;;
+  esac
+}
+case " $* " in
+  *file:///dev/null*) if [ "$NEW" = 1 ]; then printf 0; else printf '%%{exitcode}'; fi; exit 0 ;;
+  *" --parallel "*)
+    echo "old curl was asked to go parallel" >&2
+    for arg; do case "$arg" in http*) echo "$arg $(answer "$arg")" ;; esac; done
+    exit 6 ;;
 esac
+for last; do :; done
+set -- $(answer "$last")
+printf '%s %s' "$2" "$3"
+exit "$1"
 """
 
+URLS = ["http://httpbin.a1.svc:8000/get", "http://httpbin.a2.svc:8000/get", "http://nowhere.example/'; rm -rf x"]
+EXPECTED = {0: {"rc": 0, "http_code": "200", "elapsed": 0.004}, 1: {"rc": 56, "http_code": "000", "elapsed": 0.002},
+            2: {"rc": 6, "http_code": "000", "elapsed": 0.0}}
 
-def run_script_locally(tmp_path, urls, timeout=3):
+
+def run_script_locally(tmp_path, urls, new_curl, timeout=3):
     fake = tmp_path / "curl"
     fake.write_text(FAKE_CURL)
     fake.chmod(0o755)
-    env = dict(os.environ, PATH="{0}:{1}".format(tmp_path, os.environ["PATH"]))
+    env = dict(os.environ, PATH="{0}:{1}".format(tmp_path, os.environ["PATH"]), NEW="1" if new_curl else "0")
     proc = subprocess.run(["sh", "-c", c.probe_script(urls, timeout)], env=env, stdout=subprocess.PIPE,
                           universal_newlines=True, check=True)
     return proc.stdout
 
 
-def test_the_script_runs_every_probe_and_reports_exit_code_http_code_and_time(tmp_path):
-    urls = ["http://httpbin.a1.svc:8000/get", "http://httpbin.a2.svc:8000/get", "http://nowhere.example/'; rm -rf x"]
-    out = run_script_locally(tmp_path, urls)
-    assert c.parse_output(out, len(urls)) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.004},
-                                              1: {"rc": 56, "http_code": "000", "elapsed": 0.002},
-                                              2: {"rc": 6, "http_code": "000", "elapsed": 0.0}}
+@pytest.mark.parametrize("new_curl", [True, False], ids=["one-parallel-curl", "old-curl-one-per-url"])
+def test_the_script_runs_every_probe_and_reports_exit_code_http_code_and_time(tmp_path, new_curl):
+    out = run_script_locally(tmp_path, URLS, new_curl)
+    assert c.parse_output(out, URLS) == EXPECTED
+    if new_curl:
+        assert len(out.splitlines()) == 3  # one process answered for all
 
 
-def test_the_script_bounds_each_probe_and_runs_them_in_the_background():
+def test_the_script_bounds_each_probe_and_runs_them_at_once():
     script = c.probe_script(["http://a", "http://b"], 4)
-    assert "--max-time 4" in script
-    assert script.count(" &\n") == 2 and script.rstrip().endswith("wait")
+    assert script.count("--max-time 4") == 2
+    assert "--parallel --parallel-immediate --parallel-max 2 " in script and "-o /dev/null http://a -o /dev/null http://b" in script
+    assert script.count(" &\n") == 2 and script.rstrip().endswith("exit 0")
+    assert "--parallel-max 300 " in c.probe_script(["http://h{0}".format(i) for i in range(400)], 4)
 
 
 def test_parse_ignores_noise_and_lines_of_other_probes():
-    assert c.parse_output("garbage\n0 0 200 0.1\n7 0 200 0.1\n1 x 200\n", 2) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.1}}
+    out = "garbage\nhttp://a 0 200 0.1\nhttp://other 0 200 0.1\nhttp://b x 200\n"
+    assert c.parse_output(out, ["http://a", "http://b", "http://a"]) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.1},
+                                                                          2: {"rc": 0, "http_code": "200", "elapsed": 0.1}}
 
 
 def test_one_exec_per_client_pod_and_results_in_pair_order():
@@ -62,8 +85,8 @@ def test_one_exec_per_client_pod_and_results_in_pair_order():
 
     def fake_exec(namespace, pod, container, command, timeout):
         calls.append((namespace, pod, container, command[:2], timeout))
-        lines = ["{0} 0 {1} 0.01".format(i, 200 if "a1" in url else 503)
-                 for i, url in enumerate(shlex.split(line)[2] for line in command[2].splitlines() if line.startswith("p "))]
+        lines = ["{0} 0 {1} 0.01".format(url, 200 if "a1" in url else 503)
+                 for url in (shlex.split(line)[1] for line in command[2].splitlines() if line.startswith("  p "))]
         return "\n".join(lines) + "\n", "", 0
 
     pods = {("a1", "curl"): "curl-7d-x", ("a2", "sleep"): "sleep-5c-y"}
@@ -79,7 +102,7 @@ def test_a_client_without_a_pod_an_exec_error_and_missing_lines_are_reported_per
     def fake_exec(namespace, pod, container, command, timeout):
         if namespace == "a2":
             raise RuntimeError("Handshake status 500 Internal Server Error")
-        return "0 0 200 0.01\n", "curl: not found\n", 127
+        return "http://httpbin.a1.svc:8000/get 0 200 0.01\n", "curl: not found\n", 127
 
     results = c.run_matrix(fake_exec, {("a1", "curl"): "curl-1", ("a2", "sleep"): "sleep-1"}, PAIRS, 5, 20)
     assert results[0]["rc"] == 0 and "error" not in results[0]
