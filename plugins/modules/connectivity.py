@@ -26,13 +26,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.kube_access
-attributes:
-  check_mode:
-    support: full
-    description: Probes the same way; an exec into a pod changes nothing stored.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - multimesh.istio.read_only
 options:
   pairs:
     description:

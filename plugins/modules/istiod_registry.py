@@ -24,13 +24,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.kube_access
-attributes:
-  check_mode:
-    support: full
-    description: Reads the same way.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - multimesh.istio.read_only
 options:
   meshes:
     description: The meshes, each with C(name), C(namespace) and C(revision) (as in C(multimesh_model.meshes)).
