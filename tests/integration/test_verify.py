@@ -168,4 +168,3 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     assert checks["root of trust bystander"]["reason"] == "namespace bystander is not in mesh mesh-a but its istiod discovers it"
     for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander"):
         assert "FAILED " + name in run.out
-

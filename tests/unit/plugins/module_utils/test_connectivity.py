@@ -76,8 +76,8 @@ def test_the_script_bounds_each_probe_and_runs_them_at_once():
 
 def test_parse_ignores_noise_and_lines_of_other_probes():
     out = "garbage\nhttp://a 0 200 0.1\nhttp://other 0 200 0.1\nhttp://b x 200\n"
-    assert c.parse_output(out, ["http://a", "http://b", "http://a"]) == {0: {"rc": 0, "http_code": "200", "elapsed": 0.1},
-                                                                          2: {"rc": 0, "http_code": "200", "elapsed": 0.1}}
+    answer = {"rc": 0, "http_code": "200", "elapsed": 0.1}
+    assert c.parse_output(out, ["http://a", "http://b", "http://a"]) == {0: answer, 2: answer}
 
 
 def test_one_exec_per_client_pod_and_results_in_pair_order():
