@@ -20,7 +20,7 @@ molecule syntax -s default >/dev/null
 molecule syntax -s multicluster >/dev/null
 step "ansible-test sanity"
 bash scripts/sanity.sh
-step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok"
+step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, istioctl and pilot-discovery"
 python tests/harness/harness.py build
 step "pytest: unit, render and integration tests (integration: a real API server on loopback)"
 pytest "$@"

@@ -285,10 +285,13 @@ def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
         foreign = sorted(p["name"] for p in listed if p["namespace"] not in members)
         missing = sorted(set(want) - set(have))
         unsynced = sorted(p["name"] for p in listed if p["synced"] is not True)
-        ok = not missing and not foreign and not unsynced
+        problems = [text.format(mesh["name"], ", ".join(names)) for text, names in (
+            ("istiod of {0} serves no proxy of {1}", missing), ("istiod of {0} serves {1} of other namespaces", foreign),
+            ("not in sync: {1}", unsynced)) if names]
         checks.append(check(name, "mapping", "exactly {0} proxies, all SYNCED".format(len(want)),
                             "{0} listed, {1} missing, {2} foreign, {3} not synced".format(len(listed), len(missing), len(foreign), len(unsynced)),
-                            PASS if ok else FAIL, {"missing": missing, "foreign": foreign, "not_synced": unsynced}))
+                            FAIL if problems else PASS, {"missing": missing, "foreign": foreign, "not_synced": unsynced},
+                            "; ".join(problems) or None))
     return checks
 
 

@@ -124,6 +124,20 @@ def test_changing_one_mesh_version_touches_only_that_mesh(converged, cluster, ku
     assert restored.rc == 0, restored.out
 
 
+def test_tags_run_one_stage_after_the_model_and_preflight(converged, cluster, kube):
+    before = stored(kube)
+    members = site(cluster, "--tags", "members")
+    assert members.rc == 0, members.out
+    assert members.recap()["changed"] == 0
+    assert "multimesh.istio.members : " in members.out and "Pre-flight passed" in members.out
+    assert "multimesh.istio.cni : " not in members.out and "Wait until every Istio reports Ready" not in members.out
+    assert "for stage 30-members" in members.out and "for stage 20-control-plane" not in members.out
+    cni = site(cluster, "--tags", "cni")
+    assert cni.rc == 0 and cni.recap()["changed"] == 0, cni.out
+    assert "for stage 10-cni" in cni.out and "for stage 30-members" not in cni.out
+    assert stored(kube) == before
+
+
 def test_invalid_inventory_changes_nothing(converged, cluster, kube):
     before = stored(kube)
     bad = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "invalid.yml"))

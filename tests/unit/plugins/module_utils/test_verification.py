@@ -194,6 +194,10 @@ def test_mapping_from_proxy_status():
     assert [c["evidence"] for c in checks] == [
         {"missing": [], "foreign": ["httpbin-2.app-ns-2"], "not_synced": []},
         {"missing": [], "foreign": [], "not_synced": ["httpbin-2.app-ns-2"]}]
+    assert [c["reason"] for c in checks] == ["istiod of usergroup-1 serves httpbin-2.app-ns-2 of other namespaces",
+                                             "not in sync: httpbin-2.app-ns-2"]
+    nothing = v.check_mapping(MODEL, {"usergroup-1": [], "usergroup-2": []}, pods)
+    assert nothing[0]["reason"] == "istiod of usergroup-1 serves no proxy of httpbin-1.app-ns-1"
     skipped = v.check_mapping(MODEL, {}, pods, istioctl_reason="istioctl not found on PATH")
     assert [(c["status"], c["reason"]) for c in skipped] == [("skipped", "istioctl not found on PATH")] * 2
 
