@@ -61,14 +61,9 @@ def parse_output(stdout, urls):
 def group_by_client(pairs):
     """[((client namespace, client), [pair index, ...])] in the order the pairs came."""
     groups = {}
-    order = []
     for index, pair in enumerate(pairs):
-        key = (pair["client_namespace"], pair["client"])
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(index)
-    return [(key, groups[key]) for key in order]
+        groups.setdefault((pair["client_namespace"], pair["client"]), []).append(index)
+    return list(groups.items())
 
 
 def _probe_client(exec_fn, pod, container, namespace, pairs, indexes, probe_timeout, out):

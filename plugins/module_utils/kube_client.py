@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 import tempfile
 
@@ -154,16 +155,25 @@ def list_objects(dyn, api_version, kind, label_selector=None, namespace=None):
     return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])
 
 
+@contextlib.contextmanager
+def _own_core_api(api):
+    """A CoreV1Api on an ApiClient of its own: kubernetes.stream swaps the client's request function while it
+    connects a websocket (exec, port-forward), so streaming calls that may run in parallel threads share none."""
+    own = k8s_client.ApiClient(api.configuration)
+    try:
+        yield k8s_client.CoreV1Api(own)
+    finally:
+        own.close()
+
+
 def pod_exec(api):
     """exec_fn(namespace, pod, container, command, timeout) -> (stdout, stderr, exit status or None) over the
-    Kubernetes exec (websocket) API. kubernetes.stream swaps the client's request function while it connects, so
-    each call gets an ApiClient of its own and calls can run in parallel threads."""
+    Kubernetes exec (websocket) API; calls can run in parallel threads."""
     from kubernetes.stream import stream
 
     def run(namespace, pod, container, command, timeout):
-        own = k8s_client.ApiClient(api.configuration)
-        try:
-            resp = stream(k8s_client.CoreV1Api(own).connect_get_namespaced_pod_exec, pod, namespace,
+        with _own_core_api(api) as core:
+            resp = stream(core.connect_get_namespaced_pod_exec, pod, namespace,
                           container=container, command=command, stdin=False, stdout=True, stderr=True, tty=False,
                           _preload_content=False, _request_timeout=timeout)
             try:
@@ -172,8 +182,6 @@ def pod_exec(api):
                 status = None if resp.is_open() else _exit_status(resp)
             finally:
                 resp.close()
-        finally:
-            own.close()
         return stdout, stderr, status
 
     return run
@@ -192,9 +200,8 @@ def pod_port_request(api, namespace, pod, port, request, timeout, complete):
     the pod's close) or the pod closes. Raises on a failed forward or a timeout."""
     from kubernetes.stream import portforward
 
-    own = k8s_client.ApiClient(api.configuration)
-    try:
-        forward = portforward(k8s_client.CoreV1Api(own).connect_get_namespaced_pod_portforward, pod, namespace,
+    with _own_core_api(api) as core:
+        forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
                               ports=str(port), _request_timeout=timeout)
         try:
             sock = forward.socket(port)
@@ -209,8 +216,6 @@ def pod_port_request(api, namespace, pod, port, request, timeout, complete):
             error = forward.error(port)
         finally:
             forward.close()
-    finally:
-        own.close()
     if error and not chunks:
         raise RuntimeError(error)
     return b"".join(chunks)

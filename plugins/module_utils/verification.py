@@ -208,7 +208,7 @@ def check_roots(model, configmaps):
                 status, observed = FAIL, "root of " + (", ".join(others) or "an unknown CA")
             checks.append(check("root of trust " + member["name"], "trust", "root of " + mesh["name"], observed, status))
     # Any other namespace holding a mesh's root is one that mesh's istiod discovers though it is not in the mesh.
-    in_meshes = set(m["namespace"] for m in model["meshes"]) | set(x["name"] for m in model["meshes"] for x in m["members"])
+    in_meshes = set(ns for mesh in model["meshes"] for ns in mesh_namespaces(mesh))
     for ns, held in sorted((ns, held) for ns, held in by_ns.items() if ns not in in_meshes and held):
         leaking = [name for name, root in sorted(roots.items()) if root and held == root]
         if leaking:
@@ -249,19 +249,18 @@ def check_discovery(model, registries, services):
             reason = (registry or {}).get("error") or "istiod was not asked"
             checks.append(check(name, "discovery", expected, "not observed", FAIL, {"pod": (registry or {}).get("pod")}, reason))
             continue
-        seen = sorted(set(registry.get("namespaces") or []))
-        foreign = sorted(set(seen) - set(want))
-        missing = sorted(set(want) - set(seen))
-        evidence = {"pod": registry.get("pod"), "seen": seen, "foreign": foreign, "missing": missing,
+        seen = set(registry.get("namespaces") or [])
+        foreign, missing = sorted(seen - set(want)), sorted(set(want) - seen)
+        evidence = {"pod": registry.get("pod"), "seen": sorted(seen), "foreign": foreign, "missing": missing,
                     "foreign_owners": dict((ns, owner.get(ns, "no mesh")) for ns in foreign)}
-        reason = None
+        problems = []
         if foreign:
-            reason = "istiod of {0} discovers {1}".format(mesh["name"], ", ".join(
-                "{0} ({1})".format(ns, "mesh " + owner[ns] if ns in owner else "in no mesh") for ns in foreign))
+            problems.append("istiod of {0} discovers {1}".format(mesh["name"], ", ".join(
+                "{0} ({1})".format(ns, "mesh " + owner[ns] if ns in owner else "in no mesh") for ns in foreign)))
         if missing:
-            reason = ((reason + "; ") if reason else "") + "it does not discover its own {0}".format(", ".join(missing))
-        checks.append(check(name, "discovery", expected, ", ".join(seen) or "nothing", FAIL if reason else PASS,
-                            evidence, reason))
+            problems.append("it does not discover its own {0}".format(", ".join(missing)))
+        checks.append(check(name, "discovery", expected, ", ".join(sorted(seen)) or "nothing", FAIL if problems else PASS,
+                            evidence, "; ".join(problems) or None))
     return checks
 
 

@@ -57,9 +57,9 @@ BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "16443"))
 NODE_NAME = "kwok-node-0"
 # kwok's own resources that the harness serves from the API server (their CRDs come with the kwok module).
 KWOK_CRDS = ("PortForward",)
-# Binaries built from istio.io/istio, and their packages in that module.
-ISTIO_BINARIES = ("istioctl", "pilot-discovery")
+# Packages of istio.io/istio built into the harness; `go install` names each binary after its package.
 ISTIO_PACKAGES = ("istioctl/cmd/istioctl", "pilot/cmd/pilot-discovery")
+ISTIO_BINARIES = tuple(package.rsplit("/", 1)[-1] for package in ISTIO_PACKAGES)
 
 
 def log(message):
@@ -415,11 +415,7 @@ class Cluster:
         return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
 
     def _default_service_account(self):
-        try:
-            self.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")
-            return True
-        except (OSError, urllib.error.URLError):
-            return False
+        return self._served("/api/v1/namespaces/default/serviceaccounts/default")
 
     # -------------------------------------------------------------- up / down
 

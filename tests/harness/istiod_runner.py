@@ -16,6 +16,7 @@ When the Deployment goes, its istiod is stopped.
 Usage: python istiod_runner.py KUBECONFIG CLUSTER_DIR PILOT_DISCOVERY BASE_PORT ROUTES_FILE   (runs until killed)
 """
 
+import base64
 import json
 import os
 import signal
@@ -147,8 +148,6 @@ class Runner(object):
             return False
         cacerts = self._read(self.core.read_namespaced_secret, "cacerts", istiod.namespace)
         if cacerts is not None:
-            import base64
-
             certdir = os.path.join(istiod.dir, "etc", "cacerts")
             os.makedirs(certdir, exist_ok=True)
             for key, value in (cacerts.data or {}).items():
@@ -213,7 +212,7 @@ class Runner(object):
         write_if_changed(self.routes_file, json.dumps(routes, indent=2, sort_keys=True))
 
     def stop_all(self, *args):
-        # All at once: the harness gives the whole cluster 15 seconds to stop.
+        # All at once: the harness gives the whole cluster 5 seconds to stop.
         for istiod in self.istiods.values():
             istiod.stop(wait=False)
         for istiod in self.istiods.values():

@@ -15,8 +15,8 @@ and checks observe, against the real API server:
 Usage: python sail_standin.py KUBECONFIG   (runs until killed; polls once a second)
 """
 
+import copy
 import datetime
-import json
 import sys
 import time
 
@@ -77,19 +77,18 @@ def namespace_missing(core, namespace):
     return None
 
 
-def mesh_config(istio, revision, namespace):
+def mesh_config(istio, service, namespace):
     """The `mesh` key the istiod chart renders: values.meshConfig plus its defaults (discovery address, root namespace)."""
-    mesh = json.loads(json.dumps(((istio.get("spec") or {}).get("values") or {}).get("meshConfig") or {}))
-    service = "istiod" if revision == "default" else "istiod-" + revision
+    mesh = copy.deepcopy(((istio.get("spec") or {}).get("values") or {}).get("meshConfig") or {})
     mesh.setdefault("defaultConfig", {}).setdefault("discoveryAddress", "{0}.{1}.svc:15012".format(service, namespace))
     mesh.setdefault("rootNamespace", namespace)
     mesh.setdefault("trustDomain", "cluster.local")
     return yaml.safe_dump(mesh, default_flow_style=False)
 
 
-def ensure_mesh_config(core, istio, revision, namespace):
+def ensure_mesh_config(core, istio, revision, service, namespace):
     name = "istio" if revision == "default" else "istio-" + revision
-    data = {"mesh": mesh_config(istio, revision, namespace), "meshNetworks": "networks: {}\n"}
+    data = {"mesh": mesh_config(istio, service, namespace), "meshNetworks": "networks: {}\n"}
     try:
         current = core.read_namespaced_config_map(name, namespace)
     except ApiException as exc:
@@ -109,7 +108,7 @@ def reconcile_istio(core, apps, custom, istio):
     missing = namespace_missing(core, namespace)
     if missing:
         return missing
-    ensure_mesh_config(core, istio, name, namespace)
+    ensure_mesh_config(core, istio, name, deployment, namespace)
     ensure(core.create_namespaced_service, core.read_namespaced_service, namespace, {
         "metadata": {"name": deployment, "labels": {"app": "istiod", "istio.io/rev": name}, "ownerReferences": owner(istio, "Istio")},
         "spec": {"selector": {"app": "istiod", "istio.io/rev": name}, "ports": [
