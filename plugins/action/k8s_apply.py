@@ -15,7 +15,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.k8s_apply import (
     object_diffs,
     per_object_results,
 )
-from ansible_collections.multimesh.istio.plugins.module_utils.manifests import FIELD_MANAGER
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
 
 OPTIONS = ("definition", "state", "field_manager", "force_conflicts") + AUTH_OPTIONS
 

@@ -10,7 +10,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
     unknown_variables,

@@ -12,7 +12,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.multimesh.istio.plugins.module_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
 
 # Only istioctl missing from PATH skips the mapping; a configured istioctl_path that does not run is a failure.
 _NO_ISTIOCTL = ("istioctl was not found",)

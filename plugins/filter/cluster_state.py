@@ -1,12 +1,12 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Filters over cluster state given as data (see module_utils/cluster_state.py)."""
+"""Filters over cluster state given as data (see plugin_utils/cluster_state.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multimesh.istio.plugins.module_utils import cluster_state
+from ansible_collections.multimesh.istio.plugins.plugin_utils import cluster_state
 from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 

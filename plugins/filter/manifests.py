@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.multimesh.istio.plugins.module_utils.manifests import manifest_files, removal_plan, split_objects
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import manifest_files, removal_plan, split_objects
 
 
 def _manifest_files(items, stage):

@@ -1,12 +1,12 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Filters of the isolation verification (see module_utils/verification.py)."""
+"""Filters of the isolation verification (see plugin_utils/verification.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multimesh.istio.plugins.module_utils import verification
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification
 from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 

@@ -8,7 +8,7 @@ import os
 
 import yaml
 
-from ansible_collections.multimesh.istio.plugins.module_utils import mesh_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils import mesh_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

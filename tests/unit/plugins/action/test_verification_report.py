@@ -8,7 +8,7 @@ import json
 from unittest.mock import MagicMock
 
 from ansible_collections.multimesh.istio.plugins.action.verification_report import ActionModule, _mapping, _probes
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 
 MODEL = build_model(meshes=[{"name": "m1", "namespace": "ns-1", "members": ["a1"], "samples": ["curl", "httpbin"]},
                             {"name": "m2", "namespace": "ns-2", "members": ["a2"], "samples": ["curl", "httpbin"]}])

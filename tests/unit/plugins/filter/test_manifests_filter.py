@@ -1,4 +1,4 @@
-"""The filter plugin wraps module_utils.manifests and turns bad input into AnsibleFilterError."""
+"""The filter plugin wraps plugin_utils.manifests and turns bad input into AnsibleFilterError."""
 
 from __future__ import absolute_import, division, print_function
 

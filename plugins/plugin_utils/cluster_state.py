@@ -12,8 +12,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.multimesh.istio.plugins.module_utils.manifests import labels_owned_by
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import labels_owned_by
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     REVISION_LABEL,

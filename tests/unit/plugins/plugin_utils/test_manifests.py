@@ -7,7 +7,7 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible_collections.multimesh.istio.plugins.module_utils.manifests import (
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import (
     manifest_files,
     split_objects,
     to_yaml_documents,
@@ -46,7 +46,7 @@ def test_malformed_items_are_rejected(item):
 
 
 def test_removal_plan_deletes_in_reverse_and_keeps_unowned_namespaces():
-    from ansible_collections.multimesh.istio.plugins.module_utils.manifests import removal_plan
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import removal_plan
 
     istio = {"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "mesh-1", "labels": {"a": "b"}},
              "spec": {"namespace": "x"}}
@@ -62,7 +62,7 @@ def test_removal_plan_deletes_in_reverse_and_keeps_unowned_namespaces():
 
 
 def test_removal_plan_strips_only_namespaces_whose_labels_we_still_own():
-    from ansible_collections.multimesh.istio.plugins.module_utils.manifests import removal_plan
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import removal_plan
 
     ours = {"metadata": {"name": "app-ns-1", "managedFields": [
         {"manager": "multimesh-istio", "fieldsV1": {"f:metadata": {"f:labels": {"f:istio.io/rev": {}}}}}]}}

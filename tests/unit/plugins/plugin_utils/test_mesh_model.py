@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import (
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
     unknown_variables,

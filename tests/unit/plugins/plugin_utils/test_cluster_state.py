@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.module_utils.cluster_state import (
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     control_plane_values,
     deep_merge,
     departed_members,
@@ -17,7 +17,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.cluster_state impo
     readiness_report,
     selector_matches,
 )
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 
 MODEL = build_model(meshes=[
     {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},

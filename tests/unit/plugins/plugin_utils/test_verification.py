@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.module_utils import verification as v
-from ansible_collections.multimesh.istio.plugins.module_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 
 MODEL = build_model(meshes=[
     {"name": "usergroup-1", "namespace": "usergroup-1", "discovery_labels": {"usergroup": "usergroup-1"},
