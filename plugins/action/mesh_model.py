@@ -1,6 +1,10 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Validate the multimesh inventory on the controller and publish the expanded model as a fact."""
+"""Validate the multimesh inventory on the controller and publish the expanded model as a fact.
+
+The inventory variables are read from the task's variables, as roles/model/meta/argument_specs.yml (entry point
+'inventory') describes them: that file is the one description of them.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,11 +17,12 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
+    inventory_spec,
+    model_inputs,
     unknown_variables,
 )
 
-ARGS = ("backend", "istio_version", "cni", "meshes", "samples", "render_dir", "kubeconfig", "context",
-        "istioctl_path", "sail_operator", "default_mesh", "fact_name")
+ARGS = ("fact_name",)
 
 
 class ActionModule(ActionBase):
@@ -29,19 +34,26 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
         args = dict(self._task.args)
         unsupported = sorted(set(args) - set(ARGS))
         if unsupported:
-            result.update(failed=True, msg="Unsupported parameters: {0}. Supported: {1}".format(
-                ", ".join(unsupported), ", ".join(ARGS)))
+            result.update(failed=True, msg="Unsupported parameters: {0}. The inventory variables are read from the "
+                          "host's variables (multimesh_*); supported: {1}".format(", ".join(unsupported), ", ".join(ARGS)))
             return result
-        fact_name = args.pop("fact_name", "multimesh_model")
-        if isinstance(args.get("render_dir"), str) and args["render_dir"]:
+        fact_name = args.get("fact_name", "multimesh_model")
+        spec = inventory_spec()
+        inputs = {}
+        for variable, key in model_inputs(spec).items():
+            value = self._value(task_vars, variable)
+            if value is not None and value != "":
+                inputs[key] = value
+        if isinstance(inputs.get("render_dir"), str):
             # Relative to where ansible-playbook was started, as a user typing -e expects.
-            args["render_dir"] = os.path.abspath(os.path.expanduser(args["render_dir"]))
-        errors = unknown_variables(task_vars or {})
+            inputs["render_dir"] = os.path.abspath(os.path.expanduser(inputs["render_dir"]))
+        errors = unknown_variables(task_vars, spec)
         try:
-            model = build_model(**args)
+            model = build_model(**inputs)
         except ModelError as exc:
             errors.extend(exc.errors)
         if errors:
@@ -53,3 +65,9 @@ class ActionModule(ActionBase):
         result.update(changed=False, ansible_facts={fact_name: model},
                       msg="{0} mesh(es) valid, backend {1}: {2}".format(len(model["meshes"]), model["backend"], summary))
         return result
+
+    def _value(self, task_vars, name):
+        if name not in task_vars:
+            return None
+        value = task_vars[name]
+        return self._templar.template(value) if self._templar is not None else value

@@ -13,8 +13,6 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import fil
 class FilterModule(object):
     def filters(self):
         return {
-            "preflight_problems": filter_errors(cluster_state.preflight_problems),
-            "readiness_report": filter_errors(cluster_state.readiness_report),
             "departed_members": filter_errors(cluster_state.departed_members),
             "control_plane_values": filter_errors(cluster_state.control_plane_values),
         }

@@ -11,8 +11,6 @@ import contextlib
 import os
 import tempfile
 
-from ansible.module_utils.basic import env_fallback
-
 try:
     import yaml
 except ImportError:  # pragma: no cover - reported by the caller through missing_required_lib
@@ -33,44 +31,72 @@ except ImportError as exc:  # pragma: no cover - depends on the host
         status = None
 
 
-_OPTIONS = {
-    "kubeconfig": ({"type": "path"}, "K8S_AUTH_KUBECONFIG"),
-    "context": ({"type": "str"}, "K8S_AUTH_CONTEXT"),
-    "host": ({"type": "str"}, "K8S_AUTH_HOST"),
-    "api_key": ({"type": "str", "no_log": True}, "K8S_AUTH_API_KEY"),
-    "ca_cert": ({"type": "path", "aliases": ["ssl_ca_cert"]}, "K8S_AUTH_SSL_CA_CERT"),
-    "validate_certs": ({"type": "bool", "aliases": ["verify_ssl"]}, "K8S_AUTH_VERIFY_SSL"),
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:  # pragma: no cover - kubernetes.core is a dependency of this collection
+    AUTH_ARG_SPEC = {}
+
+# A second cluster named by a prefix (remote_*) in one module: the options kubeconfig-based tools need, without
+# environment fallbacks (K8S_AUTH_* describe the first cluster).
+_PREFIXED = {
+    "kubeconfig": {"type": "path"},
+    "context": {"type": "str"},
+    "host": {"type": "str"},
+    "api_key": {"type": "str", "no_log": True},
+    "ca_cert": {"type": "path"},
+    "validate_certs": {"type": "bool"},
 }
 
 
 def cluster_spec(prefix=""):
-    """Access options for one cluster, named as in kubernetes.core (with the K8S_AUTH_* environment fallbacks).
-    A prefix (e.g. 'remote_') names a second cluster in the same module; it has no environment fallback."""
-    spec = {}
-    for key, (options, env) in _OPTIONS.items():
-        options = dict(options)
-        if prefix:
-            options.pop("aliases", None)
-        else:
-            options["fallback"] = (env_fallback, [env])
-        spec[prefix + key] = options
-    return spec
+    """Access options for one cluster: kubernetes.core's (AUTH_ARG_SPEC, documented by its k8s_auth_options doc
+    fragment; unset options come from K8S_AUTH_* as in kubernetes.core). A prefix (e.g. 'remote_') names a second
+    cluster in the same module with the options of _PREFIXED."""
+    if not prefix:
+        return dict((key, dict(value)) for key, value in AUTH_ARG_SPEC.items())
+    return dict((prefix + key, dict(value)) for key, value in _PREFIXED.items())
+
+
+def _env(key):
+    value = os.environ.get("K8S_AUTH_" + key.upper())
+    if value is not None and (AUTH_ARG_SPEC.get(key) or {}).get("type") == "bool":
+        return value.lower() not in ("0", "false", "no")
+    if value is not None and (AUTH_ARG_SPEC.get(key) or {}).get("type") == "list":
+        return [item for item in value.split(",") if item]
+    return value
 
 
 def _access(params, prefix):
-    return {key: params.get(prefix + key) for key in ("kubeconfig", "context", "host", "api_key", "ca_cert", "validate_certs")}
+    """The access options of one cluster; unprefixed ones fall back to K8S_AUTH_* like kubernetes.core's."""
+    keys = AUTH_ARG_SPEC if not prefix else _PREFIXED
+    access = dict((key, params.get(prefix + key)) for key in keys)
+    if not prefix:
+        for key, value in access.items():
+            if value is None:
+                access[key] = _env(key)
+    return access
 
 
 def _explicit_kubeconfig(access):
-    """A kubeconfig (as a dict) for host/api_key access; None when a kubeconfig file is used instead."""
-    if not access["host"]:
+    """A kubeconfig (as a dict) for access given by host (token, client certificate or basic auth) or by an
+    in-memory kubeconfig; None when a kubeconfig file is used instead."""
+    if isinstance(access.get("kubeconfig"), dict):
+        return access["kubeconfig"]
+    if not access.get("host"):
         return None
     cluster = {"server": access["host"]}
-    if access["validate_certs"] is False:
+    if access.get("validate_certs") is False:
         cluster["insecure-skip-tls-verify"] = True
-    elif access["ca_cert"]:
+    elif access.get("ca_cert"):
         cluster["certificate-authority"] = access["ca_cert"]
-    user = {"token": access["api_key"]} if access["api_key"] else {}
+    if access.get("proxy"):
+        cluster["proxy-url"] = access["proxy"]
+    user = {}
+    for key, field in (("api_key", "token"), ("client_cert", "client-certificate"), ("client_key", "client-key"),
+                       ("username", "username"), ("password", "password"), ("impersonate_user", "as"),
+                       ("impersonate_groups", "as-groups")):
+        if access.get(key):
+            user[field] = access[key]
     return {"apiVersion": "v1", "kind": "Config", "current-context": "access",
             "clusters": [{"name": "access", "cluster": cluster}],
             "users": [{"name": "access", "user": user}],
@@ -92,7 +118,8 @@ def kubeconfig_args(module, prefix=""):
     access = _access(module.params, prefix)
     explicit = _explicit_kubeconfig(access)
     if explicit is not None:
-        return ["--kubeconfig", private_file(module, yaml.safe_dump(explicit), ".kubeconfig")]
+        args = ["--kubeconfig", private_file(module, yaml.safe_dump(explicit), ".kubeconfig")]
+        return args + (["--context", access["context"]] if access.get("context") and not access.get("host") else [])
     args = []
     if access["kubeconfig"]:
         args += ["--kubeconfig", access["kubeconfig"]]
@@ -107,20 +134,22 @@ def api_client(module, prefix=""):
         from ansible.module_utils.basic import missing_required_lib
 
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
-    access = _access(module.params, prefix)
     try:
+        if not prefix:
+            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+            return get_api_client(**dict((k, v) for k, v in module.params.items() if k in AUTH_ARG_SPEC)).client.client
+        access = _access(module.params, prefix)
+        configuration = k8s_client.Configuration()
         if access["host"]:
-            configuration = k8s_client.Configuration()
             configuration.host = access["host"]
             if access["api_key"]:
                 configuration.api_key = {"authorization": "Bearer " + access["api_key"]}
-            configuration.verify_ssl = access["validate_certs"] is not False
             if access["ca_cert"]:
                 configuration.ssl_ca_cert = access["ca_cert"]
-            return k8s_client.ApiClient(configuration)
-        configuration = k8s_client.Configuration()
-        k8s_config.load_kube_config(config_file=access["kubeconfig"], context=access["context"],
-                                    client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(config_file=access["kubeconfig"], context=access["context"],
+                                        client_configuration=configuration)
         if access["validate_certs"] is False:
             configuration.verify_ssl = False
         return k8s_client.ApiClient(configuration)

@@ -26,7 +26,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.istioctl
-  - multimesh.istio.kube_access
+  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full

@@ -21,8 +21,10 @@ description:
     control-plane namespace; discovery labels with which one mesh would select another mesh's namespaces;
     invalid DNS-1123 names and label syntax; unknown keys; wrong types; unsupported backend or mTLS mode;
     revision V(default) used by more than one mesh; C(multimesh_*) variables the collection does not know.
-  - Runs on the controller only and never contacts a cluster. The role M(multimesh.istio.model) calls it with the
-    C(multimesh_*) inventory variables; see that role's argument spec for every key of a mesh.
+  - Runs on the controller only and never contacts a cluster. It reads the C(multimesh_*) variables of the host
+    itself, as the entry point C(inventory) of the role M(multimesh.istio.model)'s argument spec describes them (the
+    one description of the inventory; README's tables are generated from it). A C(multimesh_*) variable that is
+    not described there is reported as a typo.
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 attributes:
@@ -33,52 +35,6 @@ attributes:
     support: none
     description: Nothing is changed, so there is nothing to diff.
 options:
-  backend:
-    description: Install backend, C(multimesh_backend).
-    type: str
-    choices: [sail, istioctl]
-    default: sail
-  istio_version:
-    description: Default Istio version for all meshes, C(multimesh_istio_version); a leading C(v) is dropped.
-    type: str
-    default: "1.30.3"
-  cni:
-    description: The one CNI shared by all meshes, C(multimesh_cni), with keys C(enabled), C(namespace), C(version), C(values).
-    type: dict
-  meshes:
-    description:
-      - The meshes, C(multimesh_meshes). Each item has C(name) and C(namespace) (required) and C(revision),
-        C(version), C(discovery_labels), C(mtls_mode), C(members), C(samples), C(values).
-    type: list
-    elements: dict
-    required: true
-  samples:
-    description: Default sample apps per member namespace, C(multimesh_samples).
-    type: list
-    elements: str
-  render_dir:
-    description: When set, roles write manifests here instead of applying them, C(multimesh_render_dir).
-    type: str
-  kubeconfig:
-    description: Path to the kubeconfig, C(multimesh_kubeconfig); unset means the environment's.
-    type: str
-  context:
-    description: Kubeconfig context, C(multimesh_context); unset means the current context.
-    type: str
-  istioctl_path:
-    description: Path to istioctl, C(multimesh_istioctl_path); unset means PATH.
-    type: str
-  sail_operator:
-    description:
-      - Whether and how to install the Sail Operator with Helm, C(multimesh_sail_operator), with keys C(install),
-        C(version), C(namespace), C(chart_repo_url), C(values).
-    type: dict
-  default_mesh:
-    description:
-      - Name of the mesh whose revision is the cluster's default, C(multimesh_default_mesh)
-        (the C(default) revision tag for C(istio-injection=enabled) namespaces and the C(istiod-default-validator)).
-      - Empty or unset means no mesh is the default, and no default webhook may point at one of the meshes.
-    type: str
   fact_name:
     description: Name of the fact that receives the model.
     type: str
@@ -86,16 +42,12 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Validate two meshes and publish multimesh_model
+- name: Validate the multimesh_* variables of the host and publish multimesh_model
   multimesh.istio.mesh_model:
-    backend: sail
-    meshes:
-      - name: mesh-1
-        namespace: istio-system-1
-        members: [app-ns-1]
-      - name: mesh-2
-        namespace: istio-system-2
-        members: [app-ns-2, app-ns-3]
+
+- name: The same, published under another name
+  multimesh.istio.mesh_model:
+    fact_name: my_meshes
 """
 
 RETURN = r"""
@@ -106,9 +58,9 @@ ansible_facts:
   contains:
     multimesh_model:
       description:
-        - Keys C(backend), C(istio_version), C(cni), C(sail_operator), C(samples), C(meshes), C(render_dir), C(kubeconfig), C(context),
-          C(istioctl_path), C(default_mesh). Each mesh has every key with its default filled in, plus C(default)
-          (whether it is O(default_mesh)), C(discovery_selectors)
+        - Keys C(backend), C(istio_version), C(cni), C(sail_operator), C(samples), C(meshes), C(render_dir), C(render),
+          C(default_mesh). Each mesh has every key with its default filled in, plus C(default)
+          (whether it is C(multimesh_default_mesh)), C(discovery_selectors)
           (for C(meshConfig.discoverySelectors)) and C(member_labels) (the labels of a member namespace).
       type: dict
       returned: success

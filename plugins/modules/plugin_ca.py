@@ -24,7 +24,7 @@ description:
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
-  - multimesh.istio.kube_access
+  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full

@@ -1,8 +1,8 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Decisions taken from cluster state given as data: pre-flight, readiness, departed members, values.
+"""Decisions taken from cluster state given as data: pre-flight, departed members, values.
 
-Roles read the cluster with kubernetes.core.k8s_info and hand the objects to these functions (through the
+Actions and roles read the cluster and hand the objects to these functions (roles through the
 filters in plugins/filter/cluster_state.py), so every decision is unit-testable without a cluster.
 """
 
@@ -150,39 +150,6 @@ def preflight_problems(model, crds, istios, namespaces):
                 "Namespace {0} (member of mesh '{1}') carries istio-injection={2}, which overrides {3}. Fix: remove "
                 "the istio-injection label.".format(name, mesh, labels["istio-injection"], REVISION_LABEL))
     return problems
-
-
-# ------------------------------------------------------------------ readiness
-
-def readiness(obj):
-    """(ready, why) for a Sail Istio or IstioCNI from its status conditions."""
-    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
-    generation, observed = meta.get("generation"), status.get("observedGeneration")
-    if observed is None or (generation is not None and observed < generation):
-        return False, "not reconciled yet (generation {0}, observed {1})".format(generation, observed)
-    conditions = status.get("conditions") or []
-    ready = [c for c in conditions if c.get("type") == "Ready"]
-    if ready and ready[0].get("status") == "True":
-        return True, "Ready"
-    failing = ["{0}={1} ({2}: {3})".format(c.get("type"), c.get("status"), c.get("reason", ""), c.get("message", ""))
-               for c in conditions if c.get("status") != "True"]
-    return False, "; ".join(failing) or "no Ready condition yet (state {0})".format(status.get("state"))
-
-
-def readiness_report(objects, names):
-    """{ready: [names], pending: {name: why}} for the named objects; a missing object is pending."""
-    by_name = dict((_name(o), o) for o in objects)
-    report = {"ready": [], "pending": {}}
-    for name in names:
-        if name not in by_name:
-            report["pending"][name] = "not found"
-            continue
-        ok, why = readiness(by_name[name])
-        if ok:
-            report["ready"].append(name)
-        else:
-            report["pending"][name] = why
-    return report
 
 
 # ------------------------------------------------------------------ members that left

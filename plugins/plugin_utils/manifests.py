@@ -69,18 +69,13 @@ def labels_owned_by(obj, manager=FIELD_MANAGER, label=None):
     return False
 
 
-def removal_plan(items, owned_namespaces=(), namespaces=None, manager=FIELD_MANAGER):
+def removal_plan(items, owned_namespaces=()):
     """What removing built items means: {delete: [...], strip: [...]}.
 
     Objects are deleted in reverse order of creation. Namespaces are deleted only when owned; the others get a
-    stub that server-side apply uses to drop the labels this collection set, leaving everything else alone.
-    Given the cluster's namespaces, stubs go only to those whose labels the field manager still owns, so that a
-    second removal changes nothing.
+    stub with which server-side apply drops the fields this collection set, leaving everything else alone.
     """
     kube = split_objects(items)[0]
-    labelled = None
-    if namespaces is not None:
-        labelled = set((ns.get("metadata") or {}).get("name") for ns in namespaces if labels_owned_by(ns, manager))
     delete, strip = [], []
     for obj in reversed(kube):
         if obj["kind"] != "Namespace":
@@ -88,9 +83,6 @@ def removal_plan(items, owned_namespaces=(), namespaces=None, manager=FIELD_MANA
                 (k, v) for k, v in obj["metadata"].items() if k in ("name", "namespace"))})
     for obj in kube:
         if obj["kind"] == "Namespace":
-            name = obj["metadata"]["name"]
-            if name in owned_namespaces:
-                delete.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-            elif labelled is None or name in labelled:
-                strip.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            stub = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": obj["metadata"]["name"]}}
+            (delete if obj["metadata"]["name"] in owned_namespaces else strip).append(stub)
     return {"delete": delete, "strip": strip}

@@ -3,8 +3,8 @@
 """The one data model for meshes: validation of the inventory and expansion of defaults.
 
 Every role reads the expanded model this module returns; none re-derives a default.
-Pure Python with no Ansible imports so it is unit-testable and usable from modules
-and controller plugins alike.
+Pure Python with no Ansible imports, so it is unit-testable; it runs on the controller
+(plugins/action/mesh_model.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import copy
 import difflib
+import os
 import re
 
 BACKENDS = ("sail", "istioctl")
@@ -35,13 +36,11 @@ SAIL_OPERATOR_KEYS = ("install", "version", "namespace", "chart_repo_url", "valu
 DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sail-operator",
                          "chart_repo_url": "https://istio-ecosystem.github.io/sail-operator", "values": {}}
 
-# Inventory variables the collection reads. A multimesh_* variable not in this list is a typo.
-KNOWN_VARIABLES = (
-    "multimesh_backend", "multimesh_istio_version", "multimesh_cni", "multimesh_meshes",
-    "multimesh_samples", "multimesh_render_dir", "multimesh_kubeconfig", "multimesh_context",
-    "multimesh_istioctl_path", "multimesh_sail_operator", "multimesh_default_mesh", "multimesh_verify",
-    "multimesh_verify_report_dir", "multimesh_model",
-)
+# The one description of the inventory variables (entry point 'inventory' of the model role).
+SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "model", "meta",
+                         "argument_specs.yml")
+# Facts the collection sets itself: not typos.
+SET_BY_THE_COLLECTION = ("multimesh_model",)
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -394,17 +393,32 @@ def _fmt(labels):
     return ",".join("{0}={1}".format(k, v) for k, v in sorted(labels.items()))
 
 
-def unknown_variables(names):
+def inventory_spec(path=SPEC_PATH):
+    """The options of the model role's 'inventory' entry point: every multimesh_* variable, documented."""
+    import yaml  # controller only
+
+    with open(path) as handle:
+        return yaml.safe_load(handle)["argument_specs"]["inventory"]["options"]
+
+
+def model_inputs(spec):
+    """{variable: build_model keyword} for the documented variables the model is built from."""
+    accepted = build_model.__code__.co_varnames[:build_model.__code__.co_argcount]
+    return dict((name, name[len("multimesh_"):]) for name in spec if name[len("multimesh_"):] in accepted)
+
+
+def unknown_variables(names, spec):
     """Errors for multimesh_* variables the collection does not read (typos)."""
+    known = sorted(spec) + list(SET_BY_THE_COLLECTION)
     errs = _Collector()
     for name in sorted(names):
-        if name.startswith("multimesh_") and name not in KNOWN_VARIABLES:
-            errs.add("variable {0}".format(name), "is not a multimesh.istio variable", _suggest(name, KNOWN_VARIABLES))
+        if name.startswith("multimesh_") and name not in known:
+            errs.add("variable {0}".format(name), "is not a multimesh.istio variable", _suggest(name, known))
     return errs.errors
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                kubeconfig=None, context=None, istioctl_path=None, sail_operator=None, default_mesh=None):
+                sail_operator=None, default_mesh=None):
     """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
     errs = _Collector()
     if backend not in BACKENDS:
@@ -415,10 +429,8 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
     cni_model = _expand_cni(errs, cni, version)
     operator = _expand_sail_operator(errs, sail_operator, backend)
-    for where, value in (("multimesh_render_dir", render_dir), ("multimesh_kubeconfig", kubeconfig),
-                         ("multimesh_context", context), ("multimesh_istioctl_path", istioctl_path)):
-        if value is not None:
-            _check_type(errs, where, value, str, "give a path or name as a string, or leave it unset")
+    if render_dir is not None:
+        _check_type(errs, "multimesh_render_dir", render_dir, str, "give a path as a string, or leave it unset")
     expanded = []
     raw_meshes = [] if meshes is None else meshes
     if _check_type(errs, "multimesh_meshes", raw_meshes, list, "give a list of meshes"):
@@ -449,8 +461,5 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "meshes": expanded,
         "render_dir": render_dir or None,
         "render": bool(render_dir),
-        "kubeconfig": kubeconfig or None,
-        "context": context or None,
-        "istioctl_path": istioctl_path or None,
         "default_mesh": default_mesh,
     }

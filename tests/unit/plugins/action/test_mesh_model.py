@@ -27,8 +27,8 @@ def run(args, task_vars=None):
     return result
 
 
-def test_publishes_the_expanded_model():
-    result = run({"meshes": MESHES, "samples": ["sleep"]})
+def test_publishes_the_expanded_model_from_the_hosts_variables():
+    result = run({}, {"multimesh_meshes": MESHES, "multimesh_samples": ["sleep"], "inventory_hostname": "c1"})
     assert not result.get("failed"), result
     model = result["ansible_facts"]["multimesh_model"]
     assert [m["revision"] for m in model["meshes"]] == ["mesh-1", "mesh-2"]
@@ -38,24 +38,35 @@ def test_publishes_the_expanded_model():
 
 
 def test_fact_name_can_be_chosen():
-    assert "my_model" in run({"meshes": MESHES, "fact_name": "my_model"})["ansible_facts"]
+    assert "my_model" in run({"fact_name": "my_model"}, {"multimesh_meshes": MESHES})["ansible_facts"]
 
 
 def test_relative_render_dir_becomes_absolute():
-    model = run({"meshes": MESHES, "render_dir": "out/render"})["ansible_facts"]["multimesh_model"]
+    model = run({}, {"multimesh_meshes": MESHES, "multimesh_render_dir": "out/render"})["ansible_facts"]["multimesh_model"]
     assert model["render_dir"] == os.path.join(os.getcwd(), "out", "render")
     assert model["render"] is True
 
 
 def test_fails_with_every_problem_including_mistyped_variables():
-    result = run({"meshes": [dict(MESHES[0], mtls_mode="OFF")]}, task_vars={"multimesh_mehses": []})
+    result = run({}, task_vars={"multimesh_meshes": [dict(MESHES[0], mtls_mode="OFF")], "multimesh_mehses": []})
     assert result["failed"] is True
     assert [e.split(":")[0] for e in result["errors"]] == ["variable multimesh_mehses", "mesh 'mesh-1'.mtls_mode"]
     assert result["msg"].startswith("Invalid multimesh inventory (2 problems):")
     assert "ansible_facts" not in result
 
 
-@pytest.mark.parametrize("args", [{"meshes": MESHES, "mesh": MESHES}, {"meshes": MESHES, "kube_config": "x"}])
+def test_cluster_access_is_not_part_of_the_model():
+    model = run({}, {"multimesh_meshes": MESHES, "multimesh_kubeconfig": "/k", "multimesh_context": "c",
+                     "multimesh_istioctl_path": "/bin/istioctl"})["ansible_facts"]["multimesh_model"]
+    assert not set(model) & {"kubeconfig", "context", "istioctl_path"}
+
+
+def test_an_empty_render_dir_means_apply():
+    model = run({}, {"multimesh_meshes": MESHES, "multimesh_render_dir": ""})["ansible_facts"]["multimesh_model"]
+    assert model["render"] is False
+
+
+@pytest.mark.parametrize("args", [{"meshes": MESHES}, {"kube_config": "x"}])
 def test_unsupported_parameters_fail(args):
     result = run(args)
     assert result["failed"] is True

@@ -13,10 +13,9 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     deep_merge,
     departed_members,
     preflight_problems,
-    readiness,
-    readiness_report,
     selector_matches,
 )
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import readiness
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 
 MODEL = build_model(meshes=[
@@ -167,10 +166,13 @@ def test_no_conditions_yet():
     assert readiness(istio("m", observedGeneration=2, state="Pending")) == (False, "no Ready condition yet (state Pending)")
 
 
-def test_report_lists_missing_and_pending():
-    ready = istio("mesh-1", observedGeneration=2, conditions=[{"type": "Ready", "status": "True"}])
-    report = readiness_report([ready, istio("other")], ["mesh-1", "mesh-2"])
-    assert report == {"ready": ["mesh-1"], "pending": {"mesh-2": "not found"}}
+def test_deployments_are_ready_when_available():
+    deployment = {"kind": "Deployment", "metadata": {"name": "httpbin", "generation": 1},
+                  "status": {"observedGeneration": 1, "conditions": [{"type": "Available", "status": "True"}]}}
+    assert readiness(deployment) == (True, "Available")
+    deployment["status"]["conditions"] = [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
+                                          "message": "no pod"}]
+    assert readiness(deployment) == (False, "Available=False (MinimumReplicasUnavailable: no pod)")
 
 
 # ------------------------------------------------------------- departed members

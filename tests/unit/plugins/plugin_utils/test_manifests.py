@@ -59,16 +59,3 @@ def test_removal_plan_deletes_in_reverse_and_keeps_unowned_namespaces():
         ("Istio", {"name": "mesh-1"}), ("PeerAuthentication", {"name": "default", "namespace": "istio-system-1"}),
         ("Namespace", {"name": "shop"})]
     assert plan["strip"] == [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app-ns-1"}}]
-
-
-def test_removal_plan_strips_only_namespaces_whose_labels_we_still_own():
-    from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import removal_plan
-
-    ours = {"metadata": {"name": "app-ns-1", "managedFields": [
-        {"manager": "multimesh-istio", "fieldsV1": {"f:metadata": {"f:labels": {"f:istio.io/rev": {}}}}}]}}
-    done = {"metadata": {"name": "app-ns-2", "managedFields": [
-        {"manager": "kubectl-label", "fieldsV1": {"f:metadata": {"f:labels": {"f:team": {}}}}}]}}
-    items = [{"group": "g", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}}
-             for n in ("app-ns-1", "app-ns-2", "absent")]
-    plan = removal_plan(items, [], [ours, done])
-    assert [o["metadata"]["name"] for o in plan["strip"]] == ["app-ns-1"]

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
+    inventory_spec,
     unknown_variables,
 )
 
@@ -243,7 +244,8 @@ def test_input_is_not_modified():
 
 
 def test_unknown_variables_suggest_the_right_name():
-    errors = unknown_variables(["multimesh_mesh", "multimesh_meshes", "unrelated", "multimesh_backend"])
+    errors = unknown_variables(["multimesh_mesh", "multimesh_meshes", "unrelated", "multimesh_backend", "multimesh_model"],
+                               inventory_spec())
     assert errors == ["variable multimesh_mesh: is not a multimesh.istio variable. "
                       "Fix: did you mean 'multimesh_meshes'? Allowed keys: " + errors[0].split("Allowed keys: ")[1]]
 

@@ -1,0 +1,50 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Check the cluster before any change, from the controller (see plugins/modules/preflight.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import AUTH_ARG_SPEC, Cluster, ClusterError, auth_options
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import SAIL_CRDS, preflight_problems
+
+ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
+
+
+class ActionModule(ActionBase):
+    """Reads only: the Sail CRDs, the Istio resources and the namespaces, with one client."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        model = args["model"]
+        try:
+            cluster = Cluster(auth_options(args))
+            crds = [name for name in SAIL_CRDS
+                    if cluster.get({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                                    "metadata": {"name": name}})]
+            istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []
+            namespaces = cluster.list("v1", "Namespace")
+        except ClusterError as exc:
+            raise AnsibleActionFail("pre-flight: {0}".format(to_native(exc)))
+        except Exception as exc:  # the API server refused a read: say which cluster call failed
+            raise AnsibleActionFail("pre-flight: cannot read the cluster: {0}".format(to_native(exc)))
+        problems = preflight_problems(model, crds, istios, namespaces)
+        result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
+        if problems:
+            result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(
+                len(problems), problems))
+        else:
+            result["msg"] = "Pre-flight passed: {0} Istio resource(s) and {1} namespaces checked".format(
+                len(istios), len(namespaces))
+        return result

@@ -1,0 +1,91 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""One cluster, reached from the controller with kubernetes.core's client and access options."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:  # pragma: no cover - kubernetes.core is a dependency of this collection
+    AUTH_ARG_SPEC = {}
+
+
+class ClusterError(Exception):
+    pass
+
+
+def auth_options(args):
+    """The kubernetes.core access options among args (unset ones left out, so K8S_AUTH_* still apply)."""
+    return dict((k, v) for k, v in args.items() if k in AUTH_ARG_SPEC and v is not None)
+
+
+class Cluster(object):
+    """get/apply/delete/list by object, with server-side apply under this collection's field manager."""
+
+    def __init__(self, auth, field_manager=FIELD_MANAGER, force_conflicts=False):
+        try:
+            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+            self.client = get_api_client(**auth)
+        except ImportError as exc:
+            raise ClusterError("the Python kubernetes library and kubernetes.core are needed: {0}".format(exc))
+        except Exception as exc:  # a bad kubeconfig raises many types
+            raise ClusterError("cannot load the cluster access configuration: {0}. Fix: check kubeconfig/context "
+                               "(or K8S_AUTH_* variables), or host and api_key".format(exc))
+        self.field_manager, self.force_conflicts = field_manager, force_conflicts
+        self._resources = {}
+
+    def resource(self, api_version, kind):
+        key = (api_version, kind)
+        if key not in self._resources:
+            try:
+                self._resources[key] = self.client.resource(kind, api_version)
+            except Exception as exc:  # ResourceNotFoundError and friends
+                raise ClusterError("{0} {1} is not served by the cluster ({2}); is its CRD installed?".format(
+                    api_version, kind, exc))
+        return self._resources[key]
+
+    @staticmethod
+    def _where(obj):
+        meta = obj.get("metadata") or {}
+        return meta.get("name"), meta.get("namespace")
+
+    def get(self, obj):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        name, namespace = self._where(obj)
+        try:
+            resource = self.resource(obj["apiVersion"], obj["kind"])
+        except ClusterError:
+            return None  # its CRD is not installed, so it cannot exist
+        try:
+            return resource.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+
+    def apply(self, obj, dry_run=False):
+        name, namespace = self._where(obj)
+        resource = self.resource(obj["apiVersion"], obj["kind"])
+        return self.client.client.server_side_apply(
+            resource, body=obj, name=name, namespace=namespace, field_manager=self.field_manager,
+            force_conflicts=self.force_conflicts, dry_run="All" if dry_run else None).to_dict()
+
+    def delete(self, obj):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        name, namespace = self._where(obj)
+        try:
+            self.resource(obj["apiVersion"], obj["kind"]).delete(name=name, namespace=namespace)
+        except NotFoundError:
+            pass
+
+    def list(self, api_version, kind, label_selector=None, field_selector=None):
+        try:
+            resource = self.resource(api_version, kind)
+        except ClusterError:
+            return []
+        return resource.get(label_selector=label_selector, field_selector=field_selector).to_dict().get("items", [])

@@ -1,0 +1,189 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Server-side apply that writes only when the cluster differs, and removal, for the stage engine (controller).
+
+A no-op run must send no write request. Every applied object carries the digest of the configuration this
+collection applied (annotation APPLIED); an object whose digest matches and whose live state still holds every
+applied field is left alone. Otherwise a server-side dry run shows what the apply would store, and only a real
+difference is written. The digest catches fields dropped from the configuration (server-side apply removes them),
+the dry run catches values the API server normalises.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+import json
+import time
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
+
+APPLIED = "multimesh.istio/applied"
+# Written by the API server, not by us: left out of comparisons and diffs.
+SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
+# The condition that says an object of this kind is ready.
+READY_CONDITION = {"Deployment": "Available"}
+
+
+def plain(obj):
+    """A JSON-plain deep copy (drops Ansible's tagged str subclasses)."""
+    return json.loads(json.dumps(obj))
+
+
+def label(obj):
+    meta = obj.get("metadata") or {}
+    where = meta.get("namespace") + "/" if meta.get("namespace") else ""
+    return "{0} {1}{2}".format(obj.get("kind"), where, meta.get("name"))
+
+
+def digest(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()[:32]
+
+
+def with_digest(obj):
+    out = plain(obj)
+    meta = out.setdefault("metadata", {})
+    meta["annotations"] = dict(meta.get("annotations") or {}, **{APPLIED: digest(obj)})
+    return out
+
+
+def contains(live, want):
+    """True when live holds every field of want with the same value (lists: same length, item by item)."""
+    if isinstance(want, dict):
+        return isinstance(live, dict) and all(k in live and contains(live[k], v) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(live, list) and len(live) == len(want) and all(contains(a, b) for a, b in zip(live, want))
+    return live == want
+
+
+def up_to_date(want, live):
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(APPLIED) == want["metadata"]["annotations"][APPLIED] and contains(live, want)
+
+
+def comparable(obj):
+    """obj without what the API server writes (for diffs and before/after comparison)."""
+    if not obj:
+        return {}
+    out = copy.deepcopy(obj)
+    meta = out.get("metadata") or {}
+    for key in SERVER_METADATA:
+        meta.pop(key, None)
+    out.pop("status", None)
+    return out
+
+
+def owns_fields(obj, manager=FIELD_MANAGER):
+    """True when the field manager still owns a label, an annotation or any field outside metadata."""
+    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+        fields = entry.get("fieldsV1") or {}
+        meta = fields.get("f:metadata") or {}
+        if entry.get("manager") == manager and (meta.get("f:labels") or meta.get("f:annotations")
+                                                or any(key != "f:metadata" for key in fields)):
+            return True
+    return False
+
+
+def readiness(obj):
+    """(ready, why) from the kind's ready condition (Ready; Available for Deployments), for this generation."""
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    generation, observed = meta.get("generation"), status.get("observedGeneration")
+    if observed is None or (generation is not None and observed < generation):
+        return False, "not reconciled yet (generation {0}, observed {1})".format(generation, observed)
+    wanted = READY_CONDITION.get(obj.get("kind"), "Ready")
+    conditions = status.get("conditions") or []
+    if any(c.get("type") == wanted and c.get("status") == "True" for c in conditions):
+        return True, wanted
+    failing = ["{0}={1} ({2}: {3})".format(c.get("type"), c.get("status"), c.get("reason", ""), c.get("message", ""))
+               for c in conditions if c.get("status") != "True"]
+    return False, "; ".join(failing) or "no {0} condition yet (state {1})".format(wanted, status.get("state"))
+
+
+class Outcome(object):
+    """What one stage did to each object, and the diffs to show."""
+
+    def __init__(self):
+        self.objects, self.diffs = [], []
+
+    def add(self, obj, action, changed, before=None, after=None):
+        meta = obj.get("metadata") or {}
+        self.objects.append({"kind": obj.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace"),
+                             "action": action, "changed": changed})
+        if changed:
+            self.diffs.append({"before_header": label(obj), "after_header": label(obj),
+                               "before": comparable(before), "after": comparable(after)})
+
+    @property
+    def changed(self):
+        return any(o["changed"] for o in self.objects)
+
+
+class Applier(object):
+    """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), delete(obj) (see Cluster)."""
+
+    def __init__(self, cluster, check_mode, outcome):
+        self.cluster, self.check_mode, self.outcome = cluster, check_mode, outcome
+        self.live = {}
+
+    def apply(self, obj):
+        want = with_digest(obj)
+        live = self.cluster.get(want)
+        if live is None:
+            after = self.cluster.apply(want, dry_run=self.check_mode)
+            self.outcome.add(want, "created", True, None, after)
+        elif up_to_date(want, live):
+            after = live
+            self.outcome.add(want, "unchanged", False)
+        else:
+            after = self.cluster.apply(want, dry_run=True)
+            if comparable(after) == comparable(live):
+                self.outcome.add(want, "unchanged", False)
+                after = live
+            else:
+                if not self.check_mode:
+                    after = self.cluster.apply(want, dry_run=False)
+                self.outcome.add(want, "updated", True, live, after)
+        self.live[label(want)] = after
+        return after
+
+    def delete(self, obj):
+        live = self.cluster.get(obj)
+        if live is None:
+            self.outcome.add(obj, "absent", False)
+            return
+        if not self.check_mode:
+            self.cluster.delete(obj)
+        self.outcome.add(obj, "deleted", True, live, None)
+
+    def strip(self, obj):
+        """Drop every field this collection's field manager set on obj (e.g. a namespace it labelled but does
+        not own), leaving the rest; nothing to do when it owns none."""
+        live = self.cluster.get(obj)
+        if live is None or not owns_fields(live):
+            self.outcome.add(obj, "kept", False)
+            return
+        after = self.cluster.apply(obj, dry_run=self.check_mode)
+        self.outcome.add(obj, "released", True, live, after)
+
+    def wait_ready(self, objects, timeout, sleep, clock=None):
+        """Wait until every object reports ready; returns {ready: [labels], pending: {label: why}}."""
+        clock = clock or time
+        deadline = clock.time() + timeout
+        pending = dict((label(o), o) for o in objects)
+        ready, why = [], {}
+        known = dict(self.live)
+        while True:
+            for name, obj in list(pending.items()):
+                live = known.pop(name, None) or self.cluster.get(obj)
+                ok, reason = readiness(live) if live else (False, "not found")
+                if ok:
+                    ready.append(name)
+                    del pending[name]
+                    why.pop(name, None)
+                else:
+                    why[name] = reason
+            if not pending or clock.time() >= deadline:
+                return {"ready": ready, "pending": why}
+            clock.sleep(min(sleep, max(deadline - clock.time(), 0)))

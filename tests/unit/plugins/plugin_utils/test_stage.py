@@ -1,0 +1,246 @@
+"""The stage engine: render files, apply writing only what differs, remove in reverse, wait, istioctl order."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils import stage
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import APPLIED, contains, digest, with_digest
+
+
+def key(obj):
+    meta = obj["metadata"]
+    return obj["kind"], meta.get("namespace"), meta["name"]
+
+
+def merge(live, applied):
+    for name, value in applied.items():
+        if isinstance(value, dict) and isinstance(live.get(name), dict):
+            merge(live[name], value)
+        else:
+            live[name] = copy.deepcopy(value)
+    return live
+
+
+class FakeCluster(object):
+    """Stores objects; server-side apply merges, adds a default and a managedFields entry; counts writes."""
+
+    def __init__(self, normalise=None):
+        self.store, self.writes, self.dry_runs, self.reads = {}, [], [], 0
+        self.normalise = normalise or (lambda obj: obj)
+
+    def get(self, obj):
+        self.reads += 1
+        live = self.store.get(key(obj))
+        return copy.deepcopy(live) if live else None
+
+    def apply(self, obj, dry_run=False):
+        live = copy.deepcopy(self.store.get(key(obj))) or {"metadata": {"uid": "u1", "resourceVersion": "1"}}
+        after = self.normalise(merge(live, obj))
+        after["metadata"]["managedFields"] = [{"manager": "multimesh-istio", "fieldsV1": {"f:metadata": {
+            "f:labels": dict(("f:" + k, {}) for k in (obj["metadata"].get("labels") or {}))}}}]
+        if "labels" not in obj["metadata"]:
+            after["metadata"].pop("labels", None)
+            after["metadata"]["managedFields"] = []
+        (self.dry_runs if dry_run else self.writes).append(key(obj))
+        if not dry_run:
+            self.store[key(obj)] = after
+        return copy.deepcopy(after)
+
+    def delete(self, obj):
+        self.writes.append(("delete",) + key(obj))
+        self.store.pop(key(obj), None)
+
+
+def item(kind, name, namespace=None, group="mesh-1", api_version="v1", **extra):
+    meta = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"group": group, "object": dict({"apiVersion": api_version, "kind": kind, "metadata": meta}, **extra)}
+
+
+OBJECTS = [item("Namespace", "istio-system-1", metadata={"name": "istio-system-1", "labels": {"a": "1"}}),
+           item("PeerAuthentication", "default", "istio-system-1", api_version="security.istio.io/v1",
+                spec={"mtls": {"mode": "STRICT"}})]
+
+
+def args(**over):
+    out = {"objects": OBJECTS, "stage": "20-control-plane", "state": "present", "render_dir": None,
+           "owned_namespaces": [], "wait": [], "wait_timeout": 5, "wait_sleep": 1, "istioctl_readiness_timeout": 300}
+    out.update(over)
+    return out
+
+
+def no_istioctl(params):
+    raise AssertionError("istioctl must not run without IstioOperator inputs")
+
+
+def test_a_second_apply_sends_no_write_and_no_dry_run():
+    cluster = FakeCluster()
+    first = stage.converge(args(), cluster, False, no_istioctl)
+    assert first["changed"] and [o["action"] for o in first["objects"]] == ["created", "created"]
+    writes = list(cluster.writes)
+    again = stage.converge(args(), cluster, False, no_istioctl)
+    assert not again["changed"] and [o["action"] for o in again["objects"]] == ["unchanged", "unchanged"]
+    assert cluster.writes == writes and cluster.dry_runs == []
+    assert again["msg"] == "20-control-plane: 0 of 2 object(s) changed"
+
+
+def test_applied_objects_carry_the_digest_of_their_configuration():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    stored = cluster.store[("PeerAuthentication", "istio-system-1", "default")]
+    assert stored["metadata"]["annotations"][APPLIED] == digest(OBJECTS[1]["object"])
+
+
+def test_a_changed_field_is_written_with_a_diff_showing_values():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    permissive = copy.deepcopy(OBJECTS)
+    permissive[1]["object"]["spec"]["mtls"]["mode"] = "PERMISSIVE"
+    out = stage.converge(args(objects=permissive), cluster, False, no_istioctl)
+    assert [o["action"] for o in out["objects"]] == ["unchanged", "updated"]
+    diff = out["diffs"][0]
+    assert diff["before_header"] == "PeerAuthentication istio-system-1/default"
+    assert "mode: STRICT" in diff["before"] and "mode: PERMISSIVE" in diff["after"]
+    assert "managedFields" not in diff["after"] and "resourceVersion" not in diff["after"]
+
+
+def test_check_mode_writes_nothing_and_uses_dry_runs():
+    cluster = FakeCluster()
+    out = stage.converge(args(), cluster, True, no_istioctl)
+    assert out["changed"] and cluster.writes == [] and len(cluster.dry_runs) == 2
+    assert out["msg"].endswith("2 of 2 object(s) would change")
+
+
+def test_a_value_the_server_normalises_is_not_written_again():
+    def normalise(obj):
+        if obj["kind"] == "PeerAuthentication":
+            obj["spec"]["mtls"]["mode"] = obj["spec"]["mtls"]["mode"].upper()
+        return obj
+
+    lower = copy.deepcopy(OBJECTS)
+    lower[1]["object"]["spec"]["mtls"]["mode"] = "strict"
+    cluster = FakeCluster(normalise)
+    stage.converge(args(objects=lower), cluster, False, no_istioctl)
+    writes = list(cluster.writes)
+    again = stage.converge(args(objects=lower), cluster, False, no_istioctl)
+    assert not again["changed"] and cluster.writes == writes and len(cluster.dry_runs) == 1
+
+
+def test_a_dropped_field_is_removed_because_the_digest_changes():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    unlabelled = copy.deepcopy(OBJECTS)
+    unlabelled[0]["object"]["metadata"].pop("labels")
+    # The live object still holds every wanted field; only the digest tells that a label was dropped.
+    live = cluster.store[("Namespace", None, "istio-system-1")]
+    assert contains(live, unlabelled[0]["object"])
+    assert live["metadata"]["annotations"][APPLIED] != with_digest(unlabelled[0]["object"])["metadata"]["annotations"][APPLIED]
+    out = stage.converge(args(objects=unlabelled), cluster, False, no_istioctl)
+    assert out["objects"][0]["action"] == "updated"
+    assert "labels" not in cluster.store[("Namespace", None, "istio-system-1")]["metadata"]
+
+
+def test_istioctl_installs_between_namespaces_and_the_rest():
+    operator = item("IstioOperator", "mesh-1", "istio-system-1", api_version="install.istio.io/v1alpha1",
+                    spec={"revision": "mesh-1", "values": {"defaultRevision": "mesh-1"}})
+    cluster, order = FakeCluster(), []
+    real_apply = cluster.apply
+    cluster.apply = lambda obj, dry_run=False: order.append(obj["kind"]) or real_apply(obj, dry_run)
+
+    def istioctl(params):
+        order.append("istioctl " + params["state"])
+        assert params["default_revision"] is True and params["readiness_timeout"] == 300
+        return {"changed": True, "diff": {"before": "", "after": "istiod"}}
+
+    out = stage.converge(args(objects=OBJECTS + [operator]), cluster, False, istioctl)
+    assert order == ["Namespace", "istioctl present", "PeerAuthentication"]
+    assert [o["action"] for o in out["objects"]] == ["created", "installed", "created"]
+    assert out["diffs"][1]["before_header"] == "IstioOperator istio-system-1/mesh-1"
+
+
+def test_a_failed_install_stops_before_the_rest():
+    operator = item("IstioOperator", "mesh-1", "istio-system-1", api_version="install.istio.io/v1alpha1",
+                    spec={"revision": "mesh-1"})
+    cluster = FakeCluster()
+    out = stage.converge(args(objects=OBJECTS + [operator]), cluster, False,
+                         lambda params: {"failed": True, "msg": "istiod not ready"})
+    assert out["failed"] and "IstioOperator istio-system-1/mesh-1: istiod not ready" in out["msg"]
+    assert ("PeerAuthentication", "istio-system-1", "default") not in cluster.store
+
+
+def test_removal_deletes_in_reverse_and_releases_namespaces_it_does_not_own():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    out = stage.converge(args(state="absent"), cluster, False, no_istioctl)
+    assert [(o["kind"], o["action"]) for o in out["objects"]] == [("PeerAuthentication", "deleted"), ("Namespace", "released")]
+    assert "labels" not in cluster.store[("Namespace", None, "istio-system-1")]["metadata"]
+    again = stage.converge(args(state="absent"), cluster, False, no_istioctl)
+    assert [o["action"] for o in again["objects"]] == ["absent", "kept"] and not again["changed"]
+
+
+def test_removal_deletes_owned_namespaces():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    out = stage.converge(args(state="absent", owned_namespaces=["istio-system-1"]), cluster, False, no_istioctl)
+    assert [o["action"] for o in out["objects"]] == ["deleted", "deleted"] and cluster.store == {}
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 0.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_wait_names_each_object_that_is_not_ready(monkeypatch):
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import kube_objects
+
+    monkeypatch.setattr(kube_objects, "time", Clock())
+    istio = item("Istio", "mesh-1", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-1"})
+    out = stage.converge(args(objects=[istio], wait=["Istio"], wait_timeout=10, wait_sleep=5), FakeCluster(), False,
+                         no_istioctl)
+    assert out["failed"] and out["pending"] == {"Istio mesh-1": "not reconciled yet (generation None, observed None)"}
+    assert out["msg"].endswith("timed out after 10s waiting for Istio: Istio mesh-1: not reconciled yet "
+                               "(generation None, observed None)")
+
+
+def test_wait_passes_on_ready_objects_without_extra_reads():
+    cluster = FakeCluster()
+    istio = item("Istio", "mesh-1", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-1"})
+    stage.converge(args(objects=[istio]), cluster, False, no_istioctl)
+    cluster.store[("Istio", None, "mesh-1")]["status"] = {"observedGeneration": 1, "conditions": [
+        {"type": "Ready", "status": "True"}]}
+    cluster.reads = 0
+    out = stage.converge(args(objects=[istio], wait=["Istio"]), cluster, False, no_istioctl)
+    assert out["ready"] == ["Istio mesh-1"] and not out["failed"] and cluster.reads == 1
+
+
+def test_render_writes_only_files_that_differ(tmp_path):
+    out = stage.render(args(render_dir=str(tmp_path)), False)
+    assert out["changed"] and out["written"] == ["20-control-plane-mesh-1.yaml"]
+    path = tmp_path / "20-control-plane-mesh-1.yaml"
+    assert oct(os.stat(str(path)).st_mode & 0o777) == "0o644" and "kind: PeerAuthentication" in path.read_text()
+    again = stage.render(args(render_dir=str(tmp_path)), False)
+    assert not again["changed"] and again["written"] == []
+
+
+def test_render_in_check_mode_writes_nothing(tmp_path):
+    out = stage.render(args(render_dir=str(tmp_path / "out")), True)
+    assert out["changed"] and not (tmp_path / "out").exists()
+    assert out["msg"].startswith("1 of 1 file(s) would be written")
+
+
+def test_malformed_items_name_the_problem():
+    with pytest.raises(stage.StageError, match="lacks apiVersion or kind"):
+        stage.converge(args(objects=[{"group": "g", "object": {"kind": "Namespace"}}]), FakeCluster(), False, no_istioctl)
