@@ -126,7 +126,7 @@ def converge(args, cluster, check_mode, istioctl):
             waited = applier.wait_ready([o for o in kube if o["kind"] in args["wait"]], args["wait_timeout"],
                                         args["wait_sleep"])
             if waited["pending"]:
-                problems.append("timed out after {0}s waiting for {1}: {2}".format(
+                problems.append("Timed out after {0}s waiting for {1} to be ready: {2}".format(
                     args["wait_timeout"], ", ".join(args["wait"]),
                     "; ".join("{0}: {1}".format(k, v) for k, v in sorted(waited["pending"].items()))))
     else:
@@ -145,6 +145,9 @@ def _result(args, outcome, problems, waited, check_mode):
     changed = [o for o in outcome.objects if o["changed"]]
     verb = "would change" if check_mode else "changed"
     msg = "{0}: {1} of {2} object(s) {3}".format(args["stage"], len(changed), len(outcome.objects), verb)
+    installs = ["{0} ({1})".format(o["namespace"], o["action"]) for o in outcome.objects if o["kind"] == "IstioOperator"]
+    if installs:
+        msg += "; istioctl {0}: {1}".format("install" if args["state"] == "present" else "uninstall", ", ".join(installs))
     if waited.get("ready"):
         msg += "; ready: " + ", ".join(waited["ready"])
     if problems:

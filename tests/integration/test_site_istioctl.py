@@ -87,7 +87,7 @@ def test_each_mesh_gets_its_own_istiod_and_no_default_webhook(converged, api):
     assert sorted(validating) == ["istio-validator-usergroup-1-usergroup-1", "istio-validator-usergroup-2-usergroup-2"]
     labels = client.CoreV1Api(api).read_namespace("app-ns-3").metadata.labels
     assert labels["usergroup"] == "usergroup-2" and labels["istio.io/rev"] == "usergroup-2"
-    assert "Install with istioctl where the cluster differs" in converged.out
+    assert "istioctl install: usergroup-1 (installed), usergroup-2 (installed)" in converged.out
 
 
 def test_second_run_changes_nothing(converged, third, api):

@@ -72,8 +72,8 @@ def test_first_run_creates_every_object(converged, kube):
 def test_first_run_waits_until_every_istio_is_ready(converged, kube):
     from kubernetes import client
 
-    assert "Wait until every Istio reports Ready - at most 600s for mesh-1, mesh-2" in converged.out
-    assert "Ready: mesh-1, mesh-2" in converged.out
+    assert "wait until every Istio reports Ready - at most 600s for mesh-1, mesh-2" in converged.out
+    assert "ready: Istio mesh-1, Istio mesh-2" in converged.out
     custom, apps = client.CustomObjectsApi(kube), client.AppsV1Api(kube)
     for name, namespace in (("mesh-1", "istio-system-1"), ("mesh-2", "istio-system-2")):
         status = custom.get_cluster_custom_object("sailoperator.io", "v1", "istios", name)["status"]
@@ -131,12 +131,12 @@ def test_tags_run_one_stage_after_the_model_and_preflight(converged, cluster, ku
     assert members.recap()["changed"] == 0
     assert "multimesh.istio.members : " in members.out and "Pre-flight passed" in members.out
     # Other roles only validate their arguments (Ansible tags that step always); none of their stages runs.
-    assert "Wait until every Istio reports Ready" not in members.out
-    assert "for stage 30-members" in members.out
-    assert "for stage 10-cni" not in members.out and "for stage 20-control-plane" not in members.out
+    assert "wait until every Istio reports Ready" not in members.out
+    assert "30-members: 0 of 3 object(s) changed" in members.out
+    assert "10-cni: " not in members.out and "20-control-plane: " not in members.out
     cni = site(cluster, "--tags", "cni")
     assert cni.rc == 0 and cni.recap()["changed"] == 0, cni.out
-    assert "for stage 10-cni" in cni.out and "for stage 30-members" not in cni.out
+    assert "10-cni: 0 of 2 object(s) changed" in cni.out and "30-members: " not in cni.out
     assert stored(kube) == before
 
 
@@ -159,7 +159,7 @@ def test_timeout_names_the_istio_and_its_condition(converged, cluster, kube):
     run = site(cluster, "-e", "control_plane_ready_timeout=6", "-e", "control_plane_ready_poll=2",
                meshes=TWO_MESHES + [THIRD_MESH, slow])
     assert run.rc != 0
-    assert ("Timed out after 6s waiting for Istio to report Ready: slow: Ready=False (IstiodNotReady: istiod "
+    assert ("Timed out after 6s waiting for Istio to be ready: Istio slow: Ready=False (IstiodNotReady: istiod "
             "Deployment istio-system-slow/istiod-slow is not available)") in run.out
     client.CustomObjectsApi(kube).delete_cluster_custom_object("sailoperator.io", "v1", "istios", "slow")
     core.delete_namespace("istio-system-slow")

@@ -163,6 +163,7 @@ def test_istioctl_installs_between_namespaces_and_the_rest():
     assert order == ["Namespace", "istioctl present", "PeerAuthentication"]
     assert [o["action"] for o in out["objects"]] == ["created", "installed", "created"]
     assert out["diffs"][1]["before_header"] == "IstioOperator istio-system-1/mesh-1"
+    assert out["msg"] == "20-control-plane: 3 of 3 object(s) changed; istioctl install: istio-system-1 (installed)"
 
 
 def test_a_failed_install_stops_before_the_rest():
@@ -211,7 +212,7 @@ def test_wait_names_each_object_that_is_not_ready(monkeypatch):
     out = stage.converge(args(objects=[istio], wait=["Istio"], wait_timeout=10, wait_sleep=5), FakeCluster(), False,
                          no_istioctl)
     assert out["failed"] and out["pending"] == {"Istio mesh-1": "not reconciled yet (generation None, observed None)"}
-    assert out["msg"].endswith("timed out after 10s waiting for Istio: Istio mesh-1: not reconciled yet "
+    assert out["msg"].endswith("Timed out after 10s waiting for Istio to be ready: Istio mesh-1: not reconciled yet "
                                "(generation None, observed None)")
 
 
