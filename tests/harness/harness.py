@@ -165,7 +165,7 @@ def _cert(subject_cn, key, issuer_cert, issuer_key, orgs=(), sans=(), ca=False, 
 
 def make_pki(pki):
     """CA, serving and client certificates and the service-account key; reused when present."""
-    if os.path.exists(os.path.join(pki, "done")):
+    if os.path.exists(os.path.join(pki, "done")) and os.path.exists(os.path.join(pki, "ansible.crt")):
         return
     os.makedirs(pki, exist_ok=True)
     ca_key = _key()
@@ -177,6 +177,8 @@ def make_pki(pki):
             "kubernetes.default.svc.cluster.local")
     specs = {"apiserver": ("kube-apiserver", (), sans),
              "admin": ("multimesh-admin", ("system:masters",), ()),
+             # The identity of the playbooks under test: the audit log records its writes (see AUDITED_USER).
+             "ansible": (AUDITED_USER, ("system:masters",), ()),
              "kube-controller-manager": ("system:kube-controller-manager", (), ()),
              "kube-scheduler": ("system:kube-scheduler", (), ())}
     for name, (cn, orgs, names) in specs.items():
@@ -215,6 +217,10 @@ def _port_free(port):
     return True
 
 
+AUDITED_USER = "multimesh-ansible"
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
 class Cluster:
     def __init__(self, name, base_port):
         self.name = name
@@ -222,10 +228,28 @@ class Cluster:
         self.dir = os.path.join(STATE, name)
         self.pki = os.path.join(self.dir, "pki")
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
+        # Admin access as AUDITED_USER, whose write requests the audit log records (write_requests()).
+        self.ansible_kubeconfig = os.path.join(self.dir, "ansible.kubeconfig")
+        self.audit_log = os.path.join(self.dir, "logs", "audit.log")
         self.server = "https://127.0.0.1:{0}".format(base_port)
 
     def port(self, what):
         return self.base_port + PORTS[what]
+
+    def write_requests(self, since=0):
+        """(line count, [(verb, requestURI)]) of AUDITED_USER's write requests that stored something (no dry
+        runs) after the first `since` lines of the audit log."""
+        try:
+            with open(self.audit_log) as handle:
+                lines = handle.readlines()
+        except FileNotFoundError:
+            return 0, []
+        writes = []
+        for line in lines[since:]:
+            event = json.loads(line)
+            if event.get("stage") == "ResponseComplete" and "dryRun=All" not in event.get("requestURI", ""):
+                writes.append((event["verb"], event["requestURI"]))
+        return len(lines), writes
 
     def _pidfile(self, component):
         return os.path.join(self.dir, "pids", component + ".pid")
@@ -265,7 +289,11 @@ class Cluster:
                     "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false",
                     # Webhooks, exec and proxy go through egress_proxy.py: loopback and local istiods only.
                     "--egress-selector-config-file=" + os.path.join(self.dir, "egress-selector.yaml"),
-                    "--kubelet-preferred-address-types=InternalIP"]
+                    "--kubelet-preferred-address-types=InternalIP",
+                    # Every write request of AUDITED_USER (dry runs included, marked in requestURI), as JSON lines.
+                    "--audit-policy-file=" + os.path.join(self.dir, "audit-policy.yaml"),
+                    "--audit-log-path=" + self.audit_log, "--audit-log-format=json", "--audit-log-mode=blocking",
+                    "--audit-log-maxsize=0"]
         common = ["--kubeconfig=" + own_kubeconfig, "--authentication-kubeconfig=" + own_kubeconfig,
                   "--authorization-kubeconfig=" + own_kubeconfig, "--bind-address=127.0.0.1",
                   "--secure-port={0}".format(self.port(component)), "--leader-elect=false"]
@@ -320,6 +348,10 @@ class Cluster:
                        "egressSelections": [{"name": "cluster", "connection": {
                            "proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": self.egress_socket}}}}]},
                       handle, indent=2)
+        with open(os.path.join(self.dir, "audit-policy.yaml"), "w") as handle:
+            json.dump({"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
+                       "rules": [{"level": "Metadata", "users": [AUDITED_USER], "verbs": list(WRITE_VERBS)},
+                                 {"level": "None"}]}, handle, indent=2)
         workdir = os.path.join(self.dir, "exec")
         os.makedirs(workdir, exist_ok=True)
         with open(os.path.join(self.dir, "kwok.yaml"), "w") as handle:
@@ -448,6 +480,7 @@ class Cluster:
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         make_pki(self.pki)
         write_kubeconfig(self.kubeconfig, "harness-" + self.name, self.server, self.pki, "admin")
+        write_kubeconfig(self.ansible_kubeconfig, "harness-" + self.name, self.server, self.pki, "ansible")
         for user in ("kube-controller-manager", "kube-scheduler"):
             write_kubeconfig(os.path.join(self.dir, user + ".kubeconfig"), "harness-" + self.name, self.server, self.pki, user)
         self._write_configs()

@@ -26,7 +26,9 @@ WITHOUT_SAMPLES = ["-e", json.dumps({"multimesh_samples": [], "multimesh_verify"
 
 def site(cluster, *args, meshes=None):
     extra = WITHOUT_SAMPLES + (["-e", json.dumps({"multimesh_meshes": meshes})] if meshes is not None else [])
-    return ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"), *(extra + list(args)))
+    # As the audited user: the harness's audit log records the writes of these runs.
+    return ansible_playbook(cluster.ansible_kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"),
+                            *(extra + list(args)))
 
 
 def stored(kube):
@@ -81,12 +83,23 @@ def test_first_run_waits_until_every_istio_is_ready(converged, kube):
         assert apps.read_namespaced_deployment("istiod-" + name, namespace).status.available_replicas == 1
 
 
-def test_second_run_changes_nothing(converged, cluster, kube):
+def test_second_run_changes_nothing_and_sends_no_write_request(converged, cluster, kube):
     before = stored(kube)
+    mark, dummy = cluster.write_requests()
+    assert mark > 0, "the audit log records the first run's writes"
     again = site(cluster)
     assert again.rc == 0, again.out
     assert again.recap()["changed"] == 0
     assert stored(kube) == before
+    assert cluster.write_requests(mark)[1] == []
+
+
+def test_check_mode_sends_only_dry_runs(converged, cluster, kube):
+    mark, dummy = cluster.write_requests()
+    check = site(cluster, "--check", meshes=[dict(TWO_MESHES[0], mtls_mode="PERMISSIVE"), TWO_MESHES[1]])
+    assert check.rc == 0, check.out
+    assert check.recap()["changed"] == 1
+    assert cluster.write_requests(mark)[1] == []
 
 
 def test_check_mode_reports_but_writes_nothing_and_diff_shows_the_change(converged, cluster, kube):
