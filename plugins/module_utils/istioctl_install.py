@@ -80,6 +80,28 @@ def _diff_text(entries, verb):
                    for e in entries)
 
 
+def _install_diffs(entries, revision):
+    """One diff per object that differs, before/after of each differing field (as kubernetes.core.k8s shows them),
+    and one listing what the install creates."""
+    diffs = []
+    for entry in entries:
+        if entry.get("values"):
+            fields = sorted(entry["values"].items())
+            diffs.append({"before_header": label(entry) + " (cluster)",
+                          "after_header": label(entry) + " (istioctl manifest generate, revision {0})".format(revision),
+                          "before": _yaml(dict((path, value["cluster"]) for path, value in fields)),
+                          "after": _yaml(dict((path, value["rendered"]) for path, value in fields))})
+    created = [e for e in entries if not e.get("values")]
+    if created:
+        diffs.append({"before_header": "cluster", "after_header": "istioctl install (revision {0})".format(revision),
+                      "before": "", "after": _diff_text(created, "install:")})
+    return diffs
+
+
+def _yaml(data):
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
+
+
 def _shared(obj):
     """Cluster-wide objects every revision installs (the CRDs of the base component): the last install labels them
     with its own owner, so their owner labels say nothing about this revision."""
@@ -169,9 +191,7 @@ def _present(module, istioctl, iop, namespace, result):
                         "reason": "missing", "paths": []})
     result.update(objects=len(rendered), differences=entries, changed=bool(entries))
     if entries and module._diff:
-        result["diff"] = {"before_header": "cluster", "after_header": "istioctl manifest generate (revision {0})".format(revision),
-                          "before": _diff_text([d for d in entries if d["reason"] != "missing"], "differs:"),
-                          "after": _diff_text(entries, "install:")}
+        result["diff"] = _install_diffs(entries, revision)
     if not entries or module.check_mode:
         return result
     if wanted:

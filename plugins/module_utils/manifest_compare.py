@@ -45,14 +45,14 @@ def _empty(value):
 
 
 def mismatches(want, have, ignored=(), path=""):
-    """Paths where `have` (live) does not hold what `want` (rendered) sets."""
+    """(path, rendered value, live value) wherever `have` (live) does not hold what `want` (rendered) sets."""
     if want is None or (want == {} and (have is None or isinstance(have, dict))):
         return []
     if _empty(want):
-        return [] if _empty(have) else [path or "."]
+        return [] if _empty(have) else [(path or ".", want, have)]
     if isinstance(want, dict):
         if not isinstance(have, dict):
-            return [path or "."]
+            return [(path or ".", want, have)]
         out = []
         for key, value in want.items():
             if key in ignored:
@@ -61,12 +61,12 @@ def mismatches(want, have, ignored=(), path=""):
         return out
     if isinstance(want, list):
         if not isinstance(have, list) or len(want) != len(have):
-            return [path]
+            return [(path, want, have)]
         out = []
         for index, (value, live) in enumerate(zip(want, have)):
             out += mismatches(value, live, ignored, "{0}[{1}]".format(path, index))
         return out
-    return [] if _same_scalar(want, have) else [path]
+    return [] if _same_scalar(want, have) else [(path, want, have)]
 
 
 def identity(obj):
@@ -76,8 +76,9 @@ def identity(obj):
 
 
 def differences(rendered, get_live):
-    """[{kind, namespace, name, reason, paths}] for rendered objects the cluster lacks or holds differently.
-    get_live(identity) returns the live object or None."""
+    """[{kind, namespace, name, reason, paths, values}] for rendered objects the cluster lacks or holds differently;
+    values: {path: {cluster, rendered}} of the first 20 differing fields. get_live(identity) returns the live object
+    or None."""
     out = []
     for obj in rendered:
         ident = identity(obj)
@@ -87,9 +88,10 @@ def differences(rendered, get_live):
             out.append(dict(entry, reason="missing", paths=[]))
             continue
         want = {key: value for key, value in obj.items() if key != "status"}
-        paths = mismatches(want, live, _RUNTIME_FIELDS.get(ident["kind"], ()))
-        if paths:
-            out.append(dict(entry, reason="differs", paths=paths[:20]))
+        found = mismatches(want, live, _RUNTIME_FIELDS.get(ident["kind"], ()))[:20]
+        if found:
+            out.append(dict(entry, reason="differs", paths=[path for path, dummy, dummy2 in found],
+                            values=dict((path, {"cluster": have, "rendered": value}) for path, value, have in found)))
     return out
 
 

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -108,7 +109,10 @@ def test_check_mode_with_a_changed_mesh_reports_and_writes_nothing(converged, th
                  '"owned": true}, {"name": "app-ns-3", "owned": true}]}]}')
     assert check.rc == 0, check.out
     assert check.recap()["changed"] >= 1
-    assert "differs: Deployment usergroup-1/istiod-usergroup-1: spec.template.spec.containers[0].env" in check.out
+    # The values, as kubernetes.core.k8s shows them: the env list before (cluster) and after (rendered).
+    assert "--- before: Deployment usergroup-1/istiod-usergroup-1 (cluster)" in check.out
+    after = check.out.split("+++ after: Deployment usergroup-1/istiod-usergroup-1 (istioctl manifest generate")[1]
+    assert "\n+- name: PILOT_TRACE_SAMPLING\n" in after and "\n+  value: '5'\n" in after, after[:3000]
     assert stored(api) == before
 
 

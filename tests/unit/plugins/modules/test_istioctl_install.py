@@ -200,9 +200,16 @@ def test_changed_field_is_reported_and_check_mode_installs_nothing(generate, clu
     result, failed = run_module(main, args(generate), check_mode=True, diff=True)
     assert not failed, result
     assert result["changed"] is True
+    image = "spec.template.spec.containers[0].image"
+    wanted = [o for o in rendered() if o["kind"] == "Deployment"][0]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert result["differences"] == [{"kind": "Deployment", "namespace": "usergroup-1", "name": "istiod-usergroup-1",
-                                      "reason": "differs", "paths": ["spec.template.spec.containers[0].image"]}]
-    assert "Deployment usergroup-1/istiod-usergroup-1: spec.template.spec.containers[0].image" in result["diff"]["after"]
+                                      "reason": "differs", "paths": [image],
+                                      "values": {image: {"cluster": "docker.io/istio/pilot:1.29.0", "rendered": wanted}}}]
+    # As kubernetes.core.k8s shows a change: the field's value before and after, per object.
+    assert result["diff"] == [{
+        "before_header": "Deployment usergroup-1/istiod-usergroup-1 (cluster)",
+        "after_header": "Deployment usergroup-1/istiod-usergroup-1 (istioctl manifest generate, revision usergroup-1)",
+        "before": image + ": docker.io/istio/pilot:1.29.0\n", "after": image + ": " + wanted + "\n"}]
     assert generate.commands("install") == [] and generate.commands("manifest")
 
 
