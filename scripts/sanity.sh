@@ -8,6 +8,8 @@ rm -rf "$root/build/sanity"
 mkdir -p "$dest"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
   [ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$dest")
+# Dependencies beside it, where ansible-test looks for them (modules use kubernetes.core's doc fragment and arg spec).
+cp -a "$root/build/collections/ansible_collections/kubernetes" "$root/build/sanity/ansible_collections/"
 cd "$dest"
 # The copy sits inside this repository's ignored build/: give it its own git index so ansible-test lists its files.
 git init -q && git add -A

@@ -16,7 +16,7 @@ version_added: 0.1.0
 description:
   - Takes the objects a role built (items C({group, object})) and, with O(render_dir), writes them into one
     multi-document file per stage and group (IstioOperator inputs under C(istioctl/)), writing only files whose
-    content differs. Nothing else is needed to render: no cluster is contacted.
+    content differs. Rendering contacts no cluster.
   - Otherwise applies them with server-side apply under its own field manager, in order - namespaces, then
     C(istioctl install) of every IstioOperator input (with M(multimesh.istio.istioctl_install) on the host), then the
     rest; or, with O(state=absent), removes them in the reverse order.

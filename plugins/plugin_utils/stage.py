@@ -57,9 +57,9 @@ def render(args, check_mode):
             with open(path, "w") as handle:
                 handle.write(item["content"])
             os.chmod(path, 0o644)
+    verb = "would be written" if check_mode else "written"
     return {"changed": bool(written), "files": [f["path"] for f in files], "written": written, "diffs": diffs,
-            "msg": "{0} of {1} file(s) {2} in {3}".format(len(written), len(files),
-                                                        "would be written" if check_mode else "written", args["render_dir"])}
+            "msg": "{0} of {1} file(s) {2} in {3}".format(len(written), len(files), verb, args["render_dir"])}
 
 
 # ------------------------------------------------------------------ apply and remove

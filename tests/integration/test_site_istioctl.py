@@ -7,7 +7,6 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
