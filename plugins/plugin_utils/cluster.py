@@ -13,6 +13,16 @@ try:
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of this collection
     AUTH_ARG_SPEC = {}
 
+# Imported when the action plugins are loaded: the strategy loads them in the main process (ansible-playbook), so
+# every task's worker process inherits the kubernetes library instead of importing it again (over a second each).
+try:
+    from kubernetes.dynamic.exceptions import NotFoundError
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    IMPORT_ERROR = None
+except ImportError as exc:  # reported when a cluster is needed, so that render mode works without the library
+    NotFoundError = get_api_client = None
+    IMPORT_ERROR = exc
+
 
 class ClusterError(Exception):
     pass
@@ -27,12 +37,11 @@ class Cluster(object):
     """get/apply/delete/list by object, with server-side apply under this collection's field manager."""
 
     def __init__(self, auth, field_manager=FIELD_MANAGER, force_conflicts=False):
+        if IMPORT_ERROR is not None:
+            raise ClusterError("the Python kubernetes library and kubernetes.core are needed on the controller: {0}".format(
+                IMPORT_ERROR))
         try:
-            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-
             self.client = get_api_client(**auth)
-        except ImportError as exc:
-            raise ClusterError("the Python kubernetes library and kubernetes.core are needed: {0}".format(exc))
         except Exception as exc:  # a bad kubeconfig raises many types
             raise ClusterError("cannot load the cluster access configuration: {0}. Fix: check kubeconfig/context "
                                "(or K8S_AUTH_* variables), or host and api_key".format(exc))
@@ -55,8 +64,6 @@ class Cluster(object):
         return meta.get("name"), meta.get("namespace")
 
     def get(self, obj):
-        from kubernetes.dynamic.exceptions import NotFoundError
-
         name, namespace = self._where(obj)
         try:
             resource = self.resource(obj["apiVersion"], obj["kind"])
@@ -75,8 +82,6 @@ class Cluster(object):
             force_conflicts=self.force_conflicts, dry_run="All" if dry_run else None).to_dict()
 
     def delete(self, obj):
-        from kubernetes.dynamic.exceptions import NotFoundError
-
         name, namespace = self._where(obj)
         try:
             self.resource(obj["apiVersion"], obj["kind"]).delete(name=name, namespace=namespace)
