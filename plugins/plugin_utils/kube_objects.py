@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
 
 APPLIED = "multimesh.istio/applied"
@@ -131,7 +132,7 @@ class Applier(object):
         want = with_digest(obj)
         live = self.cluster.get(want)
         if live is None:
-            after = self.cluster.apply(want, dry_run=self.check_mode)
+            after = self._create(want)
             self.outcome.add(want, "created", True, None, after)
         elif up_to_date(want, live):
             after = live
@@ -148,10 +149,25 @@ class Applier(object):
         self.live[label(want)] = after
         return after
 
+    def _create(self, want):
+        """Create, or in check mode ask the API server what it would store. A dry run cannot know a namespace or a
+        CRD that this very run creates before it (they exist only in the dry runs): then the object as wanted."""
+        if not self.check_mode:
+            return self.cluster.apply(want)
+        try:
+            return self.cluster.apply(want, dry_run=True)
+        except Exception as exc:  # ClusterError (kind not served yet) or the API server's 404 (namespace not yet)
+            if not isinstance(exc, ClusterError) and getattr(exc, "status", None) != 404:
+                raise
+            return want
+
     def delete(self, obj):
         live = self.cluster.get(obj)
         if live is None:
             self.outcome.add(obj, "absent", False)
+            return
+        if (live.get("metadata") or {}).get("deletionTimestamp"):
+            self.outcome.add(obj, "terminating", False)  # deleted before; the API server is finishing it
             return
         if not self.check_mode:
             self.cluster.delete(obj)

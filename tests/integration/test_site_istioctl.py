@@ -31,7 +31,8 @@ def api(third):
 def play(cluster, name, *args):
     # kwok runs no istiod, so the verification at the end of site.yml fails by design: test_verify_* runs it alone.
     istioctl = os.path.join(harness.build(), "istioctl")
-    return ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", name), "-i", INVENTORY,
+    # As the audited user: the harness's audit log records the writes of these runs.
+    return ansible_playbook(cluster.ansible_kubeconfig, os.path.join(REPO, "playbooks", name), "-i", INVENTORY,
                             "-e", "multimesh_istioctl_path=" + istioctl, "-e", "multimesh_verify=false", *args)
 
 
@@ -90,12 +91,15 @@ def test_each_mesh_gets_its_own_istiod_and_no_default_webhook(converged, api):
     assert "istioctl install: usergroup-1 (installed), usergroup-2 (installed)" in converged.out
 
 
-def test_second_run_changes_nothing(converged, third, api):
+def test_second_run_changes_nothing_and_sends_no_write_request(converged, third, api):
     before = stored(api)
+    mark, dummy = third.write_requests()
+    assert mark > 0, "the audit log records the first run's writes"
     again = play(third, "site.yml")
     assert again.rc == 0, again.out
     assert again.recap()["changed"] == 0, again.out
     assert stored(api) == before
+    assert third.write_requests(mark)[1] == []
 
 
 def test_check_mode_with_a_changed_mesh_reports_and_writes_nothing(converged, third, api):

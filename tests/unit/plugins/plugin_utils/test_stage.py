@@ -245,3 +245,35 @@ def test_render_in_check_mode_writes_nothing(tmp_path):
 def test_malformed_items_name_the_problem():
     with pytest.raises(stage.StageError, match="lacks apiVersion or kind"):
         stage.converge(args(objects=[{"group": "g", "object": {"kind": "Namespace"}}]), FakeCluster(), False, no_istioctl)
+
+
+def test_check_mode_on_an_empty_cluster_reports_what_would_be_created():
+    """The namespace of a namespaced object, or the CRD of a kind, may only come with this very run."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import ClusterError
+
+    class Empty(FakeCluster):
+        def apply(self, obj, dry_run=False):
+            if obj["kind"] == "PeerAuthentication":
+                raise ClusterError("security.istio.io/v1 PeerAuthentication is not served by the cluster")
+            if obj["metadata"].get("namespace"):
+                raise NotFound()
+            return FakeCluster.apply(self, obj, dry_run)
+
+    class NotFound(Exception):
+        status = 404
+
+    sample = item("ServiceAccount", "httpbin", "istio-system-1")
+    out = stage.converge(args(objects=OBJECTS + [sample]), Empty(), True, no_istioctl)
+    assert [o["action"] for o in out["objects"]] == ["created", "created", "created"] and not out["failed"]
+    with pytest.raises(stage.StageError, match="PeerAuthentication istio-system-1/default: .*not served"):
+        stage.converge(args(), Empty(), False, no_istioctl)
+
+
+def test_a_namespace_being_deleted_is_not_deleted_again():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    cluster.store[("Namespace", None, "istio-system-1")]["metadata"]["deletionTimestamp"] = "2026-11-25T00:00:00Z"
+    writes = len(cluster.writes)
+    out = stage.converge(args(state="absent", owned_namespaces=["istio-system-1"]), cluster, False, no_istioctl)
+    assert [o["action"] for o in out["objects"]] == ["deleted", "terminating"]
+    assert cluster.writes[writes:] == [("delete", "PeerAuthentication", "istio-system-1", "default")]
