@@ -113,6 +113,18 @@ def test_check_mode_reports_but_writes_nothing_and_diff_shows_the_change(converg
     assert stored(kube) == before
 
 
+def test_check_mode_with_a_new_mesh_reports_it_though_its_namespace_does_not_exist_yet(converged, cluster, kube):
+    before = stored(kube)
+    mark, dummy = cluster.write_requests()
+    new = {"name": "mesh-9", "namespace": "istio-system-9", "members": ["app-ns-9"]}
+    check = site(cluster, "--check", "--diff", meshes=TWO_MESHES + [new])
+    assert check.rc == 0, check.out
+    assert "--- before: PeerAuthentication istio-system-9/default" in check.out
+    assert "20-control-plane: 3 of 9 object(s) would change" in check.out
+    assert stored(kube) == before
+    assert cluster.write_requests(mark)[1] == []
+
+
 def test_a_third_mesh_changes_only_what_it_needs(converged, cluster, kube):
     before = stored(kube)
     grown = site(cluster, meshes=TWO_MESHES + [THIRD_MESH])
