@@ -91,8 +91,12 @@ def planned_namespace_labels(model, namespaces):
     """{namespace: labels it will carry after the run}: current labels plus those the collection sets."""
     current = dict((_name(ns), _labels(ns)) for ns in namespaces)
     planned = {}
+    owned = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+    cni = model.get("cni") or {}
+    if cni.get("enabled"):
+        planned[cni["namespace"]] = dict(current.get(cni["namespace"], {}), **owned)
     for mesh in model["meshes"]:
-        planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **mesh["discovery_labels"])
+        planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **dict(mesh["discovery_labels"], **owned))
         for member in mesh["members"]:
             planned[member["name"]] = dict(current.get(member["name"], {}), **mesh["member_labels"])
     return planned

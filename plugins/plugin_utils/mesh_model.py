@@ -42,10 +42,25 @@ SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 # Facts the collection sets itself: not typos.
 SET_BY_THE_COLLECTION = ("multimesh_model",)
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+|-latest)?$")
+# Used with fullmatch: '$' would also accept a trailing newline.
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+# A patch release or MINOR-latest: Sail's Istio.spec.version accepts nothing else (v1.30 is refused at apply time).
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+|-latest)")
+# Discovery label keys that must not select a mesh's namespaces, with the reason.
+_FORBIDDEN_DISCOVERY_KEYS = {
+    MANAGED_BY_LABEL: "is set by the collection on every control-plane and CNI namespace, so it would select them all",
+    "istio-injection": "overrides istio.io/rev on the namespace (injection by the default revision), so the first "
+                       "run passes and pre-flight blocks every later one",
+}
+# Mesh values that move policy or trust out of the mesh's own control plane.
+_FORBIDDEN_VALUES = {
+    ("meshConfig", "rootNamespace"): "moves the root namespace away from the control-plane namespace, so the STRICT "
+                                     "PeerAuthentication there stops being mesh-wide",
+    ("global", "caAddress"): "makes the mesh's proxies get certificates from another CA than its own istiod",
+    ("meshConfig", "defaultConfig", "discoveryAddress"): "points the mesh's proxies at another control plane",
+}
 
 
 class ModelError(Exception):
@@ -95,7 +110,7 @@ def _check_unknown_keys(errs, where, data, allowed):
 def _check_dns_label(errs, where, value, what="a Kubernetes name"):
     if not _check_type(errs, where, value, str, "quote it as a string"):
         return False
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
         errs.add(where, "'{0}' is not a valid DNS-1123 label ({1})".format(value, what),
                  "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
         return False
@@ -106,11 +121,17 @@ def _label_key_problem(key):
     if not isinstance(key, str) or not key:
         return "label key must be a non-empty string"
     prefix, dummy, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)):
         return "label key prefix '{0}' is not a DNS-1123 subdomain".format(prefix)
-    if len(name) > 63 or not _LABEL_NAME.match(name):
+    if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         return "label key name '{0}' must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends".format(name)
     return None
+
+
+def _kubernetes_label(key):
+    """Keys under the kubernetes.io and k8s.io prefixes belong to Kubernetes."""
+    prefix = key.rpartition("/")[0]
+    return prefix in ("kubernetes.io", "k8s.io") or prefix.endswith((".kubernetes.io", ".k8s.io"))
 
 
 def _check_labels(errs, where, labels):
@@ -132,11 +153,17 @@ def _check_labels(errs, where, labels):
                      "remove it from discovery_labels and set the mesh's 'revision' instead")
             ok = False
             continue
+        if key in _FORBIDDEN_DISCOVERY_KEYS or _kubernetes_label(key):
+            errs.add("{0}.{1}".format(where, key), _FORBIDDEN_DISCOVERY_KEYS.get(key) or (
+                "'{0}' is a label Kubernetes sets (kubernetes.io/metadata.name, for one, selects namespaces by name, "
+                "another mesh's included)".format(key)), "use a label of your own, e.g. {istio-discovery: <mesh name>}")
+            ok = False
+            continue
         if not isinstance(value, str):
             errs.add("{0}.{1}".format(where, key), "label value must be a string, got {0}".format(_type_name(value)),
                      "quote the value")
             ok = False
-        elif value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        elif value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
             errs.add("{0}.{1}".format(where, key), "label value '{0}' is not valid label syntax".format(value),
                      "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends")
             ok = False
@@ -148,9 +175,9 @@ def _normalize_version(errs, where, value):
     if not isinstance(value, str):
         errs.add(where, "must be a string, got {0}".format(_type_name(value)), "quote the version, e.g. \"1.30.3\"")
         return None
-    match = _VERSION.match(value)
+    match = _VERSION.fullmatch(value)
     if not match:
-        errs.add(where, "'{0}' is not an Istio version".format(value), "use MAJOR.MINOR.PATCH such as 1.30.3, or 1.30-latest")
+        errs.add(where, "'{0}' is not an Istio version".format(value), "use MAJOR.MINOR.PATCH such as 1.30.3, or 1.30-latest (quoted)")
         return None
     return value[1:] if value.startswith("v") else value
 
@@ -251,6 +278,13 @@ def _check_values(errs, where, values, namespace):
                  "remove it; the collection sets it from the mesh's 'namespace'")
     if isinstance(glob, dict) and "revision" in glob:
         errs.add(where + ".global.revision", "is set by the collection from 'revision'", "remove it")
+    for path, why in sorted(_FORBIDDEN_VALUES.items()):
+        node = values
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            errs.add(where + "." + ".".join(path), why, "remove it; each mesh keeps its policy and trust in its own "
+                     "control plane")
     return copy.deepcopy(values)
 
 
@@ -375,6 +409,22 @@ def _check_cross_mesh(errs, meshes, cni):
                          "give each mesh a distinct value, e.g. istio-discovery: {0}".format(mesh["name"]))
 
 
+def _check_trust_domains(errs, meshes):
+    """Two meshes with one trust domain accept each other's workload identities."""
+    seen = {}
+    for mesh in meshes:
+        domain = (mesh["values"].get("meshConfig") or {}).get("trustDomain") if isinstance(
+            mesh["values"].get("meshConfig"), dict) else None
+        if domain is None:
+            continue
+        if domain in seen:
+            errs.add("mesh '{0}'.values.meshConfig.trustDomain".format(mesh["name"]),
+                     "'{0}' is already the trust domain of mesh '{1}', so each would accept the other's identities".format(
+                         domain, seen[domain]), "give every mesh its own trust domain, or leave it unset")
+        else:
+            seen[domain] = mesh["name"]
+
+
 def _check_default_mesh(errs, default_mesh, raw_meshes, meshes):
     """The mesh whose revision is the cluster's default (revision tag `default`, default validator), or None."""
     if default_mesh in (None, ""):
@@ -442,6 +492,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
             if mesh is not None:
                 expanded.append(mesh)
     _check_cross_mesh(errs, expanded, cni_model)
+    _check_trust_domains(errs, expanded)
     if backend == "istioctl" and cni_model["enabled"]:
         for mesh in expanded:
             if mesh["revision"] == "cni":

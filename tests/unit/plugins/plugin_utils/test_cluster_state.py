@@ -191,3 +191,12 @@ def test_departed_members_are_ours_only():
 def test_crds_are_not_required_when_the_operator_will_be_installed():
     model = build_model(meshes=[{"name": "m", "namespace": "n"}], sail_operator={"install": True})
     assert preflight_problems(model, [], [], []) == []
+
+
+def test_foreign_istio_selecting_the_label_the_collection_sets_is_caught():
+    """The plan holds every label the collection sets: the managed-by label of control-plane and CNI namespaces."""
+    foreign = istio("legacy", selectors=[{"matchLabels": {"app.kubernetes.io/managed-by": "multimesh.istio"}}])
+    problems = preflight_problems(MODEL, CRDS, [foreign], [])
+    assert problems == ["Istio legacy (not in this inventory) selects namespaces of this inventory: istio-cni, "
+                        "istio-system-1, istio-system-2. Fix: change its discoverySelectors or this inventory's "
+                        "discovery_labels."]

@@ -145,6 +145,29 @@ INVALID = [
      "mesh 'mesh-1'.members[1]", "listed twice"),
     ("render-dir-not-string", dict(render_dir=["out"]),
      "multimesh_render_dir", "must be a string"),
+    # Inputs that pass the syntax checks but would break isolation (issue 13, points 9-11).
+    ("discovery-by-namespace-name", dict(meshes=with_change(1, discovery_labels={"kubernetes.io/metadata.name": "istio-system-1"})),
+     "mesh 'mesh-2'.discovery_labels.kubernetes.io/metadata.name", "a label Kubernetes sets"),
+    ("discovery-by-managed-by", dict(meshes=with_change(1, discovery_labels={"app.kubernetes.io/managed-by": "multimesh.istio"})),
+     "mesh 'mesh-2'.discovery_labels.app.kubernetes.io/managed-by", "every control-plane and CNI namespace"),
+    ("discovery-by-istio-injection", dict(meshes=with_change(1, discovery_labels={"istio-injection": "enabled"})),
+     "mesh 'mesh-2'.discovery_labels.istio-injection", "overrides istio.io/rev"),
+    ("values-root-namespace", dict(meshes=with_change(0, values={"meshConfig": {"rootNamespace": "istio-system"}})),
+     "mesh 'mesh-1'.values.meshConfig.rootNamespace", "stops being mesh-wide"),
+    ("values-ca-address", dict(meshes=with_change(0, values={"global": {"caAddress": "istiod.istio-system-2.svc:15012"}})),
+     "mesh 'mesh-1'.values.global.caAddress", "another CA"),
+    ("values-discovery-address", dict(meshes=with_change(0, values={"meshConfig": {"defaultConfig": {
+        "discoveryAddress": "istiod-mesh-2.istio-system-2.svc:15012"}}})),
+     "mesh 'mesh-1'.values.meshConfig.defaultConfig.discoveryAddress", "another control plane"),
+    ("values-shared-trust-domain", dict(meshes=[dict(m, values={"meshConfig": {"trustDomain": "corp.example"}})
+                                                for m in two_meshes()]),
+     "mesh 'mesh-2'.values.meshConfig.trustDomain", "already the trust domain of mesh 'mesh-1'"),
+    ("namespace-with-trailing-newline", dict(meshes=with_change(1, namespace="istio-system-2\n")),
+     "mesh 'mesh-2'.namespace", "not a valid DNS-1123 label"),
+    ("label-value-with-trailing-newline", dict(meshes=with_change(1, discovery_labels={"istio-discovery": "mesh-2\n"})),
+     "mesh 'mesh-2'.discovery_labels.istio-discovery", "not valid label syntax"),
+    ("version-without-patch", dict(istio_version="1.30"),
+     "multimesh_istio_version", "'1.30' is not an Istio version"),
 ]
 
 
