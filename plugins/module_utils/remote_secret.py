@@ -64,6 +64,10 @@ def check_params(params):
     duration = params.get("token_duration")
     if params.get("token") == "bound" and duration is not None and duration < 600:
         problems.append("token_duration: {0}s is below the API server's minimum of 600s. Fix: use at least 600.".format(duration))
+    if not any(params.get(k) for k in ("remote_kubeconfig", "remote_context", "remote_host")):
+        problems.append("remote_kubeconfig: the remote cluster is not given, and the default kubeconfig would be taken "
+                        "for it (the reader account and its RBAC would land on the wrong cluster). Fix: set "
+                        "remote_kubeconfig (and remote_context), or remote_host and remote_api_key.")
     if params.get("server") and not re.match(r"^https://", params["server"]):
         problems.append("server: {0!r} is not an https:// URL. Fix: give the address istiod uses to reach the remote "
                         "API server, e.g. https://10.0.0.5:6443.".format(params["server"]))
@@ -184,8 +188,33 @@ def same_secret(existing, wanted, key):
     return parse_kubeconfig(existing, key) == yaml.safe_load(wanted["stringData"][key])
 
 
+# Every field of a kubeconfig user that authenticates (client-go's AuthInfo), masked in diffs, results and errors.
+CREDENTIAL_FIELDS = ("token", "tokenFile", "client-key-data", "client-key", "client-certificate-data", "password",
+                     "username")
+
+
+def mask_credentials(user):
+    """Mask, in place, every credential of a kubeconfig user entry: the fields above, auth-provider config and the
+    environment of an exec plugin."""
+    if not isinstance(user, dict):
+        return
+    for field in CREDENTIAL_FIELDS:
+        if user.get(field):
+            user[field] = REDACTED
+    provider = user.get("auth-provider")
+    if isinstance(provider, dict) and isinstance(provider.get("config"), dict):
+        provider["config"] = dict((k, REDACTED) for k in provider["config"])
+    plugin = user.get("exec")
+    if isinstance(plugin, dict):
+        for entry in plugin.get("env") or []:
+            if isinstance(entry, dict) and "value" in entry:
+                entry["value"] = REDACTED
+        if plugin.get("args"):
+            plugin["args"] = [REDACTED for dummy in plugin["args"]]
+
+
 def redacted(secret, key):
-    """The secret with its token replaced, for diffs and return values."""
+    """The secret with every credential of its kubeconfig masked, for diffs and return values."""
     if secret is None:
         return None
     out = copy.deepcopy(secret)
@@ -195,8 +224,7 @@ def redacted(secret, key):
 
         kubeconfig = yaml.safe_load(out["stringData"][key])
     for user in (kubeconfig or {}).get("users") or []:
-        if (user.get("user") or {}).get("token"):
-            user["user"]["token"] = REDACTED
+        mask_credentials(user.get("user"))
     out.pop("data", None)
     out["stringData"] = {key: kubeconfig_text(kubeconfig) if kubeconfig else REDACTED}
     meta = out.get("metadata") or {}

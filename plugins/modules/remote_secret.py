@@ -107,7 +107,10 @@ options:
     type: bool
     default: false
   remote_kubeconfig:
-    description: Kubeconfig file for the remote cluster.
+    description:
+      - Kubeconfig file for the remote cluster.
+      - One of O(remote_kubeconfig), O(remote_context) or O(remote_host) is required, so that the default kubeconfig
+        is never taken for the remote cluster by mistake.
     type: path
   remote_context:
     description: Context in O(remote_kubeconfig).

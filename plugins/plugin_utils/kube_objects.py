@@ -20,6 +20,7 @@ import time
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 
 APPLIED = "multimesh.istio/applied"
 # Written by the API server, not by us: left out of comparisons and diffs.
@@ -74,6 +75,11 @@ def comparable(obj):
         meta.pop(key, None)
     out.pop("status", None)
     return out
+
+
+def ours(obj):
+    """True when obj carries this collection's ownership mark (every object it creates does)."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
 
 
 def owns_fields(obj, manager=FIELD_MANAGER):
@@ -168,6 +174,10 @@ class Applier(object):
             return
         if (live.get("metadata") or {}).get("deletionTimestamp"):
             self.outcome.add(obj, "terminating", False)  # deleted before; the API server is finishing it
+            return
+        if obj.get("kind") != "Namespace" and not ours(live):
+            # Same name, someone else's object (e.g. a user's httpbin or PeerAuthentication/default): keep it.
+            self.outcome.add(obj, "kept, not created by multimesh.istio", False)
             return
         if not self.check_mode:
             self.cluster.delete(obj)

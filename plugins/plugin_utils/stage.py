@@ -148,6 +148,10 @@ def _result(args, outcome, problems, waited, check_mode):
     installs = ["{0} ({1})".format(o["namespace"], o["action"]) for o in outcome.objects if o["kind"] == "IstioOperator"]
     if installs:
         msg += "; istioctl {0}: {1}".format("install" if args["state"] == "present" else "uninstall", ", ".join(installs))
+    foreign = [label({"kind": o["kind"], "metadata": {"name": o["name"], "namespace": o["namespace"]}})
+               for o in outcome.objects if o["action"].startswith("kept, not created")]
+    if foreign:
+        msg += "; kept (same name, not created by multimesh.istio): " + ", ".join(foreign)
     if waited.get("ready"):
         msg += "; ready: " + ", ".join(waited["ready"])
     if problems:

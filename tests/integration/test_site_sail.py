@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import REPO, ansible_playbook
+from conftest import REPO, ansible_playbook, wait_for
 
 SITE = os.path.join(REPO, "playbooks", "site.yml")
 INVENTORIES = os.path.join(REPO, "tests", "render", "inventories")
@@ -231,6 +231,20 @@ def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kub
 
     core, custom = client.CoreV1Api(kube), client.CustomObjectsApi(kube)
     core.patch_namespace("app-ns-1", {"metadata": {"labels": {"team": "payments"}}})
+    # Someone else's objects with the names of the samples and of a mesh's policy: cleanup must keep them.
+    core.create_namespaced_service_account("app-ns-2", {"metadata": {"name": "httpbin", "labels": {"team": "payments"}}})
+    custom.create_namespaced_custom_object("security.istio.io", "v1", "app-ns-2", "peerauthentications", {
+        "apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default"},
+        "spec": {"mtls": {"mode": "STRICT"}}})
+    # An istiod installed by other means (Helm, istioctl) still needs the shared CNI.
+    apps = client.AppsV1Api(kube)
+    apps.create_namespaced_deployment("app-ns-2", {"metadata": {"name": "istiod-helm", "labels": {"app": "istiod"}}, "spec": {
+        "replicas": 0, "selector": {"matchLabels": {"app": "istiod"}},
+        "template": {"metadata": {"labels": {"app": "istiod"}}, "spec": {"containers": [{"name": "discovery", "image": "istiod"}]}}}})
+    istio_system_1_policy = custom.get_namespaced_custom_object("security.istio.io", "v1", "istio-system-1",
+                                                                "peerauthentications", "default")
+    custom.patch_namespaced_custom_object("security.istio.io", "v1", "istio-system-1", "peerauthentications", "default",
+                                          {"metadata": {"labels": {"app.kubernetes.io/managed-by": "someone-else"}}})
     meshes = [dict(TWO_MESHES[0], members=[{"name": "app-ns-1"}]),
               dict(TWO_MESHES[1], members=["app-ns-2", {"name": "app-ns-3", "owned": True}]), THIRD_MESH]
     cleanup = os.path.join(REPO, "playbooks", "cleanup.yml")
@@ -239,8 +253,15 @@ def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kub
     assert removed.rc == 0, removed.out
     assert "Removed 3 mesh(es) in reverse order (mesh-3, mesh-2, mesh-1); namespaces deleted: app-ns-3" in removed.out
     assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istios")["items"] == []
-    assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istiocnis")["items"] == []
-    assert custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"] == []
+    assert [c["metadata"]["name"] for c in custom.list_cluster_custom_object("sailoperator.io", "v1", "istiocnis")["items"]] == ["default"]
+    assert "The shared CNI stays: Deployment app-ns-2/istiod-helm still need(s) it" in removed.out
+    # Ours are gone; the foreign ones (no mark, or another manager's mark) are kept and named.
+    kept = custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"]
+    assert sorted(p["metadata"]["namespace"] for p in kept) == ["app-ns-2", "istio-system-1"]
+    assert istio_system_1_policy["metadata"]["uid"] == [p for p in kept if p["metadata"]["namespace"] == "istio-system-1"][0]["metadata"]["uid"]
+    assert core.read_namespaced_service_account("httpbin", "app-ns-2").metadata.labels == {"team": "payments"}
+    assert "kept (same name, not created by multimesh.istio): PeerAuthentication istio-system-1/default" in removed.out
+    assert "ServiceAccount app-ns-2/httpbin" in removed.out
     assert core.read_namespace("app-ns-1").metadata.labels.get("team") == "payments"
     for name in ("app-ns-1", "app-ns-2", "istio-system-1"):
         labels = core.read_namespace(name).metadata.labels or {}
@@ -250,6 +271,15 @@ def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kub
     except ApiException as exc:
         phase = exc.status
     assert phase in ("Terminating", 404)
+    apps.delete_namespaced_deployment("istiod-helm", "app-ns-2")
+    wait_for("the foreign istiod to be deleted", lambda: not apps.list_namespaced_deployment("app-ns-2").items)
     second = ansible_playbook(cluster.kubeconfig, cleanup, *extra)
     assert second.rc == 0, second.out
-    assert second.recap()["changed"] == 0
+    assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istiocnis")["items"] == []
+    third = ansible_playbook(cluster.kubeconfig, cleanup, *extra)
+    assert third.rc == 0, third.out
+    assert third.recap()["changed"] == 0
+    # The session's cluster is shared with other test modules: remove the foreign objects made above.
+    core.delete_namespaced_service_account("httpbin", "app-ns-2")
+    for namespace in ("app-ns-2", "istio-system-1"):
+        custom.delete_namespaced_custom_object("security.istio.io", "v1", namespace, "peerauthentications", "default")

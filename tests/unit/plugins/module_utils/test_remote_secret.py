@@ -109,10 +109,12 @@ def test_redaction_hides_every_token():
     ({"create_service_account": True, "type": "config"}, "create_service_account: only for type=remote"),
     ({"token_duration": 60}, "token_duration: 60s is below the API server's minimum of 600s"),
     ({"server": "http://10.0.0.2:6443"}, "server: 'http://10.0.0.2:6443' is not an https:// URL"),
+    ({"remote_kubeconfig": None}, "remote_kubeconfig: the remote cluster is not given"),
 ])
 def test_bad_options_name_the_option(change, message):
     params = {"cluster_name": "cluster-2", "namespace": "istio-system", "type": "remote", "token": "bound",
-              "token_duration": 3600, "server": None, "create_service_account": False}
+              "token_duration": 3600, "server": None, "create_service_account": False,
+              "remote_kubeconfig": "/etc/kube/cluster-2"}
     assert rs.check_params(params) == []
     params.update(change)
     problems = rs.check_params(params)
@@ -152,3 +154,23 @@ def test_api_errors_become_messages_that_name_the_cluster():
     assert str(caught.value) == ("control-plane cluster: cannot create secrets: the API server is unreachable "
                                  "(ConnectionRefusedError). Fix: check the control-plane cluster's access options "
                                  "(kubeconfig, context, host).")
+
+
+def test_redacted_masks_every_credential_of_a_stored_kubeconfig():
+    """Issue 13 point 5: a stored kubeconfig may carry more than a token (a user's own, or an older secret)."""
+    kubeconfig = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": [
+        {"name": "cert", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZLXNlY3JldA=="}},
+        {"name": "basic", "user": {"username": "admin", "password": "pa55-secret"}},
+        {"name": "oidc", "user": {"auth-provider": {"name": "oidc", "config": {"id-token": "oidc-secret",
+                                                                              "refresh-token": "refresh-secret"}}}},
+        {"name": "exec", "user": {"exec": {"command": "get-token", "args": ["--key", "arg-secret"],
+                                           "env": [{"name": "API_KEY", "value": "env-secret"}]}}},
+        {"name": "token", "user": {"token": "secret-token-value"}}]}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "istio-remote-secret-c2"},
+              "stringData": {"c2": yaml.safe_dump(kubeconfig)}}
+    shown = json.dumps(rs.redacted(secret, "c2"))
+    for value in ("S0VZLXNlY3JldA==", "pa55-secret", "oidc-secret", "refresh-secret", "arg-secret", "env-secret",
+                  "secret-token-value"):
+        assert value not in shown, value
+    users = yaml.safe_load(rs.redacted(secret, "c2")["stringData"]["c2"])["users"]
+    assert users[3]["user"]["exec"]["command"] == "get-token" and users[2]["user"]["auth-provider"]["name"] == "oidc"

@@ -64,8 +64,10 @@ def item(kind, name, namespace=None, group="mesh-1", api_version="v1", **extra):
     return {"group": group, "object": dict({"apiVersion": api_version, "kind": kind, "metadata": meta}, **extra)}
 
 
+OURS = {"app.kubernetes.io/managed-by": "multimesh.istio"}
 OBJECTS = [item("Namespace", "istio-system-1", metadata={"name": "istio-system-1", "labels": {"a": "1"}}),
            item("PeerAuthentication", "default", "istio-system-1", api_version="security.istio.io/v1",
+                metadata={"name": "default", "namespace": "istio-system-1", "labels": OURS},
                 spec={"mtls": {"mode": "STRICT"}})]
 
 
@@ -277,3 +279,13 @@ def test_a_namespace_being_deleted_is_not_deleted_again():
     out = stage.converge(args(state="absent", owned_namespaces=["istio-system-1"]), cluster, False, no_istioctl)
     assert [o["action"] for o in out["objects"]] == ["deleted", "terminating"]
     assert cluster.writes[writes:] == [("delete", "PeerAuthentication", "istio-system-1", "default")]
+
+
+def test_removal_keeps_objects_of_the_same_name_that_are_not_ours():
+    cluster = FakeCluster()
+    foreign = dict(OBJECTS[1]["object"], metadata=dict(OBJECTS[1]["object"]["metadata"], labels={"team": "payments"}))
+    cluster.store[key(foreign)] = copy.deepcopy(foreign)
+    out = stage.converge(args(state="absent"), cluster, False, no_istioctl)
+    assert out["objects"][0]["action"] == "kept, not created by multimesh.istio" and not out["changed"]
+    assert key(foreign) in cluster.store and cluster.writes == []
+    assert out["msg"].endswith("kept (same name, not created by multimesh.istio): PeerAuthentication istio-system-1/default")
