@@ -162,12 +162,22 @@ def dynamic_client(module, prefix=""):
     return k8s_dynamic.DynamicClient(api_client(module, prefix))
 
 
+def _resource(dyn, api_version, kind):
+    """The kind's API resource, or None when the cluster does not serve it. Any other discovery failure (refused,
+    forbidden, unreachable) is raised: taking it for "not installed" would make a removal report success."""
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+    try:
+        return dyn.resources.get(api_version=api_version, kind=kind)
+    except ResourceNotFoundError:
+        return None
+
+
 def get_object(dyn, api_version, kind, name, namespace=None):
     """The live object as a dict, or None when it (or its kind) does not exist."""
-    try:
-        resource = dyn.resources.get(api_version=api_version, kind=kind)
-    except Exception:  # ResourceNotFoundError: the CRD is not installed, so the object cannot exist
-        return None
+    resource = _resource(dyn, api_version, kind)
+    if resource is None:
+        return None  # the CRD is not installed, so the object cannot exist
     try:
         return resource.get(name=name, namespace=namespace).to_dict()
     except ApiException as exc:
@@ -177,9 +187,8 @@ def get_object(dyn, api_version, kind, name, namespace=None):
 
 
 def list_objects(dyn, api_version, kind, label_selector=None, namespace=None):
-    try:
-        resource = dyn.resources.get(api_version=api_version, kind=kind)
-    except Exception:
+    resource = _resource(dyn, api_version, kind)
+    if resource is None:
         return []
     return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items", [])
 

@@ -16,16 +16,20 @@ except ImportError:  # pragma: no cover - kubernetes.core is a dependency of thi
 # Imported when the action plugins are loaded: the strategy loads them in the main process (ansible-playbook), so
 # every task's worker process inherits the kubernetes library instead of importing it again (over a second each).
 try:
-    from kubernetes.dynamic.exceptions import NotFoundError
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     IMPORT_ERROR = None
 except ImportError as exc:  # reported when a cluster is needed, so that render mode works without the library
-    NotFoundError = get_api_client = None
+    NotFoundError = ResourceNotFoundError = get_api_client = None
     IMPORT_ERROR = exc
 
 
 class ClusterError(Exception):
     pass
+
+
+class NotServed(ClusterError):
+    """The cluster does not serve the kind (its CRD is not installed), so no object of it can exist."""
 
 
 def auth_options(args):
@@ -53,9 +57,13 @@ class Cluster(object):
         if key not in self._resources:
             try:
                 self._resources[key] = self.client.resource(kind, api_version)
-            except Exception as exc:  # ResourceNotFoundError and friends
-                raise ClusterError("{0} {1} is not served by the cluster ({2}); is its CRD installed?".format(
+            except ResourceNotFoundError as exc:
+                raise NotServed("{0} {1} is not served by the cluster ({2}); is its CRD installed?".format(
                     api_version, kind, exc))
+            except Exception as exc:  # refused, unreachable, forbidden: never taken for "not installed"
+                raise ClusterError("cannot discover {0} {1} on {2}: {3}. Fix: check that the API server is reachable "
+                                   "and that these credentials may list its API groups".format(
+                                       api_version, kind, self.client.configuration.host, " ".join(str(exc).split())))
         return self._resources[key]
 
     @staticmethod
@@ -67,7 +75,7 @@ class Cluster(object):
         name, namespace = self._where(obj)
         try:
             resource = self.resource(obj["apiVersion"], obj["kind"])
-        except ClusterError:
+        except NotServed:
             return None  # its CRD is not installed, so it cannot exist
         try:
             return resource.get(name=name, namespace=namespace).to_dict()
@@ -91,6 +99,6 @@ class Cluster(object):
     def list(self, api_version, kind, label_selector=None, field_selector=None):
         try:
             resource = self.resource(api_version, kind)
-        except ClusterError:
+        except NotServed:
             return []
         return resource.get(label_selector=label_selector, field_selector=field_selector).to_dict().get("items", [])

@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import ClusterError
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 
@@ -162,8 +162,8 @@ class Applier(object):
             return self.cluster.apply(want)
         try:
             return self.cluster.apply(want, dry_run=True)
-        except Exception as exc:  # ClusterError (kind not served yet) or the API server's 404 (namespace not yet)
-            if not isinstance(exc, ClusterError) and getattr(exc, "status", None) != 404:
+        except Exception as exc:  # NotServed (its CRD comes later) or the API server's 404 (namespace not yet)
+            if not isinstance(exc, NotServed) and getattr(exc, "status", None) != 404:
                 raise
             return want
 

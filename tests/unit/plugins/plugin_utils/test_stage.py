@@ -251,12 +251,12 @@ def test_malformed_items_name_the_problem():
 
 def test_check_mode_on_an_empty_cluster_reports_what_would_be_created():
     """The namespace of a namespaced object, or the CRD of a kind, may only come with this very run."""
-    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import ClusterError
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
 
     class Empty(FakeCluster):
         def apply(self, obj, dry_run=False):
             if obj["kind"] == "PeerAuthentication":
-                raise ClusterError("security.istio.io/v1 PeerAuthentication is not served by the cluster")
+                raise NotServed("security.istio.io/v1 PeerAuthentication is not served by the cluster")
             if obj["metadata"].get("namespace"):
                 raise NotFound()
             return FakeCluster.apply(self, obj, dry_run)
