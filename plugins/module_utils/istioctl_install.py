@@ -164,8 +164,22 @@ def _default_revision_plan(dyn, revision, wanted):
 
 
 def _delete_webhooks(dyn, hooks):
+    """Delete the webhooks; returns them as they were, so that a failed install can put them back."""
+    saved = []
     for kind, name, _rev in hooks:
+        live = get_object(dyn, _WEBHOOK_API, kind, name)
+        if live:
+            saved.append(live)
         dyn.resources.get(api_version=_WEBHOOK_API, kind=kind).delete(name=name)
+    return saved
+
+
+def _restore_webhooks(dyn, saved):
+    for obj in saved:
+        body = copy.deepcopy(obj)
+        for field in ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"):
+            body["metadata"].pop(field, None)
+        dyn.resources.get(api_version=_WEBHOOK_API, kind=body["kind"]).create(body=body)
 
 
 def _present(module, istioctl, iop, namespace, result):
@@ -194,13 +208,20 @@ def _present(module, istioctl, iop, namespace, result):
         result["diff"] = _install_diffs(entries, revision)
     if not entries or module.check_mode:
         return result
-    if wanted:
-        # Before install: istioctl creates the default tag only when no default tag exists.
-        _delete_webhooks(dyn, stale_hooks)
+    # Before install: istioctl creates the default tag only when no default tag exists. A failed install puts the
+    # previous default tag back, so that the cluster is never left without one.
+    deleted = _delete_webhooks(dyn, stale_hooks) if wanted else []
     if diffs or need_tag:
         timeout = params["readiness_timeout"]
         cmd = ["install", "-y", "-f", path, "--readiness-timeout", "{0}s".format(timeout)] + set_args
-        _rc, out, err = istioctl.run(cmd, cluster=True, timeout=max(istioctl.timeout, timeout + 120))
+        try:
+            _rc, out, err = istioctl.run(cmd, cluster=True, timeout=max(istioctl.timeout, timeout + 120))
+        except IstioctlError as exc:
+            if deleted:
+                _restore_webhooks(dyn, deleted)
+                exc.args = ("{0} The default webhook(s) {1} deleted before the install were restored.".format(
+                    exc.args[0], ", ".join(o["metadata"]["name"] for o in deleted)),) + exc.args[1:]
+            raise
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
     if wanted is False:
         # istioctl install creates a default tag for the first revision it installs (istio/istio#57412).

@@ -118,6 +118,10 @@ class FakeCluster(object):
                 cluster.deleted.append((self.kind, name))
                 cluster.objects.pop((self.kind, namespace, name))
 
+            def create(self, body):
+                assert "resourceVersion" not in body["metadata"]
+                cluster.add(copy.deepcopy(body))
+
         class Resources(object):
             def get(self, api_version, kind):
                 return Resource(kind)
@@ -431,3 +435,19 @@ def test_absent_without_istiod_uninstalls_by_file_alone(istioctl, cluster):
     assert not failed, result
     (call,) = istioctl.commands("uninstall")
     assert call[:3] == ["uninstall", "-y", "-f"] and "--revision" not in call
+
+
+def test_a_failed_install_puts_the_previous_default_tag_back(istioctl, cluster):
+    """Issue 13 point 3: the other revision's default tag is deleted so that istioctl creates this one's; when the
+    install fails, the cluster must not be left without a default tag."""
+    istioctl.rules([{"argv": ["manifest", "generate"], "stdout_file": GENERATED},
+                    {"argv": ["install"], "stderr": "Error: istiod did not become ready\n", "rc": 1}])
+    previous = default_tag("usergroup-2")
+    previous["metadata"]["resourceVersion"] = "41"
+    cluster.add(previous)
+    result, failed = run_module(main, args(istioctl, default_revision=True))
+    assert failed
+    assert cluster.deleted == [("MutatingWebhookConfiguration", "istio-revision-tag-default-usergroup-2")]
+    restored = cluster.objects[("MutatingWebhookConfiguration", None, "istio-revision-tag-default-usergroup-2")]
+    assert restored["metadata"]["labels"]["istio.io/rev"] == "usergroup-2"
+    assert "istio-revision-tag-default-usergroup-2 deleted before the install were restored" in result["msg"]
