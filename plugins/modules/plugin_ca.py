@@ -119,6 +119,7 @@ changes:
 
 import base64
 import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.multimesh.istio.plugins.module_utils import plugin_ca as ca
@@ -146,10 +147,53 @@ def _read(path):
 
 
 def _write(path, data, mode):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, mode)
+    """Atomically: a new private file beside the target, renamed over it. The rename replaces a symlink instead of
+    writing through it, and a reader never sees half a key."""
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _unsafe_directory(path):
+    """Why path may not hold CA keys, or None: it must be a real directory (no symlink) of this user that no one
+    else may write to."""
+    if os.path.islink(path):
+        return "is a symbolic link"
+    if not os.path.exists(path):
+        return None
+    if not os.path.isdir(path):
+        return "is not a directory"
+    info = os.stat(path)
+    if info.st_uid != os.getuid():
+        return "belongs to another user (uid {0})".format(info.st_uid)
+    if info.st_mode & 0o022:
+        return "may be written by others (mode {0:o})".format(info.st_mode & 0o777)
+    return None
+
+
+def check_params(params):
+    """Problems with the options, each naming the option and the fix."""
+    problems = []
+    if not ca.NAME.fullmatch(params["name"] or ""):
+        problems.append("name: {0!r} is not a DNS-1123 label. Fix: name the cluster or mesh with lowercase letters, "
+                        "digits and '-' (it names a directory under ca_dir).".format(params["name"]))
+    if params["key_size"] < ca.MINIMUM_KEY_SIZE:
+        problems.append("key_size: {0} bits is too small. Fix: use at least {1} (4096 is the default).".format(
+            params["key_size"], ca.MINIMUM_KEY_SIZE))
+    for path in (params["ca_dir"], os.path.join(params["ca_dir"], params["name"] or "")):
+        why = _unsafe_directory(path)
+        if why:
+            problems.append("ca_dir: {0} {1}. Fix: keep CA keys in a directory of your own with mode 0700.".format(path, why))
+    return problems
 
 
 def material(module, changes):
@@ -158,6 +202,10 @@ def material(module, changes):
     root_key, root_cert = os.path.join(p["ca_dir"], "root-key.pem"), os.path.join(p["ca_dir"], "root-cert.pem")
     own = os.path.join(p["ca_dir"], p["name"])
     files = {key: os.path.join(own, key) for key in ca.CACERTS_KEYS}
+    if p["state"] == "absent":
+        # Removal generates nothing: it compares the secret with material that already exists, if any.
+        have = all(os.path.exists(path) for path in files.values())
+        return files, ({key: _read(path) for key, path in files.items()} if have else None)
     if not module.check_mode:
         for directory in (p["ca_dir"], own):
             if not os.path.isdir(directory):
@@ -204,8 +252,9 @@ def secret(module, entries, changes):
         live = None
     stored = {k: base64.b64decode(v) for k, v in ((live.data or {}) if live else {}).items()}
     ours = entries is not None and all(stored.get(k) == entries[k] for k in ca.CACERTS_KEYS)
+    mark = ((live.metadata.labels or {}) if live else {}).get("app.kubernetes.io/managed-by") == "multimesh.istio"
     if p["state"] == "absent":
-        if live is not None and (ours or entries is None):
+        if live is not None and (ours or (entries is None and mark)):
             changes.append("delete secret {0}/cacerts".format(p["namespace"]))
             if not module.check_mode:
                 core.delete_namespaced_secret("cacerts", p["namespace"])
@@ -231,6 +280,9 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not ca.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
+    problems = check_params(module.params)
+    if problems:
+        module.fail_json(msg=" ".join(problems), problems=problems)
     changes = []
     files, entries = material(module, changes)
     if module.params["install_secret"]:

@@ -57,3 +57,41 @@ def test_intermediate_from_another_root_is_refused(tmp_path):
     os.rename(str(tmp_path / "b" / "cluster-1"), str(tmp_path / "a" / "cluster-9"))
     result, failed = run_module(main, args(tmp_path / "a", name="cluster-9"))
     assert failed and "was issued by another root" in result["msg"]
+
+
+def test_unsafe_names_sizes_and_directories_are_refused_before_anything_is_written(tmp_path):
+    """Issue 13 point 8."""
+    for extra, message in ((dict(name="../x"), "name: '../x' is not a DNS-1123 label"),
+                           (dict(key_size=1024), "key_size: 1024 bits is too small")):
+        result, failed = run_module(main, args(tmp_path / "ca", **extra))
+        assert failed and result["msg"].startswith(message) and "Fix: " in result["msg"], result
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    os.chmod(str(open_dir), 0o777)
+    result, failed = run_module(main, args(open_dir))
+    assert failed and "may be written by others (mode 777)" in result["msg"]
+    os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "link"))
+    result, failed = run_module(main, args(tmp_path / "link"))
+    assert failed and "is a symbolic link" in result["msg"]
+    assert not (tmp_path / "ca").exists() and os.listdir(str(open_dir)) == [] and not (tmp_path / "elsewhere").exists()
+
+
+def test_files_are_replaced_atomically_never_written_through_a_symlink(tmp_path):
+    run_module(main, args(tmp_path / "ca"))
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "ca" / "cluster-2").mkdir(mode=0o700)
+    os.symlink(str(victim), str(tmp_path / "ca" / "cluster-2" / "ca-key.pem"))
+    result, failed = run_module(main, args(tmp_path / "ca", name="cluster-2"))
+    assert not failed, result
+    assert victim.read_text() == "precious"
+    key = tmp_path / "ca" / "cluster-2" / "ca-key.pem"
+    assert not os.path.islink(str(key)) and mode(key) == 0o600
+    assert sorted(os.listdir(str(tmp_path / "ca" / "cluster-2"))) == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem",
+                                                                     "root-cert.pem"]
+
+
+def test_absent_generates_nothing(tmp_path):
+    result, failed = run_module(main, args(tmp_path / "ca", state="absent"))
+    assert not failed and result["changed"] is False
+    assert not (tmp_path / "ca").exists()
