@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
         if isinstance(inputs.get("render_dir"), str):
             # Relative to where ansible-playbook was started, as a user typing -e expects.
             inputs["render_dir"] = os.path.abspath(os.path.expanduser(inputs["render_dir"]))
-        errors = unknown_variables(task_vars, spec)
+        errors = unknown_variables(task_vars, spec) + self._unused_access(task_vars)
         try:
             model = build_model(**inputs)
         except ModelError as exc:
@@ -65,6 +65,25 @@ class ActionModule(ActionBase):
         result.update(changed=False, ansible_facts={fact_name: model},
                       msg="{0} mesh(es) valid, backend {1}: {2}".format(len(model["meshes"]), model["backend"], summary))
         return result
+
+    def _unused_access(self, task_vars):
+        """multimesh_kubeconfig, multimesh_context and multimesh_istioctl_path act through the play's module_defaults
+        (the collection's playbooks set them); in a play without them they would be ignored and the run would go
+        to whichever cluster the environment names."""
+        groups = {}
+        for entry in getattr(self._task, "module_defaults", None) or []:
+            for key, value in (entry or {}).items():
+                groups.setdefault(key.rpartition("/")[2], {}).update(value or {})
+        errors = []
+        for variable, group, option in (("multimesh_kubeconfig", "multimesh.istio.cluster", "kubeconfig"),
+                                        ("multimesh_context", "multimesh.istio.cluster", "context"),
+                                        ("multimesh_istioctl_path", "multimesh.istio.istioctl", "istioctl_path")):
+            if self._value(task_vars, variable) and option not in groups.get(group, {}):
+                errors.append("variable {0}: is set, but this play has no module_defaults for group/{1} that passes "
+                              "it on, so it would be ignored. Fix: add module_defaults: {{group/{1}: {{{2}: "
+                              "\"{{{{ {0} }}}}\"}}}} to the play (as playbooks/site.yml does), or use the playbooks."
+                              .format(variable, group, option))
+        return errors
 
     def _value(self, task_vars, name):
         if name not in task_vars:

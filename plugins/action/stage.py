@@ -26,6 +26,7 @@ ARGUMENT_SPEC = dict(
     field_manager=dict(type="str", default="multimesh-istio"),
     force_conflicts=dict(type="bool", default=False),
     istioctl_path=dict(type="path"),
+    istioctl_timeout=dict(type="int"),
     istioctl_readiness_timeout=dict(type="int", default=300),
 )
 
@@ -60,8 +61,9 @@ class ActionModule(ActionBase):
     def _istioctl(self, args, task_vars):
         """istioctl_install(params) -> result: runs the module on the host with this task's access options."""
         passed = dict(auth_options(args))
-        if args["istioctl_path"]:
-            passed["istioctl_path"] = args["istioctl_path"]
+        for key in ("istioctl_path", "istioctl_timeout"):
+            if args[key] is not None:
+                passed[key] = args[key]
 
         def run(params):
             return self._execute_module(module_name="multimesh.istio.istioctl_install",

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Options of every module that runs istioctl: the binary and cluster access named as in kubernetes.core."""
+    """Options of every module that runs istioctl: the binary and how long it may run."""
 
     DOCUMENTATION = r"""
 options:

@@ -203,7 +203,9 @@ def _present(module, istioctl, iop, namespace, result):
     if need_tag:
         entries.append({"kind": "MutatingWebhookConfiguration", "namespace": None, "name": "istio-revision-tag-default-" + namespace,
                         "reason": "missing", "paths": []})
-    result.update(objects=len(rendered), differences=entries, changed=bool(entries))
+    # The live values go to the diff only (it is shown on request); the result names the fields.
+    result.update(objects=len(rendered), differences=[dict((k, v) for k, v in e.items() if k != "values") for e in entries],
+                  changed=bool(entries))
     if entries and module._diff:
         result["diff"] = _install_diffs(entries, revision)
     if not entries or module.check_mode:

@@ -57,8 +57,15 @@ def cluster_spec(prefix=""):
     return dict((prefix + key, dict(value)) for key, value in _PREFIXED.items())
 
 
+# kubernetes.core also reads these names (its AUTH_ARG_MAP's client-side names).
+_ENV_ALIASES = {"ca_cert": "K8S_AUTH_SSL_CA_CERT", "validate_certs": "K8S_AUTH_VERIFY_SSL",
+                "client_cert": "K8S_AUTH_CERT_FILE", "client_key": "K8S_AUTH_KEY_FILE"}
+
+
 def _env(key):
     value = os.environ.get("K8S_AUTH_" + key.upper())
+    if value is None and key in _ENV_ALIASES:
+        value = os.environ.get(_ENV_ALIASES[key])
     if value is not None and (AUTH_ARG_SPEC.get(key) or {}).get("type") == "bool":
         return value.lower() not in ("0", "false", "no")
     if value is not None and (AUTH_ARG_SPEC.get(key) or {}).get("type") == "list":

@@ -89,6 +89,9 @@ options:
   istioctl_path:
     description: The istioctl binary for IstioOperator inputs; unset, C(istioctl) is looked up in C(PATH) on the host.
     type: path
+  istioctl_timeout:
+    description: Passed to M(multimesh.istio.istioctl_install) (how long one istioctl command may run, in seconds).
+    type: int
   istioctl_readiness_timeout:
     description: How long each C(istioctl install) waits for its control plane, in seconds.
     type: int
@@ -128,7 +131,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 objects:
-  description: Each object and what the stage did to it (created, updated, unchanged, deleted, absent, released, kept, installed, uninstalled).
+  description:
+    - Each object and what the stage did to it - C(created), C(updated), C(unchanged), C(deleted), C(absent),
+      C(terminating) (deleted before, not gone yet), C(released) (a namespace it does not own lost what the collection
+      set), C(kept) (nothing of the collection's left on it), C(kept, not created by multimesh.istio) (same name,
+      someone else's, not deleted), C(installed) or C(uninstalled) (IstioOperator inputs).
+    - After a failure, what was done before it.
   returned: when applying or removing
   type: list
   elements: dict
@@ -144,15 +152,21 @@ files:
   type: list
   elements: str
   sample: [20-control-plane-mesh-1.yaml]
+written:
+  description: The render files whose content differed and were written (would be, in check mode).
+  returned: in render mode
+  type: list
+  elements: str
+  sample: [20-control-plane-mesh-1.yaml]
 ready:
   description: The waited-for objects that reported ready.
-  returned: when applying
+  returned: when applying or removing (empty unless O(wait) waited)
   type: list
   elements: str
   sample: [Istio mesh-1]
 pending:
   description: The waited-for objects that did not, with the reason.
-  returned: when applying
+  returned: when applying or removing (empty unless O(wait) waited)
   type: dict
   sample: {}
 msg:

@@ -108,6 +108,10 @@ def readiness(obj):
     return False, "; ".join(failing) or "no {0} condition yet (state {1})".format(wanted, status.get("state"))
 
 
+class ApplyError(Exception):
+    pass
+
+
 class Outcome(object):
     """What one stage did to each object, and the diffs to show."""
 
@@ -137,6 +141,9 @@ class Applier(object):
     def apply(self, obj):
         want = with_digest(obj)
         live = self.cluster.get(want)
+        if live is not None and (live.get("metadata") or {}).get("deletionTimestamp"):
+            raise ApplyError("{0} is being deleted (an earlier removal); nothing can be applied to it until it is "
+                             "gone. Fix: wait until it is gone, then run again.".format(label(want)))
         if live is None:
             after = self._create(want)
             self.outcome.add(want, "created", True, None, after)
@@ -187,7 +194,7 @@ class Applier(object):
         """Drop every field this collection's field manager set on obj (e.g. a namespace it labelled but does
         not own), leaving the rest; nothing to do when it owns none."""
         live = self.cluster.get(obj)
-        if live is None or not owns_fields(live):
+        if live is None or not owns_fields(live, getattr(self.cluster, "field_manager", FIELD_MANAGER)):
             self.outcome.add(obj, "kept", False)
             return
         after = self.cluster.apply(obj, dry_run=self.check_mode)
@@ -212,4 +219,4 @@ class Applier(object):
                     why[name] = reason
             if not pending or clock.time() >= deadline:
                 return {"ready": ready, "pending": why}
-            clock.sleep(min(sleep, max(deadline - clock.time(), 0)))
+            clock.sleep(min(max(sleep, 1), max(deadline - clock.time(), 0)))

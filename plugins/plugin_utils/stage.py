@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import Applier, Outcome, label, plain
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ApplyError, Applier, Outcome, label, plain
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import manifest_files, removal_plan, split_objects
 
 
@@ -99,46 +99,55 @@ def _each(action, objects):
     for obj in objects:
         try:
             action(obj)
-        except StageError:
-            raise
+        except (StageError, ApplyError) as exc:
+            raise StageError(str(exc))
         except Exception as exc:  # ApiException/DynamicApiError: name the object and show the API server's reason
             raise _api_error(exc, obj)
 
 
 def converge(args, cluster, check_mode, istioctl):
-    """Apply (state present) or remove (absent) the stage's objects on the cluster; returns the task result."""
+    """Apply (state present) or remove (absent) the stage's objects on the cluster; returns the task result, which
+    lists what was done before any failure."""
     kube, inputs = _checked_split(args["objects"])
     outcome = Outcome()
     applier = Applier(cluster, check_mode, outcome)
-    problems = []
-    if args["state"] == "present":
-        # istioctl installs the CRDs of what follows it (e.g. PeerAuthentication) and needs the namespaces first.
-        first = [o for o in kube if o["kind"] == "Namespace"] if inputs else kube
-        _each(applier.apply, first)
-        for obj in inputs:
-            if not _run_istioctl(istioctl, obj, _install_args(obj, "present", args["istioctl_readiness_timeout"]),
-                                 outcome, problems):
-                break
-        if not problems and inputs:
-            _each(applier.apply, [o for o in kube if o["kind"] != "Namespace"])
-        waited = {}
-        if not problems and args["wait"] and not check_mode:
-            waited = applier.wait_ready([o for o in kube if o["kind"] in args["wait"]], args["wait_timeout"],
-                                        args["wait_sleep"])
-            if waited["pending"]:
-                problems.append("Timed out after {0}s waiting for {1} to be ready: {2}".format(
-                    args["wait_timeout"], ", ".join(args["wait"]),
-                    "; ".join("{0}: {1}".format(k, v) for k, v in sorted(waited["pending"].items()))))
-    else:
-        plan = removal_plan(args["objects"], args["owned_namespaces"])
-        namespaces = [o for o in plan["delete"] if o["kind"] == "Namespace"]
-        _each(applier.delete, [o for o in plan["delete"] if o["kind"] != "Namespace"])
-        for obj in reversed(inputs):
-            _run_istioctl(istioctl, obj, _install_args(obj, "absent"), outcome, problems)
-        _each(applier.delete, namespaces)
-        _each(applier.strip, plan["strip"])
-        waited = {}
+    problems, waited = [], {}
+    try:
+        if args["state"] == "present":
+            waited = _apply(args, kube, inputs, applier, istioctl, problems, check_mode)
+        else:
+            _remove(args, inputs, applier, istioctl, problems)
+    except StageError as exc:
+        problems.append(str(exc))
     return _result(args, outcome, problems, waited, check_mode)
+
+
+def _apply(args, kube, inputs, applier, istioctl, problems, check_mode):
+    # istioctl installs the CRDs of what follows it (e.g. PeerAuthentication) and needs the namespaces first.
+    _each(applier.apply, [o for o in kube if o["kind"] == "Namespace"] if inputs else kube)
+    for obj in inputs:
+        if not _run_istioctl(istioctl, obj, _install_args(obj, "present", args["istioctl_readiness_timeout"]),
+                             applier.outcome, problems):
+            return {}
+    if inputs:
+        _each(applier.apply, [o for o in kube if o["kind"] != "Namespace"])
+    if not args["wait"] or check_mode:
+        return {}
+    waited = applier.wait_ready([o for o in kube if o["kind"] in args["wait"]], args["wait_timeout"], args["wait_sleep"])
+    if waited["pending"]:
+        problems.append("Timed out after {0}s waiting for {1} to be ready: {2}".format(
+            args["wait_timeout"], ", ".join(args["wait"]),
+            "; ".join("{0}: {1}".format(k, v) for k, v in sorted(waited["pending"].items()))))
+    return waited
+
+
+def _remove(args, inputs, applier, istioctl, problems):
+    plan = removal_plan(args["objects"], args["owned_namespaces"])
+    _each(applier.delete, [o for o in plan["delete"] if o["kind"] != "Namespace"])
+    for obj in reversed(inputs):
+        _run_istioctl(istioctl, obj, _install_args(obj, "absent"), applier.outcome, problems)
+    _each(applier.delete, [o for o in plan["delete"] if o["kind"] == "Namespace"])
+    _each(applier.strip, plan["strip"])
 
 
 def _result(args, outcome, problems, waited, check_mode):

@@ -186,7 +186,9 @@ def test_invalid_inventory_fails_before_any_cluster_call(tmp_path):
     assert "Validate the mesh inventory" in out
     assert "mesh 'mesh-2'.mtls_mode: unsupported mode 'STRIKT'" in out
     assert "mesh 'mesh-2'.members[0]: namespace 'app-ns-1' is already a member of mesh 'mesh-1'" in out
-    assert "multimesh.istio.resources" not in out and "kubernetes.core" not in out
+    # Validation fails before any stage or pre-flight task runs.
+    assert "multimesh.istio.stage" not in out and "Check the cluster before any change" not in out
+    assert "kubernetes.core" not in out
 
 
 def test_mistyped_variable_is_rejected(tmp_path):

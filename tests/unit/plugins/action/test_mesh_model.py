@@ -15,9 +15,15 @@ MESHES = [{"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-
           {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2"]}]
 
 
-def run(args, task_vars=None):
+ACCESS_DEFAULTS = [{"group/multimesh.istio.cluster": {"kubeconfig": "{{ multimesh_kubeconfig }}",
+                                                      "context": "{{ multimesh_context }}"},
+                    "group/multimesh.istio.istioctl": {"istioctl_path": "{{ multimesh_istioctl_path }}"}}]
+
+
+def run(args, task_vars=None, module_defaults=None):
     task = MagicMock()
     task.args = args
+    task.module_defaults = module_defaults or []
     task.async_val = 0
     task.check_mode = False
     connection = MagicMock()
@@ -56,9 +62,19 @@ def test_fails_with_every_problem_including_mistyped_variables():
 
 
 def test_cluster_access_is_not_part_of_the_model():
-    model = run({}, {"multimesh_meshes": MESHES, "multimesh_kubeconfig": "/k", "multimesh_context": "c",
-                     "multimesh_istioctl_path": "/bin/istioctl"})["ansible_facts"]["multimesh_model"]
+    access = {"multimesh_meshes": MESHES, "multimesh_kubeconfig": "/k", "multimesh_context": "c",
+              "multimesh_istioctl_path": "/bin/istioctl"}
+    model = run({}, access, ACCESS_DEFAULTS)["ansible_facts"]["multimesh_model"]
     assert not set(model) & {"kubeconfig", "context", "istioctl_path"}
+
+
+def test_cluster_access_variables_without_module_defaults_to_pass_them_on_fail():
+    """In a play of one's own they would be ignored, and the run would go to the environment's cluster."""
+    result = run({}, {"multimesh_meshes": MESHES, "multimesh_kubeconfig": "/k", "multimesh_istioctl_path": "/i"},
+                 [{"group/multimesh.istio.cluster": {"context": "c"}}])
+    assert result["failed"] is True
+    assert [e.split(":")[0] for e in result["errors"]] == ["variable multimesh_kubeconfig", "variable multimesh_istioctl_path"]
+    assert "Fix: add module_defaults: {group/multimesh.istio.cluster: {kubeconfig:" in result["errors"][0]
 
 
 def test_an_empty_render_dir_means_apply():

@@ -267,8 +267,10 @@ def test_check_mode_on_an_empty_cluster_reports_what_would_be_created():
     sample = item("ServiceAccount", "httpbin", "istio-system-1")
     out = stage.converge(args(objects=OBJECTS + [sample]), Empty(), True, no_istioctl)
     assert [o["action"] for o in out["objects"]] == ["created", "created", "created"] and not out["failed"]
-    with pytest.raises(stage.StageError, match="PeerAuthentication istio-system-1/default: .*not served"):
-        stage.converge(args(), Empty(), False, no_istioctl)
+    failed = stage.converge(args(), Empty(), False, no_istioctl)
+    assert failed["failed"] and "PeerAuthentication istio-system-1/default: " in failed["msg"] and "not served" in failed["msg"]
+    # What was done before the failure is reported: the namespace was created.
+    assert failed["changed"] and [o["action"] for o in failed["objects"]] == ["created"]
 
 
 def test_a_namespace_being_deleted_is_not_deleted_again():
@@ -289,3 +291,11 @@ def test_removal_keeps_objects_of_the_same_name_that_are_not_ours():
     assert out["objects"][0]["action"] == "kept, not created by multimesh.istio" and not out["changed"]
     assert key(foreign) in cluster.store and cluster.writes == []
     assert out["msg"].endswith("kept (same name, not created by multimesh.istio): PeerAuthentication istio-system-1/default")
+
+
+def test_an_object_being_deleted_fails_the_apply_naming_it():
+    cluster = FakeCluster()
+    stage.converge(args(), cluster, False, no_istioctl)
+    cluster.store[("Namespace", None, "istio-system-1")]["metadata"]["deletionTimestamp"] = "2026-11-25T00:00:00Z"
+    out = stage.converge(args(), cluster, False, no_istioctl)
+    assert out["failed"] and "Namespace istio-system-1 is being deleted (an earlier removal)" in out["msg"]
