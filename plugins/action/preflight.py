@@ -10,7 +10,13 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import AUTH_ARG_SPEC, Cluster, ClusterError, auth_options
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
+    AUTH_ARG_SPEC,
+    Cluster,
+    ClusterError,
+    auth_options,
+    describe,
+)
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import SAIL_CRDS, preflight_problems
 
 ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
@@ -36,9 +42,11 @@ class ActionModule(ActionBase):
             istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []
             namespaces = cluster.list("v1", "Namespace")
         except ClusterError as exc:
-            raise AnsibleActionFail("pre-flight: {0}".format(to_native(exc)))
+            raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
+                                                                            to_native(exc)))
         except Exception as exc:  # the API server refused a read: say which cluster call failed
-            raise AnsibleActionFail("pre-flight: cannot read the cluster: {0}".format(to_native(exc)))
+            raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
+                task_vars.get("inventory_hostname"), describe(auth_options(args)), " ".join(to_native(exc).split())))
         problems = preflight_problems(model, crds, istios, namespaces)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
         if problems:

@@ -160,6 +160,8 @@ def api_client(module, prefix=""):
         if access["validate_certs"] is False:
             configuration.verify_ssl = False
         return k8s_client.ApiClient(configuration)
+    except API_ERRORS as exc:  # kubernetes.core's client asks the server for its version at once
+        module.fail_json(msg=api_failure(exc, "{0}cluster access ({1})".format(prefix, _where(module.params, prefix))))
     except Exception as exc:  # the kubernetes library raises many types for a bad kubeconfig
         module.fail_json(msg="{0}cluster access: cannot load the configuration: {1}. Fix: check {0}kubeconfig/{0}context "
                              "or {0}host/{0}api_key.".format(prefix, exc))
@@ -167,6 +169,35 @@ def api_client(module, prefix=""):
 
 def dynamic_client(module, prefix=""):
     return k8s_dynamic.DynamicClient(api_client(module, prefix))
+
+
+try:
+    from urllib3.exceptions import HTTPError as _Urllib3Error
+except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes library
+    _Urllib3Error = OSError
+# What a call to the API server raises when the server cannot be reached or refuses the call.
+API_ERRORS = (ApiException, _Urllib3Error, OSError)
+
+
+def _where(params, prefix):
+    """Which cluster the options name, for messages (never a credential)."""
+    access = _access(params, prefix)
+    if access.get("host"):
+        return access["host"]
+    kubeconfig = access.get("kubeconfig") if isinstance(access.get("kubeconfig"), str) else None
+    return "kubeconfig {0}{1}".format(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config",
+                                      ", context " + access["context"] if access.get("context") else "")
+
+
+def api_failure(exc, what):
+    """A one-line message for an API error: what was being done, the server's answer or why it is unreachable, and
+    the fix (instead of a traceback)."""
+    status = getattr(exc, "status", None)
+    if status:
+        return "{0}: the API server answered {1} {2}. Fix: check that these credentials may do this.".format(
+            what, status, getattr(exc, "reason", "") or "")
+    return ("{0}: the API server cannot be reached ({1}). Fix: check kubeconfig/context (or host) and that the API "
+            "server runs.".format(what, " ".join(str(exc).split())[:300]))
 
 
 def _resource(dyn, api_version, kind):

@@ -161,6 +161,7 @@ stderr:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl_install import run_install
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import API_ERRORS, api_failure
 
 ARGUMENT_SPEC = dict(
     ISTIOCTL_SPEC,
@@ -184,6 +185,8 @@ def main():
         module.exit_json(**run_install(module, istioctl))
     except IstioctlError as exc:
         istioctl.fail(exc, revision=module.params["revision"])
+    except API_ERRORS as exc:
+        module.fail_json(msg=api_failure(exc, "revision {0}: reading the cluster".format(module.params["revision"])))
 
 
 if __name__ == "__main__":

@@ -123,7 +123,13 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.multimesh.istio.plugins.module_utils import plugin_ca as ca
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client, cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import (
+    API_ERRORS,
+    ApiException,
+    api_client,
+    api_failure,
+    cluster_spec,
+)
 
 ARGUMENT_SPEC = dict(
     cluster_spec(),
@@ -286,7 +292,11 @@ def main():
     changes = []
     files, entries = material(module, changes)
     if module.params["install_secret"]:
-        secret(module, entries, changes)
+        try:
+            secret(module, entries, changes)
+        except API_ERRORS as exc:
+            module.fail_json(msg=api_failure(exc, "secret {0}/cacerts".format(module.params["namespace"])),
+                             changes=changes)
     result = {"changed": bool(changes), "changes": changes, "files": files, "root_fingerprint": None}
     if entries is not None:
         from cryptography import x509

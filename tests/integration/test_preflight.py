@@ -54,3 +54,20 @@ def test_member_with_another_revision_stops_the_run(cluster, kube):
         core.delete_namespace("payments")
     assert run.rc != 0
     assert "Namespace payments (member of mesh 'usergroup-1') carries istio.io/rev=prod-1-29, another mesh's revision" in run.out
+
+
+def test_a_missing_or_dead_kubeconfig_is_named_by_the_pre_flight(tmp_path):
+    """Issue 13 point 12: which cluster, which file, and the fix - not a library's traceback."""
+    missing = str(tmp_path / "nowhere.kubeconfig")
+    run = ansible_playbook(missing, SITE, "-i", INVENTORY)
+    assert run.rc != 0
+    assert "pre-flight of cluster cluster-1: cannot load the cluster access configuration (kubeconfig {0})".format(
+        missing) in run.out, run.out
+    dead = tmp_path / "dead.kubeconfig"
+    dead.write_text('{"apiVersion": "v1", "kind": "Config", "current-context": "dead", "clusters": [{"name": "dead", '
+                    '"cluster": {"server": "https://127.0.0.1:9"}}], "users": [{"name": "dead", "user": {"token": '
+                    '"dead-token"}}], "contexts": [{"name": "dead", "context": {"cluster": "dead", "user": "dead"}}]}')
+    run = ansible_playbook(str(dead), SITE, "-i", INVENTORY)
+    assert run.rc != 0
+    assert "pre-flight of cluster cluster-1: cannot reach the API server of kubeconfig {0}".format(dead) in run.out, run.out
+    assert "Fix: check that it runs" in run.out and "dead-token" not in run.out

@@ -95,3 +95,13 @@ def test_absent_generates_nothing(tmp_path):
     result, failed = run_module(main, args(tmp_path / "ca", state="absent"))
     assert not failed and result["changed"] is False
     assert not (tmp_path / "ca").exists()
+
+
+def test_an_unreachable_api_server_fails_with_a_message_not_a_traceback(tmp_path):
+    """Issue 13 point 12."""
+    result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, host="https://127.0.0.1:9",
+                                           api_key="not-a-real-token", validate_certs=False))
+    assert failed, result
+    assert result["msg"].startswith("cluster access (https://127.0.0.1:9): the API server cannot be reached (")
+    assert "Fix: check kubeconfig/context (or host)" in result["msg"] and "not-a-real-token" not in result["msg"]
+    assert "exception" not in result or "Traceback" not in str(result.get("exception"))
