@@ -19,6 +19,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
     build_model,
     inventory_spec,
     model_inputs,
+    owner_from_inventory,
     unknown_variables,
 )
 
@@ -48,6 +49,8 @@ class ActionModule(ActionBase):
             value = self._value(task_vars, variable)
             if value is not None and value != "":
                 inputs[key] = value
+        if "owner" not in inputs:
+            inputs["owner"] = owner_from_inventory(task_vars.get("inventory_file"), task_vars.get("inventory_dir"))
         if isinstance(inputs.get("render_dir"), str):
             # Relative to where ansible-playbook was started, as a user typing -e expects.
             inputs["render_dir"] = os.path.abspath(os.path.expanduser(inputs["render_dir"]))

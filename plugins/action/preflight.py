@@ -41,13 +41,14 @@ class ActionModule(ActionBase):
                                     "metadata": {"name": name}})]
             istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []
             namespaces = cluster.list("v1", "Namespace")
+            istiods = cluster.list("apps/v1", "Deployment", label_selector="app=istiod")
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
         except Exception as exc:  # the API server refused a read: say which cluster call failed
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe(auth_options(args)), " ".join(to_native(exc).split())))
-        problems = preflight_problems(model, crds, istios, namespaces)
+        problems = preflight_problems(model, crds, istios, namespaces, istiods)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
         if problems:
             result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(

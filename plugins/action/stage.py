@@ -12,6 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import stage
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import AUTH_ARG_SPEC, Cluster, ClusterError, auth_options
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,
@@ -20,10 +21,11 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     render_dir=dict(type="path"),
     owned_namespaces=dict(type="list", elements="str", default=[]),
+    owner=dict(type="str"),
     wait=dict(type="list", elements="str", default=[]),
     wait_timeout=dict(type="int", default=300),
     wait_sleep=dict(type="int", default=5),
-    field_manager=dict(type="str", default="multimesh-istio"),
+    field_manager=dict(type="str"),
     force_conflicts=dict(type="bool", default=False),
     istioctl_path=dict(type="path"),
     istioctl_timeout=dict(type="int"),
@@ -46,7 +48,8 @@ class ActionModule(ActionBase):
             if args["render_dir"]:
                 out = stage.render(args, self._task.check_mode)
             else:
-                cluster = Cluster(auth_options(args), args["field_manager"], args["force_conflicts"])
+                manager = args["field_manager"] or field_manager(args["owner"])
+                cluster = Cluster(auth_options(args), manager, args["force_conflicts"])
                 out = stage.converge(args, cluster, self._task.check_mode, self._istioctl(args, task_vars))
         except (ClusterError, stage.StageError) as exc:
             raise AnsibleActionFail("stage {0}: {1}".format(args["stage"], to_native(exc)))

@@ -65,6 +65,13 @@ options:
     type: list
     elements: str
     default: []
+  owner:
+    description:
+      - The inventory's identity (C(multimesh_model.owner)); it names the field manager. With it, O(state=absent)
+        deletes only objects labelled
+        C(multimesh.istio/owner) with this value (and C(app.kubernetes.io/managed-by=multimesh.istio)); without it,
+        any object with the collection's mark.
+    type: str
   wait:
     description: Kinds (for example C(Istio), C(Deployment)) whose objects must report ready before the task ends.
     type: list
@@ -79,9 +86,10 @@ options:
     type: int
     default: 5
   field_manager:
-    description: Server-side apply field manager.
+    description:
+      - Server-side apply field manager. Unset, C(multimesh-istio-<owner>) with O(owner) (two inventories then
+        conflict on a field instead of taking it over from each other), C(multimesh-istio) without.
     type: str
-    default: multimesh-istio
   force_conflicts:
     description: Take over fields another field manager owns with a different value (otherwise the apply fails and says which).
     type: bool
@@ -134,7 +142,7 @@ objects:
   description:
     - Each object and what the stage did to it - C(created), C(updated), C(unchanged), C(deleted), C(absent),
       C(terminating) (deleted before, not gone yet), C(released) (a namespace it does not own lost what the collection
-      set), C(kept) (nothing of the collection's left on it), C(kept, not created by multimesh.istio) (same name,
+      set), C(kept) (nothing of the collection's left on it), C(kept, not created by this inventory) (same name,
       someone else's, not deleted), C(installed) or C(uninstalled) (IstioOperator inputs).
     - After a failure, what was done before it.
   returned: when applying or removing

@@ -12,10 +12,11 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import labels_owned_by
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    OWNER_LABEL,
     REVISION_LABEL,
 )
 
@@ -91,21 +92,55 @@ def planned_namespace_labels(model, namespaces):
     """{namespace: labels it will carry after the run}: current labels plus those the collection sets."""
     current = dict((_name(ns), _labels(ns)) for ns in namespaces)
     planned = {}
-    owned = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+    owned = dict(model.get("ownership_labels") or {MANAGED_BY_LABEL: MANAGED_BY_VALUE})
     cni = model.get("cni") or {}
     if cni.get("enabled"):
         planned[cni["namespace"]] = dict(current.get(cni["namespace"], {}), **owned)
     for mesh in model["meshes"]:
         planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **dict(mesh["discovery_labels"], **owned))
         for member in mesh["members"]:
-            planned[member["name"]] = dict(current.get(member["name"], {}), **mesh["member_labels"])
+            planned[member["name"]] = dict(current.get(member["name"], {}), **dict(mesh["member_labels"],
+                                                                                  **model.get("owner_label", {})))
     return planned
 
 
-def preflight_problems(model, crds, istios, namespaces):
+def _other_owner(obj, model):
+    """The identity of the other inventory obj belongs to, or None (ours, or no identity)."""
+    owner = _labels(obj).get(OWNER_LABEL)
+    return owner if owner and owner != model.get("owner", owner) else None
+
+
+def _ownership_problems(model, namespaces, istiods):
+    """Namespaces of this inventory that another inventory labelled, and revisions of this inventory that an istiod
+    elsewhere already serves (an istioctl or Helm install, another inventory's)."""
+    problems = []
+    # The CNI namespace is shared by every inventory of the cluster: not checked here.
+    planned = set(mesh["namespace"] for mesh in model["meshes"]) | set(
+        member["name"] for mesh in model["meshes"] for member in mesh["members"])
+    for ns in sorted(namespaces, key=_name):
+        other = _other_owner(ns, model)
+        if _name(ns) in planned and other:
+            problems.append(
+                "Namespace {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: take it out of "
+                "this inventory, or set multimesh_owner: {1} if this is that inventory.".format(
+                    _name(ns), other, OWNER_LABEL, model.get("owner")))
+    homes = dict((mesh["revision"], mesh) for mesh in model["meshes"])
+    for deployment in sorted(istiods, key=_name):
+        meta = deployment.get("metadata") or {}
+        mesh = homes.get(_labels(deployment).get(REVISION_LABEL))
+        if mesh and meta.get("namespace") != mesh["namespace"]:
+            problems.append(
+                "Revision {0} of mesh '{1}' is already served by istiod Deployment {2}/{3}, outside the mesh's namespace "
+                "{4}. Fix: give mesh '{1}' another revision, or remove that installation first.".format(
+                    mesh["revision"], mesh["name"], meta.get("namespace"), meta.get("name"), mesh["namespace"]))
+    return problems
+
+
+def preflight_problems(model, crds, istios, namespaces, istiods=()):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
-    crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects.
+    crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
+    istiods: istiod Deployments (app=istiod), however installed.
     """
     problems = []
     # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
@@ -125,6 +160,11 @@ def preflight_problems(model, crds, istios, namespaces):
                 problems.append(
                     "Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
                     "adopt it by labelling it {2}={3}.".format(name, ours[name]["name"], MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+            elif _other_owner(istio, model):
+                problems.append(
+                    "Istio {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: give mesh '{4}' "
+                    "another revision, or set multimesh_owner: {1} if this is that inventory.".format(
+                        name, _other_owner(istio, model), OWNER_LABEL, model.get("owner"), ours[name]["name"]))
             continue
         selectors = discovery_selectors(istio)
         if selectors is None:
@@ -137,6 +177,7 @@ def preflight_problems(model, crds, istios, namespaces):
             problems.append(
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
+    problems += _ownership_problems(model, namespaces, istiods)
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
                      for mesh in model["meshes"] for member in mesh["members"])
     for ns in sorted(namespaces, key=_name):
@@ -168,6 +209,7 @@ def departed_members(model, namespaces):
         name, labels = _name(ns), _labels(ns)
         if name in members or name in control_planes:
             continue
-        if labels.get(REVISION_LABEL) in revisions and labels_owned_by(ns, label=REVISION_LABEL):
+        if labels.get(REVISION_LABEL) in revisions and labels_owned_by(ns, model.get("field_manager", FIELD_MANAGER),
+                                                                       label=REVISION_LABEL):
             departed.append(name)
     return departed

@@ -20,7 +20,7 @@ import time
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
-from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
 
 APPLIED = "multimesh.istio/applied"
 # Written by the API server, not by us: left out of comparisons and diffs.
@@ -77,9 +77,11 @@ def comparable(obj):
     return out
 
 
-def ours(obj):
-    """True when obj carries this collection's ownership mark (every object it creates does)."""
-    return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+def ours(obj, owner=None):
+    """True when obj carries this collection's ownership mark (every object it creates does) and, given an owner,
+    this inventory's identity."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and (owner is None or labels.get(OWNER_LABEL) == owner)
 
 
 def owns_fields(obj, manager=FIELD_MANAGER):
@@ -134,8 +136,8 @@ class Outcome(object):
 class Applier(object):
     """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), delete(obj) (see Cluster)."""
 
-    def __init__(self, cluster, check_mode, outcome):
-        self.cluster, self.check_mode, self.outcome = cluster, check_mode, outcome
+    def __init__(self, cluster, check_mode, outcome, owner=None):
+        self.cluster, self.check_mode, self.outcome, self.owner = cluster, check_mode, outcome, owner
         self.live = {}
 
     def apply(self, obj):
@@ -182,9 +184,9 @@ class Applier(object):
         if (live.get("metadata") or {}).get("deletionTimestamp"):
             self.outcome.add(obj, "terminating", False)  # deleted before; the API server is finishing it
             return
-        if obj.get("kind") != "Namespace" and not ours(live):
-            # Same name, someone else's object (e.g. a user's httpbin or PeerAuthentication/default): keep it.
-            self.outcome.add(obj, "kept, not created by multimesh.istio", False)
+        if obj.get("kind") != "Namespace" and not ours(live, self.owner):
+            # Same name, someone else's object (a user's httpbin, PeerAuthentication/default, another inventory's).
+            self.outcome.add(obj, "kept, not created by this inventory", False)
             return
         if not self.check_mode:
             self.cluster.delete(obj)

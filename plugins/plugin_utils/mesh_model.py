@@ -16,6 +16,8 @@ import difflib
 import os
 import re
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
+
 BACKENDS = ("sail", "istioctl")
 MTLS_MODES = ("STRICT", "PERMISSIVE")
 SAMPLES = ("sleep", "curl", "httpbin", "helloworld")
@@ -23,6 +25,8 @@ DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_CNI_NAMESPACE = "istio-cni"
 REVISION_LABEL = "istio.io/rev"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+# Which inventory created an object: two inventories on one cluster never take each other's objects.
+OWNER_LABEL = "multimesh.istio/owner"
 MANAGED_BY_VALUE = "multimesh.istio"
 MESH_LABEL = "multimesh.istio/mesh"
 # Namespaces Kubernetes itself owns: making them mesh members breaks the cluster.
@@ -39,6 +43,7 @@ DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sa
 # The one description of the inventory variables (entry point 'inventory' of the model role).
 SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "model", "meta",
                          "argument_specs.yml")
+DEFAULT_OWNER = "default"
 # Facts the collection sets itself: not typos.
 SET_BY_THE_COLLECTION = ("multimesh_model",)
 
@@ -51,6 +56,7 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+|-latest)")
 # Discovery label keys that must not select a mesh's namespaces, with the reason.
 _FORBIDDEN_DISCOVERY_KEYS = {
     MANAGED_BY_LABEL: "is set by the collection on every control-plane and CNI namespace, so it would select them all",
+    OWNER_LABEL: "is set by the collection on every namespace of the inventory, so it would select them all",
     "istio-injection": "overrides istio.io/rev on the namespace (injection by the default revision), so the first "
                        "run passes and pre-flight blocks every later one",
 }
@@ -443,6 +449,17 @@ def _fmt(labels):
     return ",".join("{0}={1}".format(k, v) for k, v in sorted(labels.items()))
 
 
+def owner_from_inventory(inventory_file, inventory_dir):
+    """The default multimesh_owner: the inventory's name (its file, or its directory for hosts.yml-like files),
+    as a label value."""
+    import os.path
+
+    stem = os.path.splitext(os.path.basename(inventory_file or ""))[0]
+    name = os.path.basename(os.path.normpath(inventory_dir)) if (stem in ("", "hosts", "inventory") and inventory_dir) else stem
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "")[:63].strip("-_.")
+    return name or DEFAULT_OWNER
+
+
 def inventory_spec(path=SPEC_PATH):
     """The options of the model role's 'inventory' entry point: every multimesh_* variable, documented."""
     import yaml  # controller only
@@ -468,7 +485,7 @@ def unknown_variables(names, spec):
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                sail_operator=None, default_mesh=None):
+                sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER):
     """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
     errs = _Collector()
     if backend not in BACKENDS:
@@ -481,6 +498,9 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     operator = _expand_sail_operator(errs, sail_operator, backend)
     if render_dir is not None:
         _check_type(errs, "multimesh_render_dir", render_dir, str, "give a path as a string, or leave it unset")
+    if not isinstance(owner, str) or not owner or len(owner) > 63 or not _LABEL_NAME.fullmatch(owner):
+        errs.add("multimesh_owner", "{0!r} is not a label value".format(owner),
+                 "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends, e.g. the inventory's name")
     expanded = []
     raw_meshes = [] if meshes is None else meshes
     if _check_type(errs, "multimesh_meshes", raw_meshes, list, "give a list of meshes"):
@@ -512,5 +532,11 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "meshes": expanded,
         "render_dir": render_dir or None,
         "render": bool(render_dir),
+        "owner": owner,
+        "field_manager": field_manager(owner),
+        # The labels that mark what this inventory created (the objects cleanup may delete).
+        "ownership_labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE, OWNER_LABEL: owner},
+        # On member namespaces, which the collection labels but need not have created.
+        "owner_label": {OWNER_LABEL: owner},
         "default_mesh": default_mesh,
     }

@@ -110,7 +110,7 @@ def converge(args, cluster, check_mode, istioctl):
     lists what was done before any failure."""
     kube, inputs = _checked_split(args["objects"])
     outcome = Outcome()
-    applier = Applier(cluster, check_mode, outcome)
+    applier = Applier(cluster, check_mode, outcome, args.get("owner"))
     problems, waited = [], {}
     try:
         if args["state"] == "present":
@@ -160,7 +160,7 @@ def _result(args, outcome, problems, waited, check_mode):
     foreign = [label({"kind": o["kind"], "metadata": {"name": o["name"], "namespace": o["namespace"]}})
                for o in outcome.objects if o["action"].startswith("kept, not created")]
     if foreign:
-        msg += "; kept (same name, not created by multimesh.istio): " + ", ".join(foreign)
+        msg += "; kept (same name, not created by this inventory): " + ", ".join(foreign)
     if waited.get("ready"):
         msg += "; ready: " + ", ".join(waited["ready"])
     if problems:

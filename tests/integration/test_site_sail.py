@@ -165,6 +165,19 @@ def test_tags_run_one_stage_after_the_model_and_preflight(converged, cluster, ku
     assert stored(kube) == before
 
 
+def test_another_inventory_cannot_take_this_ones_objects(converged, cluster, kube):
+    """Issue 13 point 2: the same meshes under another identity (a second inventory on the cluster) are refused."""
+    before = stored(kube)
+    mark, dummy = cluster.write_requests()
+    other = site(cluster, "-e", "multimesh_owner=team-b")
+    assert other.rc != 0
+    assert ("Istio mesh-1 belongs to the inventory 'two-mesh' (multimesh.istio/owner=two-mesh), not to this one "
+            "('team-b')") in other.out
+    assert "Namespace app-ns-3 belongs to the inventory 'two-mesh'" in other.out
+    assert stored(kube) == before
+    assert cluster.write_requests(mark)[1] == []
+
+
 def test_invalid_inventory_changes_nothing(converged, cluster, kube):
     before = stored(kube)
     bad = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "invalid.yml"))
@@ -260,7 +273,7 @@ def test_cleanup_removes_what_site_made_and_nothing_else(converged, cluster, kub
     assert sorted(p["metadata"]["namespace"] for p in kept) == ["app-ns-2", "istio-system-1"]
     assert istio_system_1_policy["metadata"]["uid"] == [p for p in kept if p["metadata"]["namespace"] == "istio-system-1"][0]["metadata"]["uid"]
     assert core.read_namespaced_service_account("httpbin", "app-ns-2").metadata.labels == {"team": "payments"}
-    assert "kept (same name, not created by multimesh.istio): PeerAuthentication istio-system-1/default" in removed.out
+    assert "kept (same name, not created by this inventory): PeerAuthentication istio-system-1/default" in removed.out
     assert "ServiceAccount app-ns-2/httpbin" in removed.out
     assert core.read_namespace("app-ns-1").metadata.labels.get("team") == "payments"
     for name in ("app-ns-1", "app-ns-2", "istio-system-1"):

@@ -83,7 +83,10 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
         "namespace": "istio-system-2", "version": "v1.30.3", "updateStrategy": {"type": "InPlace"},
         "values": {"meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]}}}
     namespaces = by_kind(files, "Namespace")
-    assert namespaces["app-ns-3"]["metadata"]["labels"] == {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"}
+    # The inventory's identity (multimesh_owner) defaults to its file's name.
+    assert namespaces["app-ns-3"]["metadata"]["labels"] == {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2",
+                                                            "multimesh.istio/owner": "two-mesh"}
+    assert namespaces["istio-system-1"]["metadata"]["labels"]["multimesh.istio/owner"] == "two-mesh"
     assert namespaces["istio-system-1"]["metadata"]["labels"]["istio-discovery"] == "mesh-1"
     assert "istio.io/rev" not in namespaces["istio-system-1"]["metadata"]["labels"]
     assert {n: p["spec"]["mtls"]["mode"] for n, p in by_kind(files, "PeerAuthentication").items()} == {"default": "STRICT"}
@@ -116,7 +119,8 @@ def test_three_meshes_render_valid_objects(tmp_path, crd_schemas):
     cni = by_kind(files, "IstioCNI")["default"]["spec"]
     assert cni == {"namespace": "kube-cni", "version": "v1.30.2", "values": {"cni": {"logging": {"level": "info"}}}}
     members = files["30-members-canary.yaml"]
-    assert members[0]["metadata"]["labels"] == {"example.com/mesh": "canary", "tier": "test", "istio.io/rev": "canary"}
+    assert members[0]["metadata"]["labels"] == {"example.com/mesh": "canary", "tier": "test", "istio.io/rev": "canary",
+                                                "multimesh.istio/owner": "three-mesh"}
     modes = sorted(obj["spec"]["mtls"]["mode"] for path, objs in files.items() for obj in objs if obj["kind"] == "PeerAuthentication")
     assert modes == ["PERMISSIVE", "STRICT", "STRICT"]
 
@@ -157,7 +161,11 @@ def test_check_mode_writes_nothing(tmp_path):
 def test_example_inventory_renders(tmp_path, crd_schemas):
     rc, out = run_site(os.path.join(REPO, "inventories", "example", "hosts.yml"), "-e", "multimesh_render_dir=" + str(tmp_path))
     assert rc == 0, out
-    assert_all_valid(load_render(tmp_path), crd_schemas)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    # hosts.yml names nothing: the identity is the inventory directory's name.
+    assert by_kind(files, "Istio")["mesh-1"]["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "multimesh.istio",
+                                                                       "multimesh.istio/owner": "example"}
 
 
 def test_schema_violation_is_detected(crd_schemas):

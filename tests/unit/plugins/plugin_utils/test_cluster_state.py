@@ -179,11 +179,11 @@ def test_deployments_are_ready_when_available():
 
 def test_departed_members_are_ours_only():
     namespaces = [
-        ns("app-ns-1", {"istio.io/rev": "mesh-1"}, managed="multimesh-istio"),      # still a member
-        ns("old-app", {"istio.io/rev": "mesh-1", "istio-discovery": "mesh-1"}, managed="multimesh-istio"),  # left
+        ns("app-ns-1", {"istio.io/rev": "mesh-1"}, managed=MODEL["field_manager"]),      # still a member
+        ns("old-app", {"istio.io/rev": "mesh-1", "istio-discovery": "mesh-1"}, managed=MODEL["field_manager"]),  # left
         ns("kubectl-labelled", {"istio.io/rev": "mesh-2"}, managed="kubectl-label"),  # not labelled by us
-        ns("other-mesh", {"istio.io/rev": "foreign"}, managed="multimesh-istio"),     # not a mesh of ours
-        ns("istio-system-1", {"istio.io/rev": "mesh-1"}, managed="multimesh-istio"),  # a control plane
+        ns("other-mesh", {"istio.io/rev": "foreign"}, managed=MODEL["field_manager"]),     # not a mesh of ours
+        ns("istio-system-1", {"istio.io/rev": "mesh-1"}, managed=MODEL["field_manager"]),  # a control plane
     ]
     assert departed_members(MODEL, namespaces) == ["old-app"]
 
@@ -200,3 +200,25 @@ def test_foreign_istio_selecting_the_label_the_collection_sets_is_caught():
     assert problems == ["Istio legacy (not in this inventory) selects namespaces of this inventory: istio-cni, "
                         "istio-system-1, istio-system-2. Fix: change its discoverySelectors or this inventory's "
                         "discovery_labels."]
+
+
+def test_another_inventorys_istio_namespaces_and_revisions_are_refused():
+    """Issue 13 point 2: two inventories on one cluster never take each other's objects."""
+    model = build_model(owner="team-a", meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]}])
+    theirs = dict(OURS, **{"multimesh.istio/owner": "team-b"})
+    assert preflight_problems(model, CRDS, [istio("mesh-1", labels=dict(OURS, **{"multimesh.istio/owner": "team-a"}))],
+                              []) == []
+    problems = preflight_problems(model, CRDS, [istio("mesh-1", labels=theirs)],
+                                  [ns("app-ns-1", {"multimesh.istio/owner": "team-b"}), ns("istio-cni", theirs)])
+    assert problems == [
+        "Istio mesh-1 belongs to the inventory 'team-b' (multimesh.istio/owner=team-b), not to this one ('team-a'). "
+        "Fix: give mesh 'mesh-1' another revision, or set multimesh_owner: team-b if this is that inventory.",
+        "Namespace app-ns-1 belongs to the inventory 'team-b' (multimesh.istio/owner=team-b), not to this one "
+        "('team-a'). Fix: take it out of this inventory, or set multimesh_owner: team-b if this is that inventory."]
+    helm = {"metadata": {"name": "istiod-mesh-1", "namespace": "istio-system", "labels": {"app": "istiod",
+                                                                                         "istio.io/rev": "mesh-1"}}}
+    home = {"metadata": {"name": "istiod-mesh-1", "namespace": "istio-system-1", "labels": {"istio.io/rev": "mesh-1"}}}
+    assert preflight_problems(model, CRDS, [], [], [helm, home]) == [
+        "Revision mesh-1 of mesh 'mesh-1' is already served by istiod Deployment istio-system/istiod-mesh-1, outside "
+        "the mesh's namespace istio-system-1. Fix: give mesh 'mesh-1' another revision, or remove that installation first."]

@@ -288,9 +288,9 @@ def test_removal_keeps_objects_of_the_same_name_that_are_not_ours():
     foreign = dict(OBJECTS[1]["object"], metadata=dict(OBJECTS[1]["object"]["metadata"], labels={"team": "payments"}))
     cluster.store[key(foreign)] = copy.deepcopy(foreign)
     out = stage.converge(args(state="absent"), cluster, False, no_istioctl)
-    assert out["objects"][0]["action"] == "kept, not created by multimesh.istio" and not out["changed"]
+    assert out["objects"][0]["action"] == "kept, not created by this inventory" and not out["changed"]
     assert key(foreign) in cluster.store and cluster.writes == []
-    assert out["msg"].endswith("kept (same name, not created by multimesh.istio): PeerAuthentication istio-system-1/default")
+    assert out["msg"].endswith("kept (same name, not created by this inventory): PeerAuthentication istio-system-1/default")
 
 
 def test_an_object_being_deleted_fails_the_apply_naming_it():
@@ -299,3 +299,15 @@ def test_an_object_being_deleted_fails_the_apply_naming_it():
     cluster.store[("Namespace", None, "istio-system-1")]["metadata"]["deletionTimestamp"] = "2026-11-25T00:00:00Z"
     out = stage.converge(args(), cluster, False, no_istioctl)
     assert out["failed"] and "Namespace istio-system-1 is being deleted (an earlier removal)" in out["msg"]
+
+
+def test_removal_with_an_owner_keeps_another_inventorys_objects():
+    cluster = FakeCluster()
+    theirs = copy.deepcopy(OBJECTS[1]["object"])
+    theirs["metadata"]["labels"] = dict(OURS, **{"multimesh.istio/owner": "team-b"})
+    cluster.store[key(theirs)] = theirs
+    out = stage.converge(args(state="absent", owner="team-a"), cluster, False, no_istioctl)
+    assert out["objects"][0]["action"] == "kept, not created by this inventory" and key(theirs) in cluster.store
+    theirs["metadata"]["labels"]["multimesh.istio/owner"] = "team-a"
+    out = stage.converge(args(state="absent", owner="team-a"), cluster, False, no_istioctl)
+    assert out["objects"][0]["action"] == "deleted" and key(theirs) not in cluster.store
