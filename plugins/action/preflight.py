@@ -42,13 +42,15 @@ class ActionModule(ActionBase):
             istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []
             namespaces = cluster.list("v1", "Namespace")
             istiods = cluster.list("apps/v1", "Deployment", label_selector="app=istiod")
+            tags = cluster.list("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
+                                label_selector="istio.io/tag=default") if model.get("default_mesh") else []
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
         except Exception as exc:  # the API server refused a read: say which cluster call failed
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe(auth_options(args)), " ".join(to_native(exc).split())))
-        problems = preflight_problems(model, crds, istios, namespaces, istiods)
+        problems = preflight_problems(model, crds, istios, namespaces, istiods, tags)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
         if problems:
             result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(

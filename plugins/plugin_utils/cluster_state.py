@@ -136,11 +136,28 @@ def _ownership_problems(model, namespaces, istiods):
     return problems
 
 
-def preflight_problems(model, crds, istios, namespaces, istiods=()):
+def _default_tag_problems(model, tags):
+    """Making a mesh the default takes the default tag over; one that points outside this inventory is not ours."""
+    if not model.get("default_mesh"):
+        return []
+    revisions = set(mesh["revision"] for mesh in model["meshes"])
+    problems = []
+    for tag in sorted(tags, key=_name):
+        revision = _labels(tag).get(REVISION_LABEL)
+        if revision not in revisions:
+            problems.append(
+                "The default revision tag {0} points at revision {1}, which is not in this inventory; making mesh '{2}' "
+                "the default would take it over. Fix: remove that tag first (istioctl tag remove default) if it may go, "
+                "or leave multimesh_default_mesh unset.".format(_name(tag), revision, model["default_mesh"]))
+    return problems
+
+
+def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=()):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
     crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
-    istiods: istiod Deployments (app=istiod), however installed.
+    istiods: istiod Deployments (app=istiod), however installed; default_tags: MutatingWebhookConfigurations
+    labelled istio.io/tag=default.
     """
     problems = []
     # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
@@ -177,7 +194,7 @@ def preflight_problems(model, crds, istios, namespaces, istiods=()):
             problems.append(
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
-    problems += _ownership_problems(model, namespaces, istiods)
+    problems += _ownership_problems(model, namespaces, istiods) + _default_tag_problems(model, default_tags)
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
                      for mesh in model["meshes"] for member in mesh["members"])
     for ns in sorted(namespaces, key=_name):

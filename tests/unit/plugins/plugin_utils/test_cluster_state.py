@@ -222,3 +222,16 @@ def test_another_inventorys_istio_namespaces_and_revisions_are_refused():
     assert preflight_problems(model, CRDS, [], [], [helm, home]) == [
         "Revision mesh-1 of mesh 'mesh-1' is already served by istiod Deployment istio-system/istiod-mesh-1, outside "
         "the mesh's namespace istio-system-1. Fix: give mesh 'mesh-1' another revision, or remove that installation first."]
+
+
+def test_a_default_tag_of_a_revision_outside_the_inventory_is_not_taken_over():
+    model = build_model(default_mesh="mesh-1", meshes=[{"name": "mesh-1", "namespace": "istio-system-1"},
+                                                       {"name": "mesh-2", "namespace": "istio-system-2"}])
+    ours = {"metadata": {"name": "istio-revision-tag-default", "labels": {"istio.io/tag": "default", "istio.io/rev": "mesh-2"}}}
+    foreign = {"metadata": {"name": "istio-revision-tag-default-x", "labels": {"istio.io/tag": "default",
+                                                                              "istio.io/rev": "prod-1-29"}}}
+    assert preflight_problems(model, CRDS, [], [], [], [ours]) == []
+    problems = preflight_problems(model, CRDS, [], [], [], [ours, foreign])
+    assert len(problems) == 1 and problems[0].startswith(
+        "The default revision tag istio-revision-tag-default-x points at revision prod-1-29, which is not in this inventory")
+    assert preflight_problems(dict(model, default_mesh=None), CRDS, [], [], [], [foreign]) == []
