@@ -64,6 +64,9 @@ def check_params(params):
     duration = params.get("token_duration")
     if params.get("token") == "bound" and duration is not None and duration < 600:
         problems.append("token_duration: {0}s is below the API server's minimum of 600s. Fix: use at least 600.".format(duration))
+    elif params.get("token") == "bound" and duration is not None and duration <= (params.get("renew_before") or 0):
+        problems.append("token_duration: {0}s is not longer than renew_before ({1}s), so every run would mint a new "
+                        "token. Fix: make token_duration longer than renew_before.".format(duration, params["renew_before"]))
     if not any(params.get(k) for k in ("remote_kubeconfig", "remote_context", "remote_host")):
         problems.append("remote_kubeconfig: the remote cluster is not given, and the default kubeconfig would be taken "
                         "for it (the reader account and its RBAC would land on the wrong cluster). Fix: set "
@@ -151,8 +154,9 @@ def jwt_claims(token):
         return None
 
 
-def token_problem(token, namespace, service_account, sa_uid, now, renew_before):
-    """Why an existing token cannot be kept (None when it can): wrong account, account recreated, near expiry."""
+def token_problem(token, namespace, service_account, sa_uid, now, renew_before, bound=True):
+    """Why an existing token cannot be kept (None when it can): wrong account, account recreated, near expiry, or a
+    legacy token (no expiry) where a bound token is wanted."""
     claims = jwt_claims(token or "")
     if not claims:
         return "no readable token"
@@ -163,6 +167,8 @@ def token_problem(token, namespace, service_account, sa_uid, now, renew_before):
     if sa_uid and bound_uid and bound_uid != sa_uid:
         return "service account was recreated"
     exp = claims.get("exp")
+    if exp is None and bound:
+        return "a legacy token (it never expires) is replaced by a bound token (token: bound)"
     if exp is not None and exp - now < renew_before:
         return "token expires in {0}s (renewed below {1}s)".format(int(exp - now), renew_before)
     return None

@@ -157,7 +157,16 @@ class RemoteSecret(object):
         if not why:
             return stored
         self.changes.append("new bound token for {0}/{1}: {2}".format(self.sa_namespace, self.sa_name, why))
-        return "<new token>" if self.check else self.bound_token()
+        if self.check:
+            return "<new token>"
+        token = self.bound_token()
+        left = (token_expiry(token) or 0) - time.time()
+        if token_expiry(token) is not None and left < self.params["renew_before"]:
+            # The API server may cap token lifetimes (--service-account-max-token-expiration).
+            self.warnings.append("the remote API server issued a token valid for {0}s, less than renew_before ({1}s): "
+                                 "every run will renew it. Set renew_before below {0}.".format(int(left),
+                                                                                              self.params["renew_before"]))
+        return token
 
     def bound_token(self):
         body = {"spec": {"expirationSeconds": self.params["token_duration"]}}
@@ -245,6 +254,10 @@ class RemoteSecret(object):
                 _call("control-plane cluster", "delete secrets", self.target_core.delete_namespaced_secret, self.name, self.params["namespace"])
         if self.params["method"] == "native":
             self._remove_created()
+            self.warnings.append("the reader service account {0}/{1} on the remote cluster was removed with this secret; "
+                                 "other control planes that read the remote cluster with it lose access (their secrets "
+                                 "live on their own clusters, which this module cannot see).".format(
+                                     self.sa_namespace, self.sa_name))
         return self._result(existing, None, None)
 
     def _remove_created(self):

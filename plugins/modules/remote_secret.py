@@ -37,7 +37,11 @@ attributes:
     description: The secret before and after, with every token replaced by C(<redacted>).
 options:
   state:
-    description: Whether the secret exists.
+    description:
+      - Whether the secret exists.
+      - V(absent) with O(method=native) also removes the reader service account and RBAC this module created on
+        the remote cluster; other control planes that read the remote cluster with that account lose access (the
+        module warns).
     type: str
     choices: [present, absent]
     default: present
@@ -103,7 +107,11 @@ options:
     type: int
     default: 2592000
   rotate:
-    description: Replace the token even if the stored one is still good.
+    description:
+      - Replace the token even if the stored one is still good.
+      - The replaced bound token stays valid until it expires (up to O(token_duration)); to revoke it at once,
+        delete and recreate the reader service account on the remote cluster (O(state=absent), then V(present)),
+        which invalidates every token issued for it.
     type: bool
     default: false
   remote_kubeconfig:

@@ -85,10 +85,13 @@ def test_token_decision(token, uid, why):
     assert rs.token_problem(token, "istio-system", "istio-reader-service-account", uid, NOW, 2592000) == why
 
 
-def test_legacy_token_without_expiry_is_kept():
+def test_legacy_token_without_expiry_is_kept_only_when_legacy_tokens_are_wanted():
     legacy = jwt({"iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:istio-system:istio-reader-service-account",
                   "kubernetes.io/serviceaccount/service-account.uid": UID})
-    assert rs.token_problem(legacy, "istio-system", "istio-reader-service-account", UID, NOW, 2592000) is None
+    assert rs.token_problem(legacy, "istio-system", "istio-reader-service-account", UID, NOW, 2592000, bound=False) is None
+    # Issue 13 point 7: under the default token: bound, a stored legacy token is migrated.
+    assert rs.token_problem(legacy, "istio-system", "istio-reader-service-account", UID, NOW, 2592000) == (
+        "a legacy token (it never expires) is replaced by a bound token (token: bound)")
     assert rs.token_expiry(legacy) is None and rs.token_expiry(jwt(claims())) == NOW + 86400 * 200
 
 
@@ -110,11 +113,12 @@ def test_redaction_hides_every_token():
     ({"token_duration": 60}, "token_duration: 60s is below the API server's minimum of 600s"),
     ({"server": "http://10.0.0.2:6443"}, "server: 'http://10.0.0.2:6443' is not an https:// URL"),
     ({"remote_kubeconfig": None}, "remote_kubeconfig: the remote cluster is not given"),
+    ({"renew_before": 3600}, "token_duration: 3600s is not longer than renew_before (3600s)"),
 ])
 def test_bad_options_name_the_option(change, message):
     params = {"cluster_name": "cluster-2", "namespace": "istio-system", "type": "remote", "token": "bound",
               "token_duration": 3600, "server": None, "create_service_account": False,
-              "remote_kubeconfig": "/etc/kube/cluster-2"}
+              "remote_kubeconfig": "/etc/kube/cluster-2", "renew_before": 600}
     assert rs.check_params(params) == []
     params.update(change)
     problems = rs.check_params(params)
