@@ -202,3 +202,28 @@ def test_plugin_ca_gives_both_clusters_one_root(clusters, tmp_path_factory):
                                                     namespace=NAMESPACE, key_size=2048))
     assert other["failed"] is True
     assert other["msg"].startswith("istio-system/cacerts holds other CA material than ")
+
+
+def test_no_credential_of_a_stored_kubeconfig_reaches_verbose_diff_output(clusters):
+    """Issue 13 point 5: -vvv --diff shows the stored secret before the change, with every credential masked."""
+    primary = clusters[0]
+    leaky = {"apiVersion": "v1", "kind": "Config", "current-context": "c", "clusters": [{"name": "it-leak", "cluster": {
+        "server": "https://10.0.0.9:6443"}}], "contexts": [{"name": "c", "context": {"cluster": "it-leak", "user": "u"}}],
+        "users": [{"name": "u", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "TEAKEY-secret",
+                                         "password": "PASS-secret", "exec": {"command": "x", "env": [
+                                             {"name": "API_KEY", "value": "ENV-secret"}]}}}]}
+    api(primary.kubeconfig)[0].create_namespaced_secret(NAMESPACE, {
+        "metadata": {"name": "istio-remote-secret-it-leak", "labels": {"istio/multiCluster": "true"},
+                     "annotations": {"networking.istio.io/cluster": "it-leak"}},
+        "stringData": {"it-leak": yaml.safe_dump(leaky)}})
+    try:
+        result = remote_secret(clusters, "--diff", "-vvv", cluster_name="it-leak")
+        printed = result["_printed"]
+        assert "istio-remote-secret-it-leak" in printed, printed[-3000:]
+        for value in ("TEAKEY-secret", "PASS-secret", "ENV-secret"):
+            assert value not in printed, value
+    finally:
+        remote_secret(clusters, cluster_name="it-leak", state="absent")
+        core = api(primary.kubeconfig)[0]
+        if [s for s in core.list_namespaced_secret(NAMESPACE).items if s.metadata.name == "istio-remote-secret-it-leak"]:
+            core.delete_namespaced_secret("istio-remote-secret-it-leak", NAMESPACE)
