@@ -160,9 +160,9 @@ def api_client(module, prefix=""):
         if access["validate_certs"] is False:
             configuration.verify_ssl = False
         return k8s_client.ApiClient(configuration)
-    except API_ERRORS as exc:  # kubernetes.core's client asks the server for its version at once
-        module.fail_json(msg=api_failure(exc, "{0}cluster access ({1})".format(prefix, _where(module.params, prefix))))
     except Exception as exc:  # the kubernetes library raises many types for a bad kubeconfig
+        if is_api_error(exc):  # kubernetes.core's client asks the server for its version at once
+            module.fail_json(msg=api_failure(exc, "{0}cluster access ({1})".format(prefix, _where(module.params, prefix))))
         module.fail_json(msg="{0}cluster access: cannot load the configuration: {1}. Fix: check {0}kubeconfig/{0}context "
                              "or {0}host/{0}api_key.".format(prefix, exc))
 
@@ -175,8 +175,11 @@ try:
     from urllib3.exceptions import HTTPError as _Urllib3Error
 except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes library
     _Urllib3Error = OSError
-# What a call to the API server raises when the server cannot be reached or refuses the call.
-API_ERRORS = (ApiException, _Urllib3Error, OSError)
+
+
+def is_api_error(exc):
+    """What a call to the API server raises when the server cannot be reached or refuses the call."""
+    return isinstance(exc, (ApiException, _Urllib3Error, OSError))
 
 
 def _where(params, prefix):

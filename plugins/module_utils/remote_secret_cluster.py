@@ -163,9 +163,9 @@ class RemoteSecret(object):
         left = (token_expiry(token) or 0) - time.time()
         if token_expiry(token) is not None and left < self.params["renew_before"]:
             # The API server may cap token lifetimes (--service-account-max-token-expiration).
-            self.warnings.append("the remote API server issued a token valid for {0}s, less than renew_before ({1}s): "
-                                 "every run will renew it. Set renew_before below {0}.".format(int(left),
-                                                                                              self.params["renew_before"]))
+            self.warnings.append(
+                "the remote API server issued a token valid for {0}s, less than renew_before ({1}s): every run will "
+                "renew it. Set renew_before below {0}.".format(int(left), self.params["renew_before"]))
         return token
 
     def bound_token(self):

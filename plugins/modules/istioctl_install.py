@@ -161,7 +161,7 @@ stderr:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl_install import run_install
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import API_ERRORS, api_failure
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import api_failure, is_api_error
 
 ARGUMENT_SPEC = dict(
     ISTIOCTL_SPEC,
@@ -185,7 +185,9 @@ def main():
         module.exit_json(**run_install(module, istioctl))
     except IstioctlError as exc:
         istioctl.fail(exc, revision=module.params["revision"])
-    except API_ERRORS as exc:
+    except Exception as exc:  # only API errors become a message; anything else is a bug to show
+        if not is_api_error(exc):
+            raise
         module.fail_json(msg=api_failure(exc, "revision {0}: reading the cluster".format(module.params["revision"])))
 
 

@@ -124,11 +124,11 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.multimesh.istio.plugins.module_utils import plugin_ca as ca
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import (
-    API_ERRORS,
     ApiException,
     api_client,
     api_failure,
     cluster_spec,
+    is_api_error,
 )
 
 ARGUMENT_SPEC = dict(
@@ -294,7 +294,9 @@ def main():
     if module.params["install_secret"]:
         try:
             secret(module, entries, changes)
-        except API_ERRORS as exc:
+        except Exception as exc:  # only API errors become a message; anything else is a bug to show
+            if not is_api_error(exc):
+                raise
             module.fail_json(msg=api_failure(exc, "secret {0}/cacerts".format(module.params["namespace"])),
                              changes=changes)
     result = {"changed": bool(changes), "changes": changes, "files": files, "root_fingerprint": None}

@@ -16,6 +16,8 @@ FIELD_MANAGER = "multimesh-istio"
 
 def field_manager(owner=None):
     return FIELD_MANAGER + "-" + owner if owner else FIELD_MANAGER
+
+
 # IstioOperator is istioctl's input format, not a cluster resource since Istio 1.24.
 ISTIOCTL_KINDS = ("IstioOperator",)
 

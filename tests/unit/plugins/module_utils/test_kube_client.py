@@ -61,6 +61,6 @@ def test_the_controller_takes_only_not_served_for_absent():
     assert absent.get({"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "m"}}) is None
     assert absent.list("sailoperator.io/v1", "Istio") == []
     forbidden = controller(ApiException(status=403, reason="Forbidden"))
-    with pytest.raises(controller_cluster.ClusterError, match="cannot discover sailoperator.io/v1 Istio on "
-                                                               "https://127.0.0.1:6443: .*Fix: check that the API server"):
+    expected = "cannot discover sailoperator.io/v1 Istio on https://127.0.0.1:6443: .*Fix: check that the API server"
+    with pytest.raises(controller_cluster.ClusterError, match=expected):
         forbidden.get({"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "m"}})

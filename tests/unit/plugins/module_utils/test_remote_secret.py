@@ -165,8 +165,8 @@ def test_redacted_masks_every_credential_of_a_stored_kubeconfig():
     kubeconfig = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": [
         {"name": "cert", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZLXNlY3JldA=="}},
         {"name": "basic", "user": {"username": "admin", "password": "pa55-secret"}},
-        {"name": "oidc", "user": {"auth-provider": {"name": "oidc", "config": {"id-token": "oidc-secret",
-                                                                              "refresh-token": "refresh-secret"}}}},
+        {"name": "oidc", "user": {"auth-provider": {"name": "oidc", "config": {
+            "id-token": "oidc-secret", "refresh-token": "refresh-secret"}}}},
         {"name": "exec", "user": {"exec": {"command": "get-token", "args": ["--key", "arg-secret"],
                                            "env": [{"name": "API_KEY", "value": "env-secret"}]}}},
         {"name": "token", "user": {"token": "secret-token-value"}}]}

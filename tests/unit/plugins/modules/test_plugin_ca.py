@@ -87,8 +87,8 @@ def test_files_are_replaced_atomically_never_written_through_a_symlink(tmp_path)
     assert victim.read_text() == "precious"
     key = tmp_path / "ca" / "cluster-2" / "ca-key.pem"
     assert not os.path.islink(str(key)) and mode(key) == 0o600
-    assert sorted(os.listdir(str(tmp_path / "ca" / "cluster-2"))) == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem",
-                                                                     "root-cert.pem"]
+    files = sorted(os.listdir(str(tmp_path / "ca" / "cluster-2")))
+    assert files == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]
 
 
 def test_absent_generates_nothing(tmp_path):

@@ -216,8 +216,8 @@ def test_another_inventorys_istio_namespaces_and_revisions_are_refused():
         "Fix: give mesh 'mesh-1' another revision, or set multimesh_owner: team-b if this is that inventory.",
         "Namespace app-ns-1 belongs to the inventory 'team-b' (multimesh.istio/owner=team-b), not to this one "
         "('team-a'). Fix: take it out of this inventory, or set multimesh_owner: team-b if this is that inventory."]
-    helm = {"metadata": {"name": "istiod-mesh-1", "namespace": "istio-system", "labels": {"app": "istiod",
-                                                                                         "istio.io/rev": "mesh-1"}}}
+    helm = {"metadata": {"name": "istiod-mesh-1", "namespace": "istio-system",
+                         "labels": {"app": "istiod", "istio.io/rev": "mesh-1"}}}
     home = {"metadata": {"name": "istiod-mesh-1", "namespace": "istio-system-1", "labels": {"istio.io/rev": "mesh-1"}}}
     assert preflight_problems(model, CRDS, [], [], [helm, home]) == [
         "Revision mesh-1 of mesh 'mesh-1' is already served by istiod Deployment istio-system/istiod-mesh-1, outside "
@@ -228,8 +228,8 @@ def test_a_default_tag_of_a_revision_outside_the_inventory_is_not_taken_over():
     model = build_model(default_mesh="mesh-1", meshes=[{"name": "mesh-1", "namespace": "istio-system-1"},
                                                        {"name": "mesh-2", "namespace": "istio-system-2"}])
     ours = {"metadata": {"name": "istio-revision-tag-default", "labels": {"istio.io/tag": "default", "istio.io/rev": "mesh-2"}}}
-    foreign = {"metadata": {"name": "istio-revision-tag-default-x", "labels": {"istio.io/tag": "default",
-                                                                              "istio.io/rev": "prod-1-29"}}}
+    foreign = {"metadata": {"name": "istio-revision-tag-default-x",
+                            "labels": {"istio.io/tag": "default", "istio.io/rev": "prod-1-29"}}}
     assert preflight_problems(model, CRDS, [], [], [], [ours]) == []
     problems = preflight_problems(model, CRDS, [], [], [], [ours, foreign])
     assert len(problems) == 1 and problems[0].startswith(
