@@ -10,12 +10,12 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import describe_access, one_line
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
     AUTH_ARG_SPEC,
     Cluster,
     ClusterError,
     auth_options,
-    describe,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import SAIL_CRDS, preflight_problems
 
@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
                                                                             to_native(exc)))
         except Exception as exc:  # the API server refused a read: say which cluster call failed
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
-                task_vars.get("inventory_hostname"), describe(auth_options(args)), " ".join(to_native(exc).split())))
+                task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
         problems = preflight_problems(model, crds, istios, namespaces, istiods, tags)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
         if problems:

@@ -10,7 +10,7 @@ import copy
 import re
 
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import IstioctlError, version_text
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import dynamic_client, get_object, list_objects
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA, dynamic_client, get_object, list_objects
 from ansible_collections.multimesh.istio.plugins.module_utils.manifest_compare import differences, label
 
 try:
@@ -177,7 +177,7 @@ def _delete_webhooks(dyn, hooks):
 def _restore_webhooks(dyn, saved):
     for obj in saved:
         body = copy.deepcopy(obj)
-        for field in ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"):
+        for field in SERVER_METADATA:
             body["metadata"].pop(field, None)
         dyn.resources.get(api_version=_WEBHOOK_API, kind=body["kind"]).create(body=body)
 

@@ -36,6 +36,9 @@ try:
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of this collection
     AUTH_ARG_SPEC = {}
 
+# Written by the API server, not by a client: left out of comparisons, diffs and objects created again.
+SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
+
 # A second cluster named by a prefix (remote_*) in one module: the options kubeconfig-based tools need, without
 # environment fallbacks (K8S_AUTH_* describe the first cluster).
 _PREFIXED = {
@@ -162,7 +165,7 @@ def api_client(module, prefix=""):
         return k8s_client.ApiClient(configuration)
     except Exception as exc:  # the kubernetes library raises many types for a bad kubeconfig
         if is_api_error(exc):  # kubernetes.core's client asks the server for its version at once
-            module.fail_json(msg=api_failure(exc, "{0}cluster access ({1})".format(prefix, _where(module.params, prefix))))
+            module.fail_json(msg=api_failure(exc, "{0}cluster access ({1})".format(prefix, describe_access(module.params, prefix))))
         module.fail_json(msg="{0}cluster access: cannot load the configuration: {1}. Fix: check {0}kubeconfig/{0}context "
                              "or {0}host/{0}api_key.".format(prefix, exc))
 
@@ -177,12 +180,17 @@ except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes libr
     _Urllib3Error = OSError
 
 
+def one_line(exc):
+    """An exception's text on one line (the kubernetes library's messages span several)."""
+    return " ".join(str(exc).split())
+
+
 def is_api_error(exc):
     """What a call to the API server raises when the server cannot be reached or refuses the call."""
     return isinstance(exc, (ApiException, _Urllib3Error, OSError))
 
 
-def _where(params, prefix):
+def describe_access(params, prefix=""):
     """Which cluster the options name, for messages (never a credential)."""
     access = _access(params, prefix)
     if access.get("host"):
@@ -200,7 +208,7 @@ def api_failure(exc, what):
         return "{0}: the API server answered {1} {2}. Fix: check that these credentials may do this.".format(
             what, status, getattr(exc, "reason", "") or "")
     return ("{0}: the API server cannot be reached ({1}). Fix: check kubeconfig/context (or host) and that the API "
-            "server runs.".format(what, " ".join(str(exc).split())[:300]))
+            "server runs.".format(what, one_line(exc)[:300]))
 
 
 def _resource(dyn, api_version, kind):

@@ -12,6 +12,8 @@ import copy
 import json
 import re
 
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
+
 MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
 REMOTE_PREFIX = "istio-remote-secret-"
@@ -234,6 +236,6 @@ def redacted(secret, key):
     out.pop("data", None)
     out["stringData"] = {key: kubeconfig_text(kubeconfig) if kubeconfig else REDACTED}
     meta = out.get("metadata") or {}
-    for field in ("managedFields", "resourceVersion", "uid", "creationTimestamp"):
+    for field in SERVER_METADATA:
         meta.pop(field, None)
     return out

@@ -6,8 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import describe_access, is_api_error, one_line
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
 
 try:
@@ -34,16 +33,6 @@ class NotServed(ClusterError):
     """The cluster does not serve the kind (its CRD is not installed), so no object of it can exist."""
 
 
-def describe(auth):
-    """Which cluster the access options name, for messages (never a credential)."""
-    if auth.get("host"):
-        return auth["host"]
-    kubeconfig = auth.get("kubeconfig") if isinstance(auth.get("kubeconfig"), str) else None
-    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG") or "~/.kube/config"
-    context = auth.get("context") or os.environ.get("K8S_AUTH_CONTEXT")
-    return "kubeconfig {0}{1}".format(kubeconfig, ", context " + context if context else "")
-
-
 def auth_options(args):
     """The kubernetes.core access options among args (unset ones left out, so K8S_AUTH_* still apply)."""
     return dict((k, v) for k, v in args.items() if k in AUTH_ARG_SPEC and v is not None)
@@ -59,12 +48,12 @@ class Cluster(object):
         try:
             self.client = get_api_client(**auth)
         except Exception as exc:  # a bad kubeconfig raises many types; the client asks the server for its version
-            reason = " ".join(str(exc).split())[:400]
-            if "Max retries exceeded" in reason or isinstance(exc, OSError):
+            reason = one_line(exc)[:400]
+            if is_api_error(exc) and not getattr(exc, "status", None):
                 raise ClusterError("cannot reach the API server of {0}: {1}. Fix: check that it runs and that the "
-                                   "kubeconfig/context (or host) name the right cluster".format(describe(auth), reason))
+                                   "kubeconfig/context (or host) name the right cluster".format(describe_access(auth), reason))
             raise ClusterError("cannot load the cluster access configuration ({0}): {1}. Fix: check kubeconfig/context "
-                               "(or K8S_AUTH_* variables), or host and api_key".format(describe(auth), reason))
+                               "(or K8S_AUTH_* variables), or host and api_key".format(describe_access(auth), reason))
         self.field_manager, self.force_conflicts = field_manager, force_conflicts
         self._resources = {}
 
@@ -79,7 +68,7 @@ class Cluster(object):
             except Exception as exc:  # refused, unreachable, forbidden: never taken for "not installed"
                 raise ClusterError("cannot discover {0} {1} on {2}: {3}. Fix: check that the API server is reachable "
                                    "and that these credentials may list its API groups".format(
-                                       api_version, kind, self.client.configuration.host, " ".join(str(exc).split())))
+                                       api_version, kind, self.client.configuration.host, one_line(exc)))
         return self._resources[key]
 
     @staticmethod

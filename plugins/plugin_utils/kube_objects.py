@@ -18,13 +18,12 @@ import hashlib
 import json
 import time
 
+from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, managed_fields
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
 
 APPLIED = "multimesh.istio/applied"
-# Written by the API server, not by us: left out of comparisons and diffs.
-SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
 # The condition that says an object of this kind is ready.
 READY_CONDITION = {"Deployment": "Available"}
 
@@ -86,11 +85,9 @@ def ours(obj, owner=None):
 
 def owns_fields(obj, manager=FIELD_MANAGER):
     """True when the field manager still owns a label, an annotation or any field outside metadata."""
-    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
-        fields = entry.get("fieldsV1") or {}
+    for fields in managed_fields(obj, manager):
         meta = fields.get("f:metadata") or {}
-        if entry.get("manager") == manager and (meta.get("f:labels") or meta.get("f:annotations")
-                                                or any(key != "f:metadata" for key in fields)):
+        if meta.get("f:labels") or meta.get("f:annotations") or any(key != "f:metadata" for key in fields):
             return True
     return False
 
@@ -120,11 +117,12 @@ class Outcome(object):
     def __init__(self):
         self.objects, self.diffs = [], []
 
-    def add(self, obj, action, changed, before=None, after=None):
+    def add(self, obj, action, changed, before=None, after=None, diff=True):
+        """Record what was done to obj; a change gets a before/after diff unless diff=False (the caller has its own)."""
         meta = obj.get("metadata") or {}
         self.objects.append({"kind": obj.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace"),
                              "action": action, "changed": changed})
-        if changed:
+        if changed and diff:
             self.diffs.append({"before_header": label(obj), "after_header": label(obj),
                                "before": comparable(before), "after": comparable(after)})
 

@@ -68,11 +68,17 @@ def manifest_files(items, stage):
     return [{"path": path, "content": to_yaml_documents(files[path]), "count": len(files[path])} for path in order]
 
 
+def managed_fields(obj, manager):
+    """The fieldsV1 of each managedFields entry of the field manager (one per operation: Apply, Update)."""
+    return [entry.get("fieldsV1") or {} for entry in (obj.get("metadata") or {}).get("managedFields") or []
+            if entry.get("manager") == manager]
+
+
 def labels_owned_by(obj, manager=FIELD_MANAGER, label=None):
     """True when the field manager owns any label of obj (or the given label), per its managedFields."""
-    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
-        fields = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:labels") or {}
-        if entry.get("manager") == manager and fields and (label is None or "f:" + label in fields):
+    for fields in managed_fields(obj, manager):
+        labels = (fields.get("f:metadata") or {}).get("f:labels") or {}
+        if labels and (label is None or "f:" + label in labels):
             return True
     return False
 

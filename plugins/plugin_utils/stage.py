@@ -77,9 +77,7 @@ def _run_istioctl(istioctl, obj, params, outcome, problems):
     res = istioctl(params)
     where = "IstioOperator {0}/{1}".format((obj.get("metadata") or {}).get("namespace"), params["revision"])
     action = "installed" if params["state"] == "present" else "uninstalled"
-    meta = obj.get("metadata") or {}
-    outcome.objects.append({"kind": "IstioOperator", "name": meta.get("name"), "namespace": meta.get("namespace"),
-                            "action": action if res.get("changed") else "unchanged", "changed": bool(res.get("changed"))})
+    outcome.add(obj, action if res.get("changed") else "unchanged", bool(res.get("changed")), diff=False)
     diff = res.get("diff")
     if res.get("changed") and diff:
         for item in diff if isinstance(diff, list) else [diff]:
@@ -99,7 +97,7 @@ def _each(action, objects):
     for obj in objects:
         try:
             action(obj)
-        except (StageError, ApplyError) as exc:
+        except ApplyError as exc:
             raise StageError(str(exc))
         except Exception as exc:  # ApiException/DynamicApiError: name the object and show the API server's reason
             raise _api_error(exc, obj)
