@@ -51,12 +51,13 @@ class ActionModule(ActionBase):
                 inputs[key] = value
         if "owner" not in inputs:
             inputs["owner"] = owner_from_inventory(task_vars.get("inventory_file"), task_vars.get("inventory_dir"))
-        if isinstance(inputs.get("render_dir"), str):
-            # Relative to where ansible-playbook was started, as a user typing -e expects.
-            inputs["render_dir"] = os.path.abspath(os.path.expanduser(inputs["render_dir"]))
+        for key in ("render_dir", "verify_report_dir"):
+            if isinstance(inputs.get(key), str):
+                # Relative to where ansible-playbook was started, as a user typing -e expects.
+                inputs[key] = os.path.abspath(os.path.expanduser(inputs[key]))
         errors = unknown_variables(task_vars, spec) + self._unused_access(task_vars)
         try:
-            model = build_model(**inputs)
+            model = build_model(clusters=self._clusters(task_vars), here=task_vars.get("inventory_hostname"), **inputs)
         except ModelError as exc:
             errors.extend(exc.errors)
         if errors:
@@ -68,6 +69,20 @@ class ActionModule(ActionBase):
         result.update(changed=False, ansible_facts={fact_name: model},
                       msg="{0} mesh(es) valid, backend {1}: {2}".format(len(model["meshes"]), model["backend"], summary))
         return result
+
+    def _clusters(self, task_vars):
+        """Every cluster host of the inventory (group multimesh_clusters and this play's hosts), with the name and
+        network its host variables give."""
+        hosts = list((task_vars.get("groups") or {}).get("multimesh_clusters") or [])
+        hosts += [h for h in task_vars.get("ansible_play_hosts_all") or [] if h not in hosts]
+        hosts = hosts or [task_vars.get("inventory_hostname") or "cluster"]
+        hostvars = task_vars.get("hostvars") or {}
+        clusters = []
+        for host in hosts:
+            variables = hostvars.get(host) or {}
+            clusters.append({"host": host, "name": self._value(variables, "multimesh_cluster_name"),
+                             "network": self._value(variables, "multimesh_network")})
+        return clusters
 
     def _unused_access(self, task_vars):
         """multimesh_kubeconfig, multimesh_context and multimesh_istioctl_path act through the play's module_defaults

@@ -16,6 +16,7 @@ import difflib
 import os
 import re
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
 
 BACKENDS = ("sail", "istioctl")
@@ -33,7 +34,7 @@ MESH_LABEL = "multimesh.istio/mesh"
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mtls_mode",
-             "members", "samples", "values")
+             "members", "samples", "values", "topology", "mesh_id", "clusters")
 MEMBER_KEYS = ("name", "owned")
 CNI_KEYS = ("enabled", "namespace", "version", "values")
 SAIL_OPERATOR_KEYS = ("install", "version", "namespace", "chart_repo_url", "values")
@@ -294,7 +295,7 @@ def _check_values(errs, where, values, namespace):
     return copy.deepcopy(values)
 
 
-def _expand_mesh(errs, index, raw, defaults):
+def _expand_mesh(errs, index, raw, defaults, clusters):
     where = "multimesh_meshes[{0}]".format(index)
     if not _check_type(errs, where, raw, dict, "give each mesh as a mapping with at least 'name' and 'namespace'"):
         return None
@@ -339,9 +340,14 @@ def _expand_mesh(errs, index, raw, defaults):
             members.append(member)
     samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
     values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
+    topology, mesh_id, placements = topologies.expand_topology(errs, where, raw, clusters)
     if not valid:
         return None
     return {
+        "topology": topology,
+        "mesh_id": mesh_id,
+        # Which cluster plays which part; None: the mesh runs on every cluster of the inventory, on its own in each.
+        "placements": placements,
         "name": name,
         "namespace": raw["namespace"],
         "revision": revision,
@@ -485,8 +491,12 @@ def unknown_variables(names, spec):
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER):
-    """Validate the inventory and return the expanded model; raise ModelError listing every problem."""
+                sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER, verify_report_dir="multimesh-verify", *,
+                clusters=None, here=None):
+    """Validate the inventory and return the expanded model of one cluster; raise ModelError listing every problem.
+
+    clusters: the inventory's cluster hosts [{host, name, network}] (name/network None when unset); here: the host
+    this model is for. Without them the inventory is one cluster. Every host validates the whole inventory."""
     errs = _Collector()
     if backend not in BACKENDS:
         errs.add("multimesh_backend", "unsupported backend {0!r}".format(backend),
@@ -496,11 +506,14 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
     cni_model = _expand_cni(errs, cni, version)
     operator = _expand_sail_operator(errs, sail_operator, backend)
-    if render_dir is not None:
-        _check_type(errs, "multimesh_render_dir", render_dir, str, "give a path as a string, or leave it unset")
+    for name, value in (("multimesh_render_dir", render_dir), ("multimesh_verify_report_dir", verify_report_dir)):
+        if value is not None:
+            _check_type(errs, name, value, str, "give a path as a string, or leave it unset")
     if not isinstance(owner, str) or not owner or len(owner) > 63 or not _LABEL_NAME.fullmatch(owner):
         errs.add("multimesh_owner", "{0!r} is not a label value".format(owner),
                  "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends, e.g. the inventory's name")
+    inventory = topologies.expand_clusters(errs, clusters or [{"host": here or "cluster", "name": here or "cluster"}])
+    local = [c for c in inventory if c["host"] == here] or inventory[:1]
     expanded = []
     raw_meshes = [] if meshes is None else meshes
     if _check_type(errs, "multimesh_meshes", raw_meshes, list, "give a list of meshes"):
@@ -508,30 +521,44 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
             errs.add("multimesh_meshes", "is empty", "define at least one mesh with 'name' and 'namespace'")
         defaults = {"version": version, "samples": default_samples}
         for index, raw in enumerate(raw_meshes):
-            mesh = _expand_mesh(errs, index, raw, defaults)
+            mesh = _expand_mesh(errs, index, raw, defaults, inventory)
             if mesh is not None:
                 expanded.append(mesh)
-    _check_cross_mesh(errs, expanded, cni_model)
+    topologies.check_mesh_ids(errs, expanded)
+    topologies.check_unique_names(errs, expanded)
+    # Namespaces, revisions and selectors must be apart among the meshes that share a cluster.
+    views = {}
+    for cluster in inventory:
+        views[cluster["host"]] = [v for v in (topologies.local_view(m, cluster) for m in expanded) if v is not None]
+        _check_cross_mesh(errs, views[cluster["host"]], cni_model)
     _check_trust_domains(errs, expanded)
-    if backend == "istioctl" and cni_model["enabled"]:
-        for mesh in expanded:
-            if mesh["revision"] == "cni":
-                errs.add("mesh '{0}'.revision".format(mesh["name"]), "'cni' is the revision of the shared CNI's IstioOperator",
-                         "give this mesh another revision")
-    default_mesh = _check_default_mesh(errs, default_mesh, raw_meshes if isinstance(raw_meshes, list) else [], expanded)
     for mesh in expanded:
-        mesh["default"] = mesh["name"] == default_mesh
+        if backend == "istioctl" and cni_model["enabled"] and mesh["revision"] == "cni":
+            errs.add("mesh '{0}'.revision".format(mesh["name"]), "'cni' is the revision of the shared CNI's IstioOperator",
+                     "give this mesh another revision")
+    default_mesh = _check_default_mesh(errs, default_mesh, raw_meshes if isinstance(raw_meshes, list) else [], expanded)
     if errs.errors:
-        raise ModelError(errs.errors)
+        # The same mistake seen from several clusters is reported once.
+        raise ModelError(sorted(set(errs.errors), key=errs.errors.index))
+    meshes_here = views[local[0]["host"]] if local else []
+    for mesh in meshes_here:
+        mesh["default"] = mesh["name"] == default_mesh
+    several = len(inventory) > 1
     return {
         "backend": backend,
         "istio_version": version,
         "cni": cni_model,
         "sail_operator": operator,
         "samples": default_samples,
-        "meshes": expanded,
-        "render_dir": render_dir or None,
+        "meshes": meshes_here,
+        # This cluster and all of the inventory's; with several, each writes into a directory of its own.
+        "cluster": local[0] if local else None,
+        "clusters": inventory,
+        "render_dir": os.path.join(render_dir, local[0]["name"]) if render_dir and several and local else
+        (render_dir or None),
         "render": bool(render_dir),
+        "verify_report_dir": os.path.join(verify_report_dir, local[0]["name"]) if several and local else
+        verify_report_dir,
         "owner": owner,
         "field_manager": field_manager(owner),
         # The labels that mark what this inventory created (the objects cleanup may delete).

@@ -217,8 +217,13 @@ def test_defaults_are_expanded():
         "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],
         "member_labels": {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"},
         "default": False,
+        # One cluster, the mesh on its own there.
+        "topology": "single", "mesh_id": "mesh-2", "placements": [], "role": "primary", "cluster": "cluster",
+        "network": "", "multicluster": False, "readers": [], "served_by": None, "multi_network": False,
+        "eastwest_gateway": False, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
     }
     assert model["default_mesh"] is None
+    assert model["cluster"] == {"host": "cluster", "name": "cluster", "network": ""}
 
 
 def test_default_mesh_is_marked():

@@ -1,0 +1,235 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Meshes that span clusters: the clusters of the inventory, each mesh's topology, and what each cluster does.
+
+Pure Python, part of the mesh model (mesh_model.build_model calls it): every cluster host validates the whole
+inventory, so a mistake fails on every host before any cluster call, and each host keeps the meshes it takes part in,
+with its role there and everything that role needs (the remote secrets it holds, the istiod that serves it, the
+gateways it runs).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Roles a cluster may play, per topology. 'external': runs the istiod of a mesh whose data plane and configuration
+# live elsewhere; 'config': the remote cluster holding that configuration; 'remote': a data plane served by a primary's
+# (or the external) istiod.
+TOPOLOGIES = {
+    "single": ("primary",),
+    "primary-remote": ("primary", "remote"),
+    "multi-primary": ("primary",),
+    "external": ("external", "config", "remote"),
+}
+PLACEMENT_KEYS = ("name", "role", "address")
+# Kubernetes' default cluster ID: two clusters both left at it cannot be told apart by istiod.
+ISTIO_DEFAULT_CLUSTER = "Kubernetes"
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*")
+_IPV6 = re.compile(r"\[?[0-9A-Fa-f:]+\]?")
+
+
+def expand_clusters(errs, raw_clusters):
+    """[{host, name, network}] of the inventory's cluster hosts, validated. raw: the same keys, name/network may be None."""
+    clusters, seen = [], {}
+    for raw in raw_clusters:
+        where = "host '{0}'".format(raw["host"])
+        name = raw.get("name")
+        if name is None:  # the host's name, made a DNS-1123 label
+            name = re.sub(r"[^a-z0-9-]+", "-", str(raw["host"]).lower())[:63].strip("-") or "cluster"
+        if not isinstance(name, str) or len(name) > 63 or not _DNS1123_LABEL.fullmatch(name) \
+                or name == ISTIO_DEFAULT_CLUSTER:
+            errs.add(where + ".multimesh_cluster_name", "{0!r} is not a DNS-1123 label, which istiod's cluster IDs "
+                     "and the remote secrets' names need".format(name), "use at most 63 lowercase letters, digits "
+                     "and '-', unique per cluster")
+            continue
+        network = raw.get("network") or ""
+        if not isinstance(network, str) or (network and (len(network) > 63 or not _LABEL_VALUE.fullmatch(network))):
+            errs.add(where + ".multimesh_network", "{0!r} is not a label value (it becomes topology.istio.io/network)"
+                     .format(network), "use at most 63 characters [A-Za-z0-9-_.], e.g. network-1")
+            network = ""
+        if name in seen:
+            errs.add(where + ".multimesh_cluster_name", "cluster name '{0}' is already host '{1}''s".format(
+                name, seen[name]), "give every cluster host its own multimesh_cluster_name")
+            continue
+        seen[name] = raw["host"]
+        clusters.append({"host": raw["host"], "name": name, "network": network})
+    return clusters
+
+
+def _address_ok(value):
+    return isinstance(value, str) and 0 < len(value) <= 253 and bool(
+        _HOSTNAME.fullmatch(value) or (":" in value and _IPV6.fullmatch(value)))
+
+
+def _placement(errs, where, raw, by_name, topology):
+    """One entry of a mesh's clusters: {cluster, role, address}, or None if unusable."""
+    roles = TOPOLOGIES[topology]
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, dict):
+        errs.add(where, "must be a cluster name or a mapping {name, role, address}", "e.g. {name: east, role: primary}")
+        return None
+    for key in sorted(set(raw) - set(PLACEMENT_KEYS), key=str):
+        errs.add("{0}.{1}".format(where, key), "unknown key", "allowed keys: " + ", ".join(PLACEMENT_KEYS))
+    name, role = raw.get("name"), raw.get("role", "primary" if topology in ("single", "multi-primary") else None)
+    if name not in by_name:
+        errs.add(where + ".name", "{0!r} is not a cluster of this inventory (known: {1})".format(
+            name, ", ".join(sorted(by_name)) or "none"),
+            "name a host of multimesh_clusters by its cluster name (multimesh_cluster_name, default the host name)")
+        return None
+    if role not in roles:
+        errs.add(where + ".role", "{0!r} is not a role of topology '{1}'".format(role, topology),
+                 "use one of " + ", ".join(roles))
+        return None
+    address = raw.get("address")
+    serves = role == "external" or (role == "primary" and topology == "primary-remote")
+    if address is not None and not serves:
+        errs.add(where + ".address", "only the cluster whose istiod serves other clusters has an address (role "
+                 "'primary' of primary-remote, 'external')", "remove it")
+    elif serves and address is None:
+        errs.add(where + ".address", "is required: the remote clusters' proxies and webhooks reach this cluster's "
+                 "istiod at that address (its {0} gateway's load-balancer IP or DNS name)".format(
+                     "east-west" if role == "primary" else "ingress"),
+                 "set address: <IP or DNS name of the gateway>")
+    elif serves and not _address_ok(address):
+        errs.add(where + ".address", "{0!r} is not an IP address or DNS name".format(address),
+                 "give the gateway's address without scheme or port, e.g. 192.0.2.10 or istiod.example.com")
+    return {"cluster": name, "role": role, "address": address if serves else None,
+            "network": by_name[name]["network"], "host": by_name[name]["host"]}
+
+
+def _count(errs, where, placements, role, low, high, topology):
+    found = [p["cluster"] for p in placements if p["role"] == role]
+    if len(found) < low:
+        errs.add(where, "topology '{0}' needs {1} cluster{2} with role '{3}', got {4}".format(
+            topology, "at least {0}".format(low) if high is None else low, "" if low == 1 else "s", role,
+            len(found)), "add {0} entry with role: {1}".format("an" if low == 1 else "more", role))
+    elif high is not None and len(found) > high:
+        errs.add(where, "topology '{0}' allows {1} cluster with role '{2}', got {3} ({4})".format(
+            topology, high, role, len(found), ", ".join(found)), "keep one; make the others role 'remote'"
+            if topology == "primary-remote" else "keep one")
+
+
+_RULES = {  # (role, at least, at most)
+    "single": (("primary", 1, 1),),
+    "primary-remote": (("primary", 1, 1), ("remote", 1, None)),
+    "multi-primary": (("primary", 2, None),),
+    "external": (("external", 1, 1), ("config", 1, 1)),
+}
+
+
+def expand_topology(errs, where, raw, clusters):
+    """(topology, mesh_id, placements) of one raw mesh; placements None means 'every cluster' (single, no list)."""
+    topology = raw.get("topology", "single")
+    if topology not in TOPOLOGIES:
+        errs.add(where + ".topology", "unknown topology {0!r}".format(topology), "use one of " + ", ".join(TOPOLOGIES))
+        topology = "single"
+    mesh_id = raw.get("mesh_id", raw.get("name"))
+    if "mesh_id" in raw and (not isinstance(mesh_id, str) or not _DNS1123_LABEL.fullmatch(mesh_id)):
+        errs.add(where + ".mesh_id", "{0!r} is not a DNS-1123 label".format(mesh_id), "use e.g. the mesh's name")
+    by_name = dict((c["name"], c) for c in clusters)
+    if "clusters" not in raw:
+        if topology != "single":
+            errs.add(where + ".clusters", "is required for topology '{0}'".format(topology),
+                     "list the clusters and their roles, e.g. [{name: east, role: primary}, {name: west, role: remote}]"
+                     if topology == "primary-remote" else "list the clusters and their roles")
+        return topology, mesh_id, None
+    if not isinstance(raw["clusters"], list) or not raw["clusters"]:
+        errs.add(where + ".clusters", "must be a non-empty list", "list the clusters of this mesh with their roles")
+        return topology, mesh_id, []
+    placements, seen = [], set()
+    for index, item in enumerate(raw["clusters"]):
+        place = _placement(errs, "{0}.clusters[{1}]".format(where, index), item, by_name, topology)
+        if place is None:
+            continue
+        if place["cluster"] in seen:
+            errs.add("{0}.clusters[{1}]".format(where, index), "cluster '{0}' is listed twice".format(place["cluster"]),
+                     "list each cluster once, with one role")
+            continue
+        seen.add(place["cluster"])
+        placements.append(place)
+    if len(placements) == len(raw["clusters"]):
+        for role, low, high in _RULES[topology]:
+            _count(errs, where + ".clusters", placements, role, low, high, topology)
+        networks = set(p["network"] for p in placements if p["role"] != "external")
+        if "" in networks and len(networks) > 1:
+            errs.add(where + ".clusters", "clusters {0} have no multimesh_network while others are on {1}".format(
+                ", ".join(p["cluster"] for p in placements if not p["network"] and p["role"] != "external"),
+                ", ".join(sorted(networks - {""}))),
+                "set multimesh_network on every cluster host of a mesh that spans networks")
+    return topology, mesh_id, placements
+
+
+def check_unique_names(errs, meshes):
+    """Mesh names identify a mesh across all clusters of the inventory."""
+    seen = set()
+    for mesh in meshes:
+        if mesh["name"] in seen:  # worded as the per-cluster check, which reports it once more where they meet
+            errs.add("mesh '{0}'.name".format(mesh["name"]), "'{0}' is already the name of mesh '{0}'".format(
+                mesh["name"]), "give every mesh a unique name")
+        seen.add(mesh["name"])
+
+
+def check_mesh_ids(errs, meshes):
+    """Meshes are told apart by their mesh ID wherever their clusters meet."""
+    seen = {}
+    for mesh in meshes:
+        if mesh["mesh_id"] in seen and seen[mesh["mesh_id"]] != mesh["name"]:  # same name: reported as such
+            errs.add("mesh '{0}'.mesh_id".format(mesh["name"]), "'{0}' is already the mesh ID of mesh '{1}'".format(
+                mesh["mesh_id"], seen[mesh["mesh_id"]]), "give every mesh its own mesh_id (default: its name)")
+        else:
+            seen[mesh["mesh_id"]] = mesh["name"]
+
+
+def _readers(mesh, here):
+    """The clusters whose API server the istiod on this cluster reads: the remote secrets it holds."""
+    roles = dict((p["cluster"], p["role"]) for p in mesh["placements"])
+    others = [p for p in mesh["placements"] if p["cluster"] != here]
+    if roles[here] == "external":
+        return [{"cluster": p["cluster"], "host": p["host"], "type": "config" if p["role"] == "config" else "remote"}
+                for p in others]
+    if roles[here] == "primary" and mesh["topology"] in ("primary-remote", "multi-primary"):
+        wanted = "remote" if mesh["topology"] == "primary-remote" else "primary"
+        return [{"cluster": p["cluster"], "host": p["host"], "type": "remote"} for p in others if p["role"] == wanted]
+    return []
+
+
+def local_view(mesh, here):
+    """This cluster's part of a mesh (a copy with 'role' and what the role needs), or None if it takes no part."""
+    placements = mesh["placements"]
+    if placements is None:  # a single-cluster mesh on every cluster of the inventory
+        view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
+                    multicluster=False)
+        return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
+                    expose_istiod=False, istiod_cluster=here["name"], control_plane_clusters=[])
+    mine = [p for p in placements if p["cluster"] == here["name"]]
+    if not mine:
+        return None
+    role = mine[0]["role"]
+    server = [p for p in placements if p["role"] in ("external", "primary") and p["address"]]
+    config = [p["cluster"] for p in placements if p["role"] == "config"]
+    data_networks = set(p["network"] for p in placements if p["role"] != "external")
+    multi_network = len(data_networks) > 1
+    view = dict(mesh, role=role, cluster=here["name"], network=here["network"],
+                multicluster=mesh["topology"] != "single")
+    view.update(
+        readers=_readers(mesh, here["name"]),
+        # Where a remote or config cluster's proxies and webhooks reach istiod.
+        served_by=dict((k, server[0][k]) for k in ("cluster", "address")) if role in ("remote", "config") and server
+        else None,
+        multi_network=multi_network,
+        # An east-west gateway carries cross-network traffic, and exposes a primary's istiod to its remotes.
+        eastwest_gateway=role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"]))),
+        expose_istiod=role == "external" or (role == "primary" and bool(mine[0]["address"])),
+        # The cluster ID of the istiod that serves this cluster's proxies: an external istiod takes its config
+        # cluster's name, as that is the cluster it treats as its own.
+        istiod_cluster=config[0] if role == "external" and config else here["name"],
+        # Istio's annotation on a remote's control-plane namespace: the cluster(s) whose istiod serves it.
+        control_plane_clusters=(config[:1] if mesh["topology"] == "external" else [server[0]["cluster"]])
+        if role == "remote" and server else [],
+    )
+    return view
