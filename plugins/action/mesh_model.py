@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
                 inputs[key] = value
         if "owner" not in inputs:
             inputs["owner"] = owner_from_inventory(task_vars.get("inventory_file"), task_vars.get("inventory_dir"))
-        for key in ("render_dir", "verify_report_dir"):
+        for key in ("render_dir", "verify_report_dir", "ca_dir"):
             if isinstance(inputs.get(key), str):
                 # Relative to where ansible-playbook was started, as a user typing -e expects.
                 inputs[key] = os.path.abspath(os.path.expanduser(inputs[key]))
@@ -81,7 +81,9 @@ class ActionModule(ActionBase):
         for host in hosts:
             variables = hostvars.get(host) or {}
             clusters.append({"host": host, "name": self._value(variables, "multimesh_cluster_name"),
-                             "network": self._value(variables, "multimesh_network")})
+                             "network": self._value(variables, "multimesh_network"),
+                             "access": [self._value(variables, name) or "" for name in
+                                        ("multimesh_kubeconfig", "multimesh_context")]})
         return clusters
 
     def _unused_access(self, task_vars):

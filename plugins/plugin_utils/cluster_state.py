@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils import topology
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     MANAGED_BY_LABEL,
@@ -41,11 +42,12 @@ def deep_merge(base, override):
 
 def control_plane_values(mesh, backend):
     """Helm values of a mesh's control plane: the passthrough values plus what the model owns."""
+    values = deep_merge(mesh["values"], topology.values(mesh)) if mesh.get("multicluster") else mesh["values"]
     if backend == "sail":
-        return deep_merge(mesh["values"], {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
+        return deep_merge(values, {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
     # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
     # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
-    return deep_merge(mesh["values"], {"global": {"istioNamespace": mesh["namespace"]},
+    return deep_merge(values, {"global": {"istioNamespace": mesh["namespace"]},
                                        "defaultRevision": mesh["revision"] if mesh.get("default") else ""})
 
 

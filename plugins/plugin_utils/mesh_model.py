@@ -491,7 +491,8 @@ def unknown_variables(names, spec):
 
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
-                sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER, verify_report_dir="multimesh-verify", *,
+                sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER, verify_report_dir="multimesh-verify",
+                ca_dir="multimesh-ca", *,
                 clusters=None, here=None):
     """Validate the inventory and return the expanded model of one cluster; raise ModelError listing every problem.
 
@@ -506,7 +507,8 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
     cni_model = _expand_cni(errs, cni, version)
     operator = _expand_sail_operator(errs, sail_operator, backend)
-    for name, value in (("multimesh_render_dir", render_dir), ("multimesh_verify_report_dir", verify_report_dir)):
+    for name, value in (("multimesh_render_dir", render_dir), ("multimesh_verify_report_dir", verify_report_dir),
+                        ("multimesh_ca_dir", ca_dir)):
         if value is not None:
             _check_type(errs, name, value, str, "give a path as a string, or leave it unset")
     if not isinstance(owner, str) or not owner or len(owner) > 63 or not _LABEL_NAME.fullmatch(owner):
@@ -559,6 +561,8 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "render": bool(render_dir),
         "verify_report_dir": os.path.join(verify_report_dir, local[0]["name"]) if several and local else
         verify_report_dir,
+        # Roots of the multicluster meshes (one sub-directory per mesh) on the controller.
+        "ca_dir": ca_dir,
         "owner": owner,
         "field_manager": field_manager(owner),
         # The labels that mark what this inventory created (the objects cleanup may delete).

@@ -34,7 +34,8 @@ _IPV6 = re.compile(r"\[?[0-9A-Fa-f:]+\]?")
 
 def expand_clusters(errs, raw_clusters):
     """[{host, name, network}] of the inventory's cluster hosts, validated. raw: the same keys, name/network may be None."""
-    clusters, seen = [], {}
+    clusters, seen, reached = [], {}, {}
+    several = len(raw_clusters) > 1
     for raw in raw_clusters:
         where = "host '{0}'".format(raw["host"])
         name = raw.get("name")
@@ -50,12 +51,22 @@ def expand_clusters(errs, raw_clusters):
         if not isinstance(network, str) or (network and (len(network) > 63 or not _LABEL_VALUE.fullmatch(network))):
             errs.add(where + ".multimesh_network", "{0!r} is not a label value (it becomes topology.istio.io/network)"
                      .format(network), "use at most 63 characters [A-Za-z0-9-_.], e.g. network-1")
-            network = ""
+            network = str(network)  # kept, so that it is not reported once more as missing
         if name in seen:
             errs.add(where + ".multimesh_cluster_name", "cluster name '{0}' is already host '{1}''s".format(
                 name, seen[name]), "give every cluster host its own multimesh_cluster_name")
             continue
         seen[name] = raw["host"]
+        access = tuple(raw.get("access") or ("", ""))
+        if several and not any(access):
+            errs.add(where, "sets neither multimesh_kubeconfig nor multimesh_context, so with several cluster hosts it "
+                     "would reach whichever cluster the environment names", "set multimesh_kubeconfig and/or "
+                     "multimesh_context for every host of multimesh_clusters")
+        elif several and access in reached:
+            errs.add(where, "reaches the same cluster as host '{0}' (same kubeconfig and context)".format(
+                reached[access]), "give each cluster host its own multimesh_kubeconfig or multimesh_context")
+        else:
+            reached[access] = raw["host"]
         clusters.append({"host": raw["host"], "name": name, "network": network})
     return clusters
 
@@ -127,7 +138,7 @@ def expand_topology(errs, where, raw, clusters):
     topology = raw.get("topology", "single")
     if topology not in TOPOLOGIES:
         errs.add(where + ".topology", "unknown topology {0!r}".format(topology), "use one of " + ", ".join(TOPOLOGIES))
-        topology = "single"
+        return "single", raw.get("mesh_id", raw.get("name")), None
     mesh_id = raw.get("mesh_id", raw.get("name"))
     if "mesh_id" in raw and (not isinstance(mesh_id, str) or not _DNS1123_LABEL.fullmatch(mesh_id)):
         errs.add(where + ".mesh_id", "{0!r} is not a DNS-1123 label".format(mesh_id), "use e.g. the mesh's name")
@@ -203,9 +214,10 @@ def local_view(mesh, here):
     placements = mesh["placements"]
     if placements is None:  # a single-cluster mesh on every cluster of the inventory
         view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
-                    multicluster=False)
+                    multicluster=False, istiod_service=istiod_service(mesh))
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
-                    expose_istiod=False, istiod_cluster=here["name"], control_plane_clusters=[])
+                    expose_istiod=False, expose_address=None, install_profile=None, istiod_cluster=here["name"],
+                    control_plane_clusters=[])
     mine = [p for p in placements if p["cluster"] == here["name"]]
     if not mine:
         return None
@@ -215,7 +227,9 @@ def local_view(mesh, here):
     data_networks = set(p["network"] for p in placements if p["role"] != "external")
     multi_network = len(data_networks) > 1
     view = dict(mesh, role=role, cluster=here["name"], network=here["network"],
-                multicluster=mesh["topology"] != "single")
+                multicluster=mesh["topology"] != "single", istiod_service=istiod_service(mesh))
+    if role == "external":  # istiod only: the mesh's namespaces and workloads live in its other clusters
+        view.update(members=[], samples=[])
     view.update(
         readers=_readers(mesh, here["name"]),
         # Where a remote or config cluster's proxies and webhooks reach istiod.
@@ -225,6 +239,8 @@ def local_view(mesh, here):
         # An east-west gateway carries cross-network traffic, and exposes a primary's istiod to its remotes.
         eastwest_gateway=role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"]))),
         expose_istiod=role == "external" or (role == "primary" and bool(mine[0]["address"])),
+        expose_address=mine[0]["address"],
+        install_profile={"remote": "remote", "config": "remote", "external": "empty"}.get(role),
         # The cluster ID of the istiod that serves this cluster's proxies: an external istiod takes its config
         # cluster's name, as that is the cluster it treats as its own.
         istiod_cluster=config[0] if role == "external" and config else here["name"],
@@ -233,3 +249,56 @@ def local_view(mesh, here):
         if role == "remote" and server else [],
     )
     return view
+
+
+def _suffix(mesh):
+    """How Istio's charts suffix a revision's object names (none for revision 'default')."""
+    return "" if mesh["revision"] == "default" else "-" + mesh["revision"]
+
+
+def values(mesh):
+    """The Helm values (both backends) that make this cluster's part of a multicluster mesh."""
+    if not mesh["multicluster"]:
+        return {}
+    glob = {"meshID": mesh["mesh_id"], "multiCluster": {"clusterName": mesh["istiod_cluster"]}}
+    if mesh["network"]:
+        glob["network"] = mesh["network"]
+    result = {"global": glob}
+    role = mesh["role"]
+    if role == "primary" and mesh["expose_istiod"]:
+        glob["externalIstiod"] = True  # serves the remotes that name it in controlPlaneClusters
+    if role in ("remote", "config"):
+        path = "/inject/cluster/" + mesh["cluster"] + ("/net/" + mesh["network"] if mesh["network"] else "")
+        result["istiodRemote"] = {"injectionPath": path}
+        glob["remotePilotAddress"] = mesh["served_by"]["address"]
+    if role == "config":
+        glob["configCluster"] = True  # CRDs, the istiod service account and the mesh ConfigMap live here
+        result["pilot"] = {"configMap": True}
+    if role == "external":
+        address = mesh["expose_address"]
+        suffix = _suffix(mesh)
+        glob.update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
+                    configValidation=False)
+        result["meshConfig"] = {"rootNamespace": mesh["namespace"],
+                                "defaultConfig": {"discoveryAddress": address + ":15012"}}
+        # istiod's KUBECONFIG is the config cluster (secret istio-kubeconfig): mesh and injection config come from
+        # local files, and it patches the config cluster's webhooks with its CA.
+        result["pilot"] = {
+            "enabled": True,
+            "env": {"EXTERNAL_ISTIOD": "true", "LOCAL_CLUSTER_SECRET_WATCHER": "true",
+                    "CLUSTER_ID": mesh["istiod_cluster"], "SHARED_MESH_CONFIG": "istio",
+                    "INJECTION_WEBHOOK_CONFIG_NAME": "istio-sidecar-injector{0}-{1}".format(suffix, mesh["namespace"]),
+                    "VALIDATION_WEBHOOK_CONFIG_NAME": "istio-validator{0}-{1}".format(suffix, mesh["namespace"])},
+            "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
+                        {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
+            "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
+                             {"name": "inject-volume", "mountPath": "/var/lib/istio/inject"}],
+        }
+    return result
+
+
+def istiod_service(mesh):
+    """The istiod Service of the mesh's revision, as the charts name it."""
+    return "istiod" + _suffix(mesh)
+
+

@@ -1,0 +1,202 @@
+"""Meshes across clusters: every invalid multicluster inventory names its field; each topology gives each cluster
+its part (role, remote secrets, address of the istiod that serves it, gateways, Helm values)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
+
+
+def clusters(*specs):
+    """Cluster hosts 'host[:name][@network]', each reaching its own kubeconfig context."""
+    result = []
+    for spec in specs:
+        spec, dummy, network = spec.partition("@")
+        host, dummy, name = spec.partition(":")
+        result.append({"host": host, "name": name or None, "network": network or None, "access": ["", host]})
+    return result
+
+
+EAST_WEST = clusters("east@net-1", "west@net-2")
+THREE = clusters("east@net-1", "west@net-2", "central@net-1")
+
+
+def primary_remote(**changes):
+    mesh = {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-1"], "topology": "primary-remote",
+            "clusters": [{"name": "east", "role": "primary", "address": "192.0.2.10"}, {"name": "west", "role": "remote"}]}
+    mesh.update(changes)
+    return mesh
+
+
+def external(**changes):
+    mesh = {"name": "mesh-x", "namespace": "external-istiod", "members": ["app-x"], "topology": "external",
+            "clusters": [{"name": "central", "role": "external", "address": "istiod.example.com"},
+                         {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}]}
+    mesh.update(changes)
+    return mesh
+
+
+def model(meshes, inventory=EAST_WEST, here="east", **kwargs):
+    return build_model(meshes=copy.deepcopy(meshes), clusters=copy.deepcopy(inventory), here=here, **kwargs)
+
+
+def errors_of(meshes, inventory=EAST_WEST, here="east", **kwargs):
+    with pytest.raises(ModelError) as caught:
+        model(meshes, inventory, here, **kwargs)
+    return caught.value.errors
+
+
+def placement(**changes):
+    return [primary_remote(clusters=[dict({"name": "east", "role": "primary", "address": "192.0.2.10"}, **changes),
+                                     {"name": "west", "role": "remote"}])]
+
+
+# (id, meshes, inventory, the field the single error must name, a fragment of the problem or fix)
+INVALID = [
+    ("unknown-topology", [primary_remote(topology="hub-spoke")], EAST_WEST, "mesh 'mesh-1'.topology",
+     "unknown topology 'hub-spoke'"),
+    ("unknown-cluster", [primary_remote(clusters=[{"name": "east", "role": "primary", "address": "192.0.2.10"},
+                                                  {"name": "north", "role": "remote"}])], EAST_WEST,
+     "mesh 'mesh-1'.clusters[1].name", "'north' is not a cluster of this inventory (known: east, west)"),
+    ("remote-without-primary", [primary_remote(clusters=[{"name": "east", "role": "remote"},
+                                                         {"name": "west", "role": "remote"}])], EAST_WEST,
+     "mesh 'mesh-1'.clusters", "needs 1 cluster with role 'primary', got 0"),
+    ("two-primaries-in-primary-remote", [primary_remote(clusters=[
+        {"name": "east", "role": "primary", "address": "192.0.2.10"}, {"name": "west", "role": "primary", "address": "192.0.2.11"},
+        {"name": "central", "role": "remote"}])], THREE, "mesh 'mesh-1'.clusters",
+     "allows 1 cluster with role 'primary', got 2 (east, west)"),
+    ("primary-remote-without-remote", [primary_remote(clusters=[{"name": "east", "role": "primary", "address": "192.0.2.10"}])],
+     EAST_WEST, "mesh 'mesh-1'.clusters", "needs at least 1 cluster with role 'remote', got 0"),
+    ("duplicate-cluster-names", [{"name": "mesh-1", "namespace": "ns-1"}], clusters("east:one@net-1", "west:one@net-2"),
+     "host 'west'.multimesh_cluster_name", "cluster name 'one' is already host 'east''s"),
+    ("missing-network-where-networks-meet", [primary_remote()], clusters("east@net-1", "west"),
+     "mesh 'mesh-1'.clusters", "clusters west have no multimesh_network while others are on net-1"),
+    ("conflicting-mesh-ids", [primary_remote(mesh_id="shared"),
+                              {"name": "mesh-2", "namespace": "istio-system-2", "mesh_id": "shared",
+                               "topology": "multi-primary", "clusters": ["east", "west"]}], EAST_WEST,
+     "mesh 'mesh-2'.mesh_id", "'shared' is already the mesh ID of mesh 'mesh-1'"),
+    ("cluster-listed-twice", [{"name": "mesh-1", "namespace": "ns-1", "topology": "multi-primary",
+                               "clusters": ["east", "east", "west"]}], EAST_WEST,
+     "mesh 'mesh-1'.clusters[1]", "cluster 'east' is listed twice"),
+    ("role-of-another-topology", [{"name": "mesh-1", "namespace": "ns-1", "topology": "multi-primary",
+                                   "clusters": ["east", {"name": "west", "role": "remote"}]}], EAST_WEST,
+     "mesh 'mesh-1'.clusters[1].role", "'remote' is not a role of topology 'multi-primary'"),
+    ("multi-primary-with-one-primary", [{"name": "mesh-1", "namespace": "ns-1", "topology": "multi-primary",
+                                         "clusters": ["east"]}], EAST_WEST,
+     "mesh 'mesh-1'.clusters", "needs at least 2 clusters with role 'primary', got 1"),
+    ("clusters-missing-for-topology", [primary_remote(clusters=None)], EAST_WEST, "mesh 'mesh-1'.clusters",
+     "must be a non-empty list"),
+    ("topology-without-clusters", [{"name": "mesh-1", "namespace": "ns-1", "topology": "multi-primary"}], EAST_WEST,
+     "mesh 'mesh-1'.clusters", "is required for topology 'multi-primary'"),
+    ("primary-without-address", placement(address=None), EAST_WEST, "mesh 'mesh-1'.clusters[0].address",
+     "is required: the remote clusters' proxies and webhooks reach this cluster's istiod"),
+    ("address-with-scheme", placement(address="https://192.0.2.10:15012"), EAST_WEST,
+     "mesh 'mesh-1'.clusters[0].address", "is not an IP address or DNS name"),
+    ("address-on-a-remote", [primary_remote(clusters=[{"name": "east", "role": "primary", "address": "192.0.2.10"},
+                                                      {"name": "west", "role": "remote", "address": "192.0.2.11"}])],
+     EAST_WEST, "mesh 'mesh-1'.clusters[1].address", "only the cluster whose istiod serves other clusters"),
+    ("unknown-placement-key", placement(zone="a"), EAST_WEST, "mesh 'mesh-1'.clusters[0].zone", "unknown key"),
+    ("external-without-config", [external(clusters=[{"name": "central", "role": "external", "address": "192.0.2.30"},
+                                                    {"name": "west", "role": "remote"}])], THREE,
+     "mesh 'mesh-x'.clusters", "needs 1 cluster with role 'config', got 0"),
+    ("two-external-clusters", [external(clusters=[
+        {"name": "central", "role": "external", "address": "192.0.2.30"},
+        {"name": "west", "role": "external", "address": "192.0.2.31"}, {"name": "east", "role": "config"}])], THREE,
+     "mesh 'mesh-x'.clusters", "allows 1 cluster with role 'external', got 2 (central, west)"),
+    ("single-on-two-clusters", [{"name": "mesh-1", "namespace": "ns-1", "clusters": ["east", "west"]}], EAST_WEST,
+     "mesh 'mesh-1'.clusters", "allows 1 cluster with role 'primary', got 2"),
+    ("invalid-cluster-name", [{"name": "mesh-1", "namespace": "ns-1"}], clusters("east:East_1@net-1", "west@net-2"),
+     "host 'east'.multimesh_cluster_name", "'East_1' is not a DNS-1123 label"),
+    ("istio-default-cluster-name", [{"name": "mesh-1", "namespace": "ns-1"}], clusters("east:Kubernetes@net-1", "west@net-2"),
+     "host 'east'.multimesh_cluster_name", "'Kubernetes' is not a DNS-1123 label"),
+    ("invalid-network", [primary_remote()], clusters("east@net 1", "west@net-2"), "host 'east'.multimesh_network",
+     "is not a label value"),
+    ("invalid-mesh-id", [primary_remote(mesh_id="Mesh One")], EAST_WEST, "mesh 'mesh-1'.mesh_id", "not a DNS-1123 label"),
+    ("two-hosts-one-cluster", [primary_remote()],
+     [dict(c, access=["", "same"]) for c in EAST_WEST], "host 'west'", "reaches the same cluster as host 'east'"),
+    ("host-without-access", [primary_remote()], [dict(EAST_WEST[0], access=["", ""]), EAST_WEST[1]], "host 'east'",
+     "sets neither multimesh_kubeconfig nor multimesh_context"),
+    ("mesh-name-on-other-clusters", [{"name": "mesh-1", "namespace": "ns-1", "clusters": ["east"]},
+                                     {"name": "mesh-1", "namespace": "ns-2", "revision": "r2",
+                                      "discovery_labels": {"istio-discovery": "other"}, "clusters": ["west"]}],
+     EAST_WEST, "mesh 'mesh-1'.name", "already the name of mesh 'mesh-1'"),
+]
+
+
+@pytest.mark.parametrize("meshes,inventory,field,fragment", [case[1:] for case in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_multicluster_inventory_names_the_field(meshes, inventory, field, fragment):
+    errors = errors_of(meshes, inventory)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(field + ": "), errors
+    assert fragment in errors[0] and "Fix: " in errors[0], errors
+
+
+def test_every_host_fails_on_a_mistake_of_another_cluster():
+    meshes = [primary_remote(clusters=[{"name": "east", "role": "primary"}, {"name": "west", "role": "remote"}])]
+    for here in ("east", "west"):
+        assert errors_of(meshes, here=here)[0].startswith("mesh 'mesh-1'.clusters[0].address")
+
+
+def test_namespaces_may_repeat_on_clusters_that_share_no_mesh():
+    meshes = [{"name": "mesh-1", "namespace": "istio-system", "clusters": ["east"]},
+              {"name": "mesh-2", "namespace": "istio-system", "clusters": ["west"], "revision": "mesh-2"}]
+    assert [m["name"] for m in model(meshes, here="west")["meshes"]] == ["mesh-2"]
+    shared = [dict(meshes[0], clusters=["east"]), dict(meshes[1], clusters=["east"])]
+    assert any("already the namespace of mesh 'mesh-1'" in e for e in errors_of(shared))
+
+
+def test_primary_remote_parts():
+    east = model([primary_remote()], here="east")
+    west = model([primary_remote()], here="west")
+    primary, remote = east["meshes"][0], west["meshes"][0]
+    assert (primary["role"], remote["role"]) == ("primary", "remote")
+    assert primary["readers"] == [{"cluster": "west", "host": "west", "type": "remote"}]
+    assert remote["readers"] == [] and remote["served_by"] == {"cluster": "east", "address": "192.0.2.10"}
+    assert primary["expose_istiod"] and primary["eastwest_gateway"] and remote["eastwest_gateway"]
+    assert remote["control_plane_clusters"] == ["east"] and remote["install_profile"] == "remote"
+    assert control_plane_values(primary, "sail")["global"] == {
+        "meshID": "mesh-1", "multiCluster": {"clusterName": "east"}, "network": "net-1", "externalIstiod": True}
+    values = control_plane_values(remote, "istioctl")
+    assert values["global"]["remotePilotAddress"] == "192.0.2.10"
+    assert values["istiodRemote"] == {"injectionPath": "/inject/cluster/west/net/net-2"}
+    # Each host writes into a directory of its own.
+    assert build_model(meshes=[primary_remote()], clusters=EAST_WEST, here="west", render_dir="/out",
+                       verify_report_dir="/reports")["render_dir"] == "/out/west"
+    assert west["verify_report_dir"] == "multimesh-verify/west"
+
+
+def test_multi_primary_reads_every_other_primary_and_one_network_needs_no_gateway():
+    inventory = clusters("a@net", "b@net", "c@net")
+    meshes = [{"name": "mesh-1", "namespace": "ns-1", "topology": "multi-primary", "clusters": ["a", "b", "c"]}]
+    mesh = model(meshes, inventory, here="b")["meshes"][0]
+    assert [r["cluster"] for r in mesh["readers"]] == ["a", "c"]
+    assert not mesh["eastwest_gateway"] and not mesh["expose_istiod"] and mesh["install_profile"] is None
+
+
+def test_external_control_plane_parts():
+    parts = {here: model([external()], THREE, here=here)["meshes"][0] for here in ("central", "east", "west")}
+    assert parts["central"]["readers"] == [{"cluster": "east", "host": "east", "type": "config"},
+                                           {"cluster": "west", "host": "west", "type": "remote"}]
+    assert parts["central"]["members"] == [] and parts["central"]["install_profile"] == "empty"
+    assert parts["central"]["istiod_cluster"] == "east"  # the external istiod is named after its config cluster
+    assert parts["west"]["control_plane_clusters"] == ["east"]
+    assert parts["east"]["control_plane_clusters"] == []
+    ext = control_plane_values(parts["central"], "sail")
+    assert ext["global"]["caAddress"] == "istiod.example.com:15012"
+    assert ext["pilot"]["env"]["CLUSTER_ID"] == "east"
+    assert ext["meshConfig"]["defaultConfig"]["discoveryAddress"] == "istiod.example.com:15012"
+    config = control_plane_values(parts["east"], "istioctl")
+    assert config["global"]["configCluster"] is True and config["pilot"] == {"configMap": True}
+
+
+def test_single_cluster_inventories_are_unchanged():
+    single = build_model(meshes=[{"name": "mesh-1", "namespace": "ns-1"}])
+    assert single["render_dir"] is None and single["verify_report_dir"] == "multimesh-verify"
+    assert control_plane_values(single["meshes"][0], "sail") == {
+        "meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-1"}}]}}
