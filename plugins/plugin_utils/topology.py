@@ -285,8 +285,9 @@ def values(mesh):
         # local files, and it patches the config cluster's webhooks with its CA.
         result["pilot"] = {
             "enabled": True,
-            "env": {"EXTERNAL_ISTIOD": "true", "LOCAL_CLUSTER_SECRET_WATCHER": "true",
-                    "CLUSTER_ID": mesh["istiod_cluster"], "SHARED_MESH_CONFIG": "istio",
+            # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
+            # (the chart refuses them twice).
+            "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
                     "INJECTION_WEBHOOK_CONFIG_NAME": "istio-sidecar-injector{0}-{1}".format(suffix, mesh["namespace"]),
                     "VALIDATION_WEBHOOK_CONFIG_NAME": "istio-validator{0}-{1}".format(suffix, mesh["namespace"])},
             "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},

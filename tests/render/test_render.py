@@ -268,7 +268,7 @@ def test_multicluster_renders_each_cluster_into_its_own_directory(tmp_path, crd_
     # External control plane: istiod on central after the secrets, named after its config cluster.
     external = files["central/istioctl/22-external-control-plane-mesh-ext.yaml"][0]["spec"]
     assert external["profile"] == "empty" and external["components"] == {"pilot": {"enabled": True}}
-    assert external["values"]["pilot"]["env"]["CLUSTER_ID"] == "east"
+    assert external["values"]["global"]["multiCluster"]["clusterName"] == "east"
     config = files["east/istioctl/20-control-plane-mesh-ext.yaml"][0]["spec"]["values"]
     assert config["global"]["configCluster"] is True and config["global"]["remotePilotAddress"] == "192.0.2.30"
     assert "PeerAuthentication" in [o["kind"] for o in files["east/20-control-plane-mesh-ext.yaml"]]

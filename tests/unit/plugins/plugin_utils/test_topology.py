@@ -189,7 +189,7 @@ def test_external_control_plane_parts():
     assert parts["east"]["control_plane_clusters"] == []
     ext = control_plane_values(parts["central"], "sail")
     assert ext["global"]["caAddress"] == "istiod.example.com:15012"
-    assert ext["pilot"]["env"]["CLUSTER_ID"] == "east"
+    assert ext["global"]["multiCluster"] == {"clusterName": "east"} and "CLUSTER_ID" not in ext["pilot"]["env"]
     assert ext["meshConfig"]["defaultConfig"]["discoveryAddress"] == "istiod.example.com:15012"
     config = control_plane_values(parts["east"], "istioctl")
     assert config["global"]["configCluster"] is True and config["pilot"] == {"configMap": True}

@@ -1,0 +1,230 @@
+"""playbooks/site.yml and cleanup.yml on three real API servers with real istioctl: primary-remote across two
+networks (seed 003), multi-primary, and an external control plane with a config and a second remote cluster (seed
+004), all from one inventory. Converge, the remote secrets' read-only access, the remote webhooks, one root per
+mesh, a real istiod reading its remote cluster, zero writes on a second run and in check mode, and cleanup."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import contextlib
+import os
+import re
+
+import pytest
+import yaml
+
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, wait_for
+
+CLUSTERS = (("east", 1700, "network-1"), ("west", 1800, "network-2"), ("central", 1900, "network-1"))
+# Addresses the remote clusters would reach istiod at (TEST-NET-1: an Endpoints address the API server accepts).
+PRIMARY_ADDRESS, EXTERNAL_ADDRESS = "192.0.2.10", "192.0.2.30"
+MESHES = [
+    {"name": "mesh-pr", "namespace": "istio-system-pr", "members": [{"name": "app-pr", "owned": True}],
+     "topology": "primary-remote",
+     "clusters": [{"name": "east", "role": "primary", "address": PRIMARY_ADDRESS}, {"name": "west", "role": "remote"}]},
+    {"name": "mesh-mp", "namespace": "istio-system-mp", "members": [{"name": "app-mp", "owned": True}],
+     "topology": "multi-primary", "clusters": ["east", "central"]},
+    {"name": "mesh-ext", "namespace": "external-istiod", "members": [{"name": "app-ext", "owned": True}],
+     "topology": "external",
+     "clusters": [{"name": "central", "role": "external", "address": EXTERNAL_ADDRESS},
+                  {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}]},
+]
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    """east runs real istiods (one per istiod Deployment), so that mesh-pr's istiod really reads west."""
+    with contextlib.ExitStack() as stack:
+        yield dict((name, stack.enter_context(fresh_cluster("it-mc-" + name, offset, istiods=name == "east")))
+                   for name, offset, dummy in CLUSTERS)
+
+
+@pytest.fixture(scope="module")
+def apis(clusters):
+    return dict((name, api_client(cluster.kubeconfig)) for name, cluster in clusters.items())
+
+
+@pytest.fixture(scope="module")
+def inventory(clusters, tmp_path_factory):
+    work = tmp_path_factory.mktemp("multicluster")
+    hosts = dict((name, {"multimesh_kubeconfig": clusters[name].ansible_kubeconfig, "multimesh_network": network})
+                 for name, dummy, network in CLUSTERS)
+    data = {"multimesh_clusters": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "multimesh_backend": "istioctl", "multimesh_cni": {"enabled": False}, "multimesh_meshes": MESHES,
+        "multimesh_ca_dir": str(work / "ca"), "multimesh_verify": False,
+        "multimesh_istioctl_path": os.path.join(harness.build(), "istioctl")}}}
+    path = work / "multicluster.yml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def play(inventory, name, *args):
+    # K8S_AUTH_KUBECONFIG names no cluster of the inventory: every host must reach its own through its variables.
+    return ansible_playbook(os.devnull, os.path.join(REPO, "playbooks", name), "-i", inventory, *args)
+
+
+def recaps(run):
+    return dict((host, dict(zip(("ok", "changed", "failed"), map(int, found)))) for host, *found in re.findall(
+        r"(\w+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", run.out))
+
+
+def writes(clusters, marks):
+    return dict((name, clusters[name].write_requests(marks[name])[1]) for name in clusters)
+
+
+def marks(clusters):
+    return dict((name, cluster.write_requests()[0]) for name, cluster in clusters.items())
+
+
+@pytest.fixture(scope="module")
+def converged(inventory, clusters):
+    run = play(inventory, "site.yml")
+    assert run.rc == 0, run.out
+    return run
+
+
+def secrets(api, namespace):
+    from kubernetes import client
+
+    return dict((s.metadata.name, s) for s in client.CoreV1Api(api).list_namespaced_secret(
+        namespace, label_selector="istio/multiCluster=true").items)
+
+
+def test_each_istiod_holds_a_secret_for_each_cluster_it_serves(converged, apis):
+    assert sorted(secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-west"]
+    assert sorted(secrets(apis["west"], "istio-system-pr")) == []
+    assert sorted(secrets(apis["east"], "istio-system-mp")) == ["istio-remote-secret-central"]
+    assert sorted(secrets(apis["central"], "istio-system-mp")) == ["istio-remote-secret-east"]
+    # The external istiod reads its configuration from the config cluster and endpoints from the second remote.
+    assert sorted(secrets(apis["central"], "external-istiod")) == ["istio-kubeconfig", "istio-remote-secret-west"]
+
+
+def _access_of(secret):
+    """An ApiClient with the credentials a remote secret holds."""
+    from kubernetes import client, config
+
+    kubeconfig = yaml.safe_load(base64.b64decode(list(secret.data.values())[0]))
+    configuration = client.Configuration()
+    loader = config.kube_config.KubeConfigLoader(config_dict=kubeconfig)
+    loader.load_and_set(configuration)
+    return client.ApiClient(configuration)
+
+
+def test_remote_secrets_can_read_and_only_read_the_remote_cluster(converged, apis):
+    from kubernetes import client
+
+    reader = _access_of(secrets(apis["east"], "istio-system-pr")["istio-remote-secret-west"])
+    names = [n.metadata.name for n in client.CoreV1Api(reader).list_namespace().items]
+    assert "app-pr" in names
+    review = client.AuthorizationV1Api(reader).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "create", "resource": "namespaces"}}})
+    assert review.status.allowed is False
+    review = client.AuthorizationV1Api(reader).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "list", "resource": "services"}}})
+    assert review.status.allowed is True
+
+
+def test_remote_and_config_clusters_are_served_by_their_istiod(converged, apis):
+    from kubernetes import client
+
+    core = {name: client.CoreV1Api(api) for name, api in apis.items()}
+    annotations = core["west"].read_namespace("istio-system-pr").metadata.annotations
+    assert annotations["topology.istio.io/controlPlaneClusters"] == "east"
+    assert core["west"].read_namespace("external-istiod").metadata.annotations[
+        "topology.istio.io/controlPlaneClusters"] == "east"  # the config cluster's name, the external istiod's ID
+    webhooks = {w.metadata.name: w for w in client.AdmissionregistrationV1Api(
+        apis["west"]).list_mutating_webhook_configuration().items}
+    injector = webhooks["istio-sidecar-injector-mesh-pr-istio-system-pr"].webhooks[0].client_config
+    assert injector.service.name == "istiod-mesh-pr" and injector.service.path == "/inject/cluster/west/net/network-2"
+    # The remote's istiod Service leads to the primary's east-west gateway address.
+    slices = client.DiscoveryV1Api(apis["west"]).list_namespaced_endpoint_slice(
+        "istio-system-pr", label_selector="kubernetes.io/service-name=istiod-mesh-pr").items
+    assert [a for s in slices for e in s.endpoints for a in e.addresses] == [PRIMARY_ADDRESS]
+    assert not client.AppsV1Api(apis["west"]).list_namespaced_deployment(
+        "istio-system-pr", label_selector="app=istiod").items
+    external = client.AppsV1Api(apis["central"]).read_namespaced_deployment("istiod-mesh-ext", "external-istiod")
+    env = {e.name: e.value for e in external.spec.template.spec.containers[0].env}
+    assert env["EXTERNAL_ISTIOD"] == "true" and env["CLUSTER_ID"] == "east"
+
+
+def test_one_root_per_mesh_and_an_intermediate_per_cluster(converged, apis):
+    from kubernetes import client
+
+    def material(cluster, namespace):
+        data = client.CoreV1Api(apis[cluster]).read_namespaced_secret("cacerts", namespace).data
+        return base64.b64decode(data["root-cert.pem"]), base64.b64decode(data["ca-cert.pem"])
+
+    east, west = material("east", "istio-system-pr"), material("west", "istio-system-pr")
+    assert east[0] == west[0] and east[1] != west[1]
+    assert material("east", "istio-system-mp")[0] != east[0]
+
+
+def test_the_primary_istiod_reads_the_remote_cluster(converged, clusters, apis):
+    """A real pilot-discovery (harness --istiods) runs for each istiod Deployment on east: through the remote secret,
+    mesh-pr's lists a service that exists only in west, and mesh-mp's (which does not read west) does not."""
+    import json
+    import urllib.request
+
+    from kubernetes import client
+
+    client.CoreV1Api(apis["west"]).create_namespaced_service("app-pr", {
+        "metadata": {"name": "only-in-west"}, "spec": {"ports": [{"name": "http", "port": 80}]}})
+    first = clusters["east"].port("istiods")
+
+    def registries():
+        """{istiod namespace: [service hostnames]} of every local istiod's /debug/registryz (monitoring port)."""
+        found = {}
+        for slot in range(10):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:{0}/debug/registryz".format(first + 8 * slot + 4),
+                                            timeout=2) as response:
+                    services = json.loads(response.read().decode("utf-8"))
+            except (OSError, ValueError):
+                continue
+            namespaces = set(s.get("Attributes", {}).get("Namespace") for s in services)
+            home = "istio-system-pr" if "istio-system-pr" in namespaces else "istio-system-mp"
+            found[home] = [s.get("hostname") for s in services]
+        return found
+
+    wait_for("mesh-pr's istiod on east to list west's service only-in-west",
+             lambda: "only-in-west.app-pr.svc.cluster.local" in registries().get("istio-system-pr", []), timeout=120)
+    assert "only-in-west.app-pr.svc.cluster.local" not in registries().get("istio-system-mp", [])
+
+
+def test_second_run_writes_nothing_on_any_cluster(converged, inventory, clusters):
+    before = marks(clusters)
+    again = play(inventory, "site.yml")
+    assert again.rc == 0, again.out
+    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
+    assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+
+
+def test_check_mode_writes_nothing_anywhere(converged, inventory, clusters):
+    before = marks(clusters)
+    check = play(inventory, "site.yml", "--check", "--diff", "-e", "multimesh_owner=multicluster")
+    assert check.rc == 0, check.out
+    assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+
+
+def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):
+    from kubernetes import client
+
+    core = {name: client.CoreV1Api(api) for name, api in apis.items()}
+    core["east"].create_namespaced_secret("istio-system-pr", {
+        "metadata": {"name": "istio-remote-secret-elsewhere", "labels": {"istio/multiCluster": "true"}},
+        "stringData": {"elsewhere": "not ours"}})
+    run = play(inventory, "cleanup.yml")
+    assert run.rc == 0, run.out
+    assert sorted(secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-elsewhere"]
+    assert secrets(apis["central"], "external-istiod") == {}
+    for name in ("east", "west", "central"):
+        deployments = client.AppsV1Api(apis[name]).list_deployment_for_all_namespaces(label_selector="app=istiod").items
+        assert deployments == [], name
+        webhooks = client.AdmissionregistrationV1Api(apis[name]).list_mutating_webhook_configuration().items
+        assert [w.metadata.name for w in webhooks if "mesh-" in w.metadata.name] == [], name
+    again = play(inventory, "cleanup.yml")
+    assert again.rc == 0, again.out
+    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
