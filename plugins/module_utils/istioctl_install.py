@@ -271,10 +271,12 @@ def _absent(module, istioctl, iop, namespace, result):
             cmd = ["uninstall", "-y", "--purge"]
         else:
             path = istioctl.temp_file(yaml.safe_dump(iop, default_flow_style=False))
-            # istioctl finds revisions through istiod; an IstioOperator without one (e.g. only the CNI) is removed by
-            # the owner labels of -f alone, which select exactly what it installed.
-            has_istiod = any(e["kind"] == "Deployment" and e["name"].startswith("istiod") for e in installed)
-            cmd = ["uninstall", "-y"] + (["--revision", params["revision"]] if has_istiod else []) + ["-f", path]
+            # istioctl finds a revision through its istiod and injector webhook; an IstioOperator without them (only
+            # the CNI, or an external istiod whose webhooks live in its config cluster) is removed by the owner labels
+            # of -f alone, which select exactly what it installed.
+            kinds = set(e["kind"] for e in installed if e["kind"] == "MutatingWebhookConfiguration" or e["name"].startswith("istiod"))
+            found = {"Deployment", "MutatingWebhookConfiguration"} <= kinds
+            cmd = ["uninstall", "-y"] + (["--revision", params["revision"]] if found else []) + ["-f", path]
         _rc, out, err = istioctl.run(cmd, cluster=True)
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
         left = installed_objects(dyn, params["revision"], namespace, iop_name, purge)

@@ -298,10 +298,14 @@ def test_absent_removes_tag_and_is_then_unchanged(generate, cluster):
 def test_purge_only_when_asked_by_its_explicit_name(generate, cluster):
     for obj in rendered():
         cluster.add(as_installed(obj))
-    other = as_installed([o for o in rendered() if o["kind"] == "Deployment"][0])
-    other["metadata"].update(name="istiod-usergroup-2", namespace="usergroup-2")
-    other["metadata"]["labels"].update({"istio.io/rev": "usergroup-2", "install.operator.istio.io/owning-resource-namespace": "usergroup-2"})
-    cluster.add(other)
+    # istioctl finds a revision to uninstall by its istiod and its injector webhook.
+    for kind, name in (("Deployment", "istiod-usergroup-2"), ("MutatingWebhookConfiguration", "istio-sidecar-injector-usergroup-2")):
+        other = as_installed([o for o in rendered() if o["kind"] == kind][0])
+        other["metadata"].update(name=name)
+        if kind == "Deployment":
+            other["metadata"]["namespace"] = "usergroup-2"
+        other["metadata"]["labels"].update({"istio.io/rev": "usergroup-2", "install.operator.istio.io/owning-resource-namespace": "usergroup-2"})
+        cluster.add(other)
     result, failed = run_module(main, args(generate, state="absent", revision="usergroup-2", istio_operator=None,
                                            istio_namespace="usergroup-2"))
     assert not failed, result
@@ -450,3 +454,17 @@ def test_a_failed_install_puts_the_previous_default_tag_back(istioctl, cluster):
     restored = cluster.objects[("MutatingWebhookConfiguration", None, "istio-revision-tag-default-usergroup-2")]
     assert restored["metadata"]["labels"]["istio.io/rev"] == "usergroup-2"
     assert "istio-revision-tag-default-usergroup-2 deleted before the install were restored" in result["msg"]
+
+
+def test_an_istiod_without_local_webhooks_is_uninstalled_by_its_owner_labels(generate, cluster):
+    """An external istiod's webhooks live in its config cluster: `--revision` would fail ("could not find target
+    revision"), so -f and the IstioOperator's owner labels select what it installed."""
+    other = as_installed([o for o in rendered() if o["kind"] == "Deployment"][0])
+    other["metadata"].update(name="istiod-usergroup-2", namespace="usergroup-2")
+    other["metadata"]["labels"].update({"istio.io/rev": "usergroup-2", "install.operator.istio.io/owning-resource-namespace": "usergroup-2"})
+    cluster.add(other)
+    result, failed = run_module(main, args(generate, state="absent", revision="usergroup-2", istio_operator=None,
+                                           istio_namespace="usergroup-2"))
+    assert not failed, result
+    (command,) = generate.commands("uninstall")
+    assert command[:3] == ["uninstall", "-y", "-f"] and "--revision" not in command
