@@ -82,6 +82,7 @@ class ActionModule(ActionBase):
             variables = hostvars.get(host) or {}
             clusters.append({"host": host, "name": self._value(variables, "multimesh_cluster_name"),
                              "network": self._value(variables, "multimesh_network"),
+                             "api_server": self._value(variables, "multimesh_api_server"),
                              "access": [self._value(variables, name) or "" for name in
                                         ("multimesh_kubeconfig", "multimesh_context")]})
         return clusters

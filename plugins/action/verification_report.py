@@ -58,7 +58,8 @@ class ActionModule(ActionBase):
         checks = (v.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
                   + v.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
                   + v.check_roots(model, args.get("root_configmaps") or [])
-                  + v.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes")))
+                  + v.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"))
+                  + v.check_remote_access(model, args.get("remote_access")))
         report = v.report(checks)
         report_dir = args.get("report_dir")
         if report_dir:

@@ -76,6 +76,13 @@ options:
         exit 52/56 after connecting); any other outcome, such as a name that does not resolve, is inconclusive and fails.
     type: list
     elements: dict
+  remote_access:
+    description:
+      - The C(secrets) that M(multimesh.istio.remote_access) returned for the remote secrets of the meshes whose
+        istiod runs on this cluster (C(multimesh_model.meshes[].readers)). Each must exist and read its cluster; a
+        reader (type C(remote)) must not be allowed to write there.
+    type: list
+    elements: dict
   report_dir:
     description: Directory on the controller for C(report.json) and C(junit.xml); created.
     type: path

@@ -48,7 +48,7 @@ def control_plane_values(mesh, backend):
     # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
     # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
     return deep_merge(values, {"global": {"istioNamespace": mesh["namespace"]},
-                                       "defaultRevision": mesh["revision"] if mesh.get("default") else ""})
+                               "defaultRevision": mesh["revision"] if mesh.get("default") else ""})
 
 
 # ------------------------------------------------------------------ selectors

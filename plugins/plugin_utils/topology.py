@@ -57,6 +57,10 @@ def expand_clusters(errs, raw_clusters):
                 name, seen[name]), "give every cluster host its own multimesh_cluster_name")
             continue
         seen[name] = raw["host"]
+        server = raw.get("api_server")
+        if server and (not isinstance(server, str) or not server.startswith("https://")):
+            errs.add(where + ".multimesh_api_server", "{0!r} is not an https:// URL".format(server),
+                     "give the API server URL the other clusters reach, e.g. https://10.0.0.5:6443")
         access = tuple(raw.get("access") or ("", ""))
         if several and not any(access):
             errs.add(where, "sets neither multimesh_kubeconfig nor multimesh_context, so with several cluster hosts it "
@@ -103,8 +107,9 @@ def _placement(errs, where, raw, by_name, topology):
                  "'primary' of primary-remote, 'external')", "remove it")
     elif serves and address is None:
         errs.add(where + ".address", "is required: the remote clusters' proxies and webhooks reach this cluster's "
-                 "istiod at that address (its {0} gateway's load-balancer IP or DNS name)".format(
-                     "east-west" if role == "primary" else "ingress"),
+                 "istiod at that address ({0})".format(
+                     "its east-west gateway's load-balancer IP or DNS name" if role == "primary" else
+                     "the load-balancer IP or DNS name of the Service istiod-<revision>-external"),
                  "set address: <IP or DNS name of the gateway>")
     elif serves and not _address_ok(address):
         errs.add(where + ".address", "{0!r} is not an IP address or DNS name".format(address),
@@ -200,12 +205,14 @@ def _readers(mesh, here):
     """The clusters whose API server the istiod on this cluster reads: the remote secrets it holds."""
     roles = dict((p["cluster"], p["role"]) for p in mesh["placements"])
     others = [p for p in mesh["placements"] if p["cluster"] != here]
+    ns = mesh["namespace"]
     if roles[here] == "external":
-        return [{"cluster": p["cluster"], "host": p["host"], "type": "config" if p["role"] == "config" else "remote"}
-                for p in others]
+        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns,
+                 "type": "config" if p["role"] == "config" else "remote"} for p in others]
     if roles[here] == "primary" and mesh["topology"] in ("primary-remote", "multi-primary"):
         wanted = "remote" if mesh["topology"] == "primary-remote" else "primary"
-        return [{"cluster": p["cluster"], "host": p["host"], "type": "remote"} for p in others if p["role"] == wanted]
+        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns, "type": "remote"}
+                for p in others if p["role"] == wanted]
     return []
 
 
@@ -301,5 +308,3 @@ def values(mesh):
 def istiod_service(mesh):
     """The istiod Service of the mesh's revision, as the charts name it."""
     return "istiod" + _suffix(mesh)
-
-

@@ -145,6 +145,8 @@ def check_pods(model, pods):
         revision = injected_revision(pod)
         address = _discovery_address(sidecar)
         want = "istiod-{0}.{1}.svc:15012".format(mesh["revision"], mesh["namespace"])
+        if mesh.get("topology") == "external" and mesh.get("served_by"):  # meshConfig.defaultConfig.discoveryAddress
+            want = "{0}:15012".format(mesh["served_by"]["address"])
         bound = revision == mesh["revision"] and address == want
         checks.append(check("binding " + label, "injection", "revision {0}, {1}".format(mesh["revision"], want),
                             "revision {0}, {1}".format(revision, address), PASS if bound else FAIL,
@@ -163,17 +165,25 @@ def check_control_planes(model, deployments, mutating, validating):
              for d in deployments}
     revisions = {mesh["revision"]: mesh["name"] for mesh in model["meshes"]}
     for mesh in model["meshes"]:
-        key = (mesh["namespace"], "istiod-" + mesh["revision"])
-        replicas = ready.get(key)
-        checks.append(check("istiod " + mesh["name"], "control-plane", "istiod-{0} ready in {1}".format(mesh["revision"], mesh["namespace"]),
-                            "missing" if replicas is None else "{0} ready replica(s)".format(replicas),
-                            PASS if replicas else FAIL))
+        role = mesh.get("role", "primary")
+        if role in ("primary", "external"):  # remote and config clusters are served by an istiod elsewhere
+            key = (mesh["namespace"], "istiod-" + mesh["revision"])
+            replicas = ready.get(key)
+            checks.append(check("istiod " + mesh["name"], "control-plane", "istiod-{0} ready in {1}".format(mesh["revision"], mesh["namespace"]),
+                                "missing" if replicas is None else "{0} ready replica(s)".format(replicas),
+                                PASS if replicas else FAIL))
+        # An external istiod's webhooks live in its config cluster; a plain remote holds no configuration to validate.
+        kinds = {"primary": ("injector", "validator"), "config": ("injector", "validator"), "remote": ("injector",)}
         for kind, hooks in (("injector", mutating), ("validator", validating)):
-            mine = [h["metadata"]["name"] for h in hooks if (h["metadata"].get("labels") or {}).get("istio.io/rev") == mesh["revision"]
+            if kind not in kinds.get(role, ()):
+                continue
+            mine = [h for h in hooks if (h["metadata"].get("labels") or {}).get("istio.io/rev") == mesh["revision"]
                     and "istio.io/tag" not in (h["metadata"].get("labels") or {})
                     and h["metadata"]["name"] != "istiod-default-validator"]
             checks.append(check("{0} {1}".format(kind, mesh["name"]), "control-plane", "a {0} for revision {1}".format(kind, mesh["revision"]),
-                                ", ".join(mine) or "none", PASS if mine else FAIL))
+                                ", ".join(h["metadata"]["name"] for h in mine) or "none", PASS if mine else FAIL))
+            if kind == "injector" and role in ("remote", "config"):
+                checks.append(_remote_injector(mesh, mine))
     if not model.get("default_mesh"):
         pointing = []
         for hook in mutating + validating:
@@ -183,6 +193,47 @@ def check_control_planes(model, deployments, mutating, validating):
                 pointing.append("{0} -> {1}".format(hook["metadata"]["name"], revisions[labels["istio.io/rev"]]))
         checks.append(check("default webhooks", "control-plane", "no default webhook points at a mesh (no default mesh)",
                             ", ".join(pointing) or "none", FAIL if pointing else PASS, {"pointing": pointing}))
+    return checks
+
+
+def _remote_injector(mesh, hooks):
+    """A remote cluster's injector must send its pods to the serving istiod under this cluster's name and network."""
+    path = "/inject/cluster/" + mesh["cluster"] + ("/net/" + mesh["network"] if mesh.get("network") else "")
+    seen = []
+    for hook in hooks:
+        for entry in hook.get("webhooks") or []:
+            config = entry.get("clientConfig") or {}
+            seen.append(config.get("url") or "{0}{1}".format((config.get("service") or {}).get("name", "?"),
+                                                             (config.get("service") or {}).get("path") or ""))
+    good = bool(seen) and all(path in target for target in seen)
+    return check("injector target " + mesh["name"], "multicluster", "every injection call goes to istiod with " + path,
+                 ", ".join(seen) or "no webhook", PASS if good else FAIL, {"targets": seen},
+                 None if good else "the injector of {0} does not call istiod for cluster {1}".format(mesh["name"], mesh["cluster"]))
+
+
+def check_remote_access(model, observed):
+    """Per remote secret the istiods here hold: it exists, its credentials read the other cluster, and - for a reader
+    (type remote) - may not write there. observed: what multimesh.istio.remote_access returned."""
+    found = dict(((o["namespace"], o["cluster"], o["type"]), o) for o in observed or [])
+    checks = []
+    for mesh in model["meshes"]:
+        for reader in mesh.get("readers") or []:
+            name = "remote secret {0} -> {1}".format(mesh["name"], reader["cluster"])
+            expected = "reads {0}{1}".format(reader["cluster"], ", and only reads" if reader["type"] == "remote" else "")
+            seen = found.get((mesh["namespace"], reader["cluster"], reader["type"]))
+            if seen is None:
+                checks.append(check(name, "multicluster", expected, "not observed", FAIL, reason="the secret was not tried"))
+                continue
+            evidence = dict((k, seen.get(k)) for k in ("secret", "server", "can_read", "writes_allowed"))
+            if seen.get("error") or not seen.get("can_read"):
+                checks.append(check(name, "multicluster", expected, "cannot read", FAIL, evidence,
+                                    seen.get("error") or "listing namespaces was refused"))
+            elif reader["type"] == "remote" and seen.get("writes_allowed"):
+                checks.append(check(name, "multicluster", expected, "reads; may also " + ", ".join(seen["writes_allowed"]),
+                                    FAIL, evidence, "the reader account of {0} may write".format(reader["cluster"])))
+            else:
+                checks.append(check(name, "multicluster", expected, "reads" + (", writes nothing" if reader["type"] == "remote"
+                                                                                 else ""), PASS, evidence))
     return checks
 
 
@@ -242,6 +293,8 @@ def check_discovery(model, registries, services):
     checks = []
     for mesh in model["meshes"]:
         name = "discovery scope " + mesh["name"]
+        if mesh.get("role", "primary") != "primary":  # no istiod here, or one whose namespaces are elsewhere
+            continue
         want = sorted(mesh_namespaces(mesh) & with_services)
         expected = "istiod-{0} discovers exactly {1}".format(mesh["revision"], ", ".join(want) or "no namespace")
         registry = by_mesh.get(mesh["name"])
@@ -272,6 +325,8 @@ def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
     checks = []
     for mesh in model["meshes"]:
         name = "control-plane mapping " + mesh["name"]
+        if mesh.get("role", "primary") != "primary":  # proxy-status asks the istiod of this cluster
+            continue
         if istioctl_reason:
             checks.append(check(name, "mapping", "proxy-status lists this mesh's workloads", "not run", SKIPPED,
                                 reason=istioctl_reason))

@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, wait_for
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, read_report, wait_for
 
 CLUSTERS = (("east", 1700, "network-1"), ("west", 1800, "network-2"), ("central", 1900, "network-1"))
 # Addresses the remote clusters would reach istiod at (TEST-NET-1: an Endpoints address the API server accepts).
@@ -157,9 +157,12 @@ def test_one_root_per_mesh_and_an_intermediate_per_cluster(converged, apis):
         data = client.CoreV1Api(apis[cluster]).read_namespaced_secret("cacerts", namespace).data
         return base64.b64decode(data["root-cert.pem"]), base64.b64decode(data["ca-cert.pem"])
 
-    east, west = material("east", "istio-system-pr"), material("west", "istio-system-pr")
-    assert east[0] == west[0] and east[1] != west[1]
-    assert material("east", "istio-system-mp")[0] != east[0]
+    east, central = material("east", "istio-system-mp"), material("central", "istio-system-mp")
+    assert east[0] == central[0] and east[1] != central[1]
+    assert material("east", "istio-system-pr")[0] != east[0]
+    # No istiod runs on a remote cluster: the primary's signs its workloads, so it gets no intermediate.
+    assert [s.metadata.name for s in client.CoreV1Api(apis["west"]).list_namespaced_secret(
+        "istio-system-pr").items if s.metadata.name == "cacerts"] == []
 
 
 def test_the_primary_istiod_reads_the_remote_cluster(converged, clusters, apis):
@@ -207,6 +210,26 @@ def test_check_mode_writes_nothing_anywhere(converged, inventory, clusters):
     check = play(inventory, "site.yml", "--check", "--diff", "-e", "multimesh_owner=multicluster")
     assert check.rc == 0, check.out
     assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+
+
+def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(converged, inventory, tmp_path):
+    """verify.yml on every cluster, each report in <dir>/<cluster>/: the remote secrets read (and a reader only
+    reads) the cluster they name, each remote's injector calls istiod under its own cluster name, and a remote is
+    not expected to run an istiod. (Other checks fail here by design: no proxies run on the harness.)"""
+    run = play(inventory, "verify.yml", "-e", "multimesh_verify_report_dir=" + str(tmp_path))
+    status = {}
+    for name in ("east", "west", "central"):
+        report, checks = read_report(tmp_path / name)
+        status[name] = dict((check, item["status"]) for check, item in checks.items())
+    assert status["east"]["remote secret mesh-pr -> west"] == "pass", run.out
+    assert status["east"]["remote secret mesh-mp -> central"] == "pass"
+    assert status["central"]["remote secret mesh-mp -> east"] == "pass"
+    assert status["central"]["remote secret mesh-ext -> east"] == "pass"  # type config: the external istiod's
+    assert status["central"]["remote secret mesh-ext -> west"] == "pass"
+    assert status["west"]["injector target mesh-pr"] == "pass" and status["west"]["injector target mesh-ext"] == "pass"
+    assert status["east"]["injector target mesh-ext"] == "pass"  # the config cluster
+    assert "istiod mesh-pr" not in status["west"] and status["east"]["istiod mesh-pr"] == "pass"
+    assert status["central"]["istiod mesh-ext"] == "pass" and "injector mesh-ext" not in status["central"]
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):

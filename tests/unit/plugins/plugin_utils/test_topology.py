@@ -42,11 +42,11 @@ def external(**changes):
     return mesh
 
 
-def model(meshes, inventory=EAST_WEST, here="east", **kwargs):
-    return build_model(meshes=copy.deepcopy(meshes), clusters=copy.deepcopy(inventory), here=here, **kwargs)
+def model(meshes, inventory=None, here="east", **kwargs):
+    return build_model(meshes=copy.deepcopy(meshes), clusters=copy.deepcopy(inventory or EAST_WEST), here=here, **kwargs)
 
 
-def errors_of(meshes, inventory=EAST_WEST, here="east", **kwargs):
+def errors_of(meshes, inventory=None, here="east", **kwargs):
     with pytest.raises(ModelError) as caught:
         model(meshes, inventory, here, **kwargs)
     return caught.value.errors
@@ -120,6 +120,8 @@ INVALID = [
     ("invalid-mesh-id", [primary_remote(mesh_id="Mesh One")], EAST_WEST, "mesh 'mesh-1'.mesh_id", "not a DNS-1123 label"),
     ("two-hosts-one-cluster", [primary_remote()],
      [dict(c, access=["", "same"]) for c in EAST_WEST], "host 'west'", "reaches the same cluster as host 'east'"),
+    ("api-server-not-https", [primary_remote()], [dict(EAST_WEST[0], api_server="10.0.0.5:6443"), EAST_WEST[1]],
+     "host 'east'.multimesh_api_server", "is not an https:// URL"),
     ("host-without-access", [primary_remote()], [dict(EAST_WEST[0], access=["", ""]), EAST_WEST[1]], "host 'east'",
      "sets neither multimesh_kubeconfig nor multimesh_context"),
     ("mesh-name-on-other-clusters", [{"name": "mesh-1", "namespace": "ns-1", "clusters": ["east"]},
@@ -156,7 +158,7 @@ def test_primary_remote_parts():
     west = model([primary_remote()], here="west")
     primary, remote = east["meshes"][0], west["meshes"][0]
     assert (primary["role"], remote["role"]) == ("primary", "remote")
-    assert primary["readers"] == [{"cluster": "west", "host": "west", "type": "remote"}]
+    assert primary["readers"] == [{"cluster": "west", "host": "west", "namespace": "istio-system-1", "type": "remote"}]
     assert remote["readers"] == [] and remote["served_by"] == {"cluster": "east", "address": "192.0.2.10"}
     assert primary["expose_istiod"] and primary["eastwest_gateway"] and remote["eastwest_gateway"]
     assert remote["control_plane_clusters"] == ["east"] and remote["install_profile"] == "remote"
@@ -181,8 +183,7 @@ def test_multi_primary_reads_every_other_primary_and_one_network_needs_no_gatewa
 
 def test_external_control_plane_parts():
     parts = {here: model([external()], THREE, here=here)["meshes"][0] for here in ("central", "east", "west")}
-    assert parts["central"]["readers"] == [{"cluster": "east", "host": "east", "type": "config"},
-                                           {"cluster": "west", "host": "west", "type": "remote"}]
+    assert [(r["cluster"], r["type"]) for r in parts["central"]["readers"]] == [("east", "config"), ("west", "remote")]
     assert parts["central"]["members"] == [] and parts["central"]["install_profile"] == "empty"
     assert parts["central"]["istiod_cluster"] == "east"  # the external istiod is named after its config cluster
     assert parts["west"]["control_plane_clusters"] == ["east"]
@@ -200,3 +201,23 @@ def test_single_cluster_inventories_are_unchanged():
     assert single["render_dir"] is None and single["verify_report_dir"] == "multimesh-verify"
     assert control_plane_values(single["meshes"][0], "sail") == {
         "meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-1"}}]}}
+
+
+def test_verification_of_remote_secrets_and_remote_injectors():
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+
+    east = model([primary_remote()], here="east")
+    reader = {"namespace": "istio-system-1", "cluster": "west", "type": "remote", "secret": "istio-remote-secret-west",
+              "exists": True, "server": "https://west", "can_read": True, "writes_allowed": [], "error": None}
+    assert [c["status"] for c in v.check_remote_access(east, [reader])] == [v.PASS]
+    assert v.check_remote_access(east, [dict(reader, writes_allowed=["create secrets"])])[0]["status"] == v.FAIL
+    assert v.check_remote_access(east, [dict(reader, can_read=False, error="403")])[0]["reason"] == "403"
+    assert v.check_remote_access(east, [])[0]["observed"] == "not observed"
+    west = model([primary_remote()], here="west")
+    hook = {"metadata": {"name": "istio-sidecar-injector-mesh-1-istio-system-1", "labels": {"istio.io/rev": "mesh-1"}},
+            "webhooks": [{"clientConfig": {"service": {"name": "istiod-mesh-1", "path": "/inject/cluster/west/net/net-2"}}}]}
+    checks = {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}
+    # No istiod and no validator is expected on a remote; its injector must call istiod for this cluster.
+    assert checks == {"injector mesh-1": v.PASS, "injector target mesh-1": v.PASS, "default webhooks": v.PASS}
+    hook["webhooks"][0]["clientConfig"]["service"]["path"] = "/inject"
+    assert {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}["injector target mesh-1"] == v.FAIL
