@@ -12,7 +12,7 @@ module: remote_access
 short_description: What the remote secrets of a control-plane cluster let istiod do on the other clusters
 version_added: 0.1.0
 description:
-  - For each remote secret named in O(secrets), reads it in the control-plane cluster and, with the credentials it
+  - For each remote secret named in O(readers), reads it in the control-plane cluster and, with the credentials it
     holds (exactly as istiod would), asks the other cluster's API server two things - can it list namespaces (what
     istiod needs), and may it create namespaces, secrets or cluster role bindings (what a reader must not do; asked
     with C(SelfSubjectAccessReview)s, so nothing is written).
@@ -24,8 +24,10 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - multimesh.istio.read_only
 options:
-  secrets:
-    description: The secrets to try, each with C(namespace) (istiod's), C(cluster) (the cluster the secret reaches) and C(type).
+  readers:
+    description:
+      - The remote secrets to try, each with C(namespace) (istiod's), C(cluster) (the cluster the secret reaches) and
+        C(type) (C(remote) or C(config)), as C(multimesh_model.meshes[].readers) lists them.
     type: list
     elements: dict
     required: true
@@ -38,14 +40,14 @@ options:
 EXAMPLES = r"""
 - name: Try the remote secrets of the meshes whose istiod runs here
   multimesh.istio.remote_access:
-    secrets:
+    readers:
       - {namespace: istio-system-1, cluster: west, type: remote}
   register: access
 """
 
 RETURN = r"""
 secrets:
-  description: One entry per item of O(secrets), in order.
+  description: One entry per item of O(readers), in order.
   returned: always
   type: list
   elements: dict
@@ -114,19 +116,19 @@ def observe(core, item, timeout):
 
 
 def main():
-    spec = dict(kube_client.cluster_spec(), secrets=dict(type="list", elements="dict", required=True),
+    spec = dict(kube_client.cluster_spec(), readers=dict(type="list", elements="dict", required=True),
                 timeout=dict(type="int", default=10))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    for index, item in enumerate(module.params["secrets"]):
+    for index, item in enumerate(module.params["readers"]):
         missing = [key for key in ("namespace", "cluster", "type") if not item.get(key)]
         if missing:
-            module.fail_json(msg="secrets[{0}]: missing {1}. Fix: give namespace, cluster and type.".format(
+            module.fail_json(msg="readers[{0}]: missing {1}. Fix: give namespace, cluster and type.".format(
                 index, ", ".join(missing)))
     from kubernetes import client
 
     core = client.CoreV1Api(kube_client.api_client(module))
     try:
-        found = [observe(core, item, module.params["timeout"]) for item in module.params["secrets"]]
+        found = [observe(core, item, module.params["timeout"]) for item in module.params["readers"]]
     except Exception as exc:  # only API errors of the control-plane cluster become a message
         if not kube_client.is_api_error(exc):
             raise

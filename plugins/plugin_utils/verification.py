@@ -232,8 +232,8 @@ def check_remote_access(model, observed):
                 checks.append(check(name, "multicluster", expected, "reads; may also " + ", ".join(seen["writes_allowed"]),
                                     FAIL, evidence, "the reader account of {0} may write".format(reader["cluster"])))
             else:
-                checks.append(check(name, "multicluster", expected, "reads" + (", writes nothing" if reader["type"] == "remote"
-                                                                                 else ""), PASS, evidence))
+                observed = "reads" + (", writes nothing" if reader["type"] == "remote" else "")
+                checks.append(check(name, "multicluster", expected, observed, PASS, evidence))
     return checks
 
 
