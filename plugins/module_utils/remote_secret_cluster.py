@@ -95,6 +95,11 @@ class RemoteSecret(object):
     def service_account(self):
         """The remote service account (created with the reader role when asked); None only in check mode."""
         sa = self.read_service_account()
+        if sa is None and not self.params["create_service_account"] and self.check:
+            # In a dry run the install that creates it (e.g. a config cluster's) was only simulated too.
+            self.changes.append("expect service account {0}/{1} on the remote cluster (it does not exist yet)".format(
+                self.sa_namespace, self.sa_name))
+            return None
         if sa is None and not self.params["create_service_account"]:
             raise RemoteSecretError("remote cluster: service account {0}/{1} does not exist. Fix: install Istio there (it "
                                     "creates it), or set create_service_account: true.".format(self.sa_namespace, self.sa_name))
@@ -137,6 +142,8 @@ class RemoteSecret(object):
         if ca_file:
             with open(ca_file, "rb") as handle:
                 return base64.b64encode(handle.read()).decode("ascii")
+        if self.check:  # the namespace may come with an install that a dry run only simulated
+            return ""
         raise RemoteSecretError("remote cluster: no CA certificate found (no kube-root-ca.crt in {0}, none in the access "
                                 "configuration). Fix: set remote_ca_cert.".format(self.sa_namespace))
 

@@ -29,7 +29,6 @@ ISTIO_DEFAULT_CLUSTER = "Kubernetes"
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*")
-_IPV6 = re.compile(r"\[?[0-9A-Fa-f:]+\]?")
 
 
 def expand_clusters(errs, raw_clusters):
@@ -76,8 +75,8 @@ def expand_clusters(errs, raw_clusters):
 
 
 def _address_ok(value):
-    return isinstance(value, str) and 0 < len(value) <= 253 and bool(
-        _HOSTNAME.fullmatch(value) or (":" in value and _IPV6.fullmatch(value)))
+    # IPv4 or a DNS name: both become <address>:15012 in the mesh values, which an IPv6 literal would break.
+    return isinstance(value, str) and 0 < len(value) <= 253 and bool(_HOSTNAME.fullmatch(value))
 
 
 def _placement(errs, where, raw, by_name, topology):
@@ -113,7 +112,7 @@ def _placement(errs, where, raw, by_name, topology):
                  "set address: <IP or DNS name of the gateway>")
     elif serves and not _address_ok(address):
         errs.add(where + ".address", "{0!r} is not an IP address or DNS name".format(address),
-                 "give the gateway's address without scheme or port, e.g. 192.0.2.10 or istiod.example.com")
+                 "give an IPv4 address or DNS name without scheme or port, e.g. 192.0.2.10 or istiod.example.com")
     return {"cluster": name, "role": role, "address": address if serves else None,
             "network": by_name[name]["network"], "host": by_name[name]["host"]}
 
@@ -207,12 +206,14 @@ def _readers(mesh, here):
     others = [p for p in mesh["placements"] if p["cluster"] != here]
     ns = mesh["namespace"]
     if roles[here] == "external":
-        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns,
-                 "type": "config" if p["role"] == "config" else "remote"} for p in others]
+        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns, "mesh": mesh["name"],
+                 "type": "config" if p["role"] == "config" else "remote",
+                 # The config cluster's istiod account (its install creates it); readers get one of their own.
+                 "service_account": istiod_service(mesh) if p["role"] == "config" else None} for p in others]
     if roles[here] == "primary" and mesh["topology"] in ("primary-remote", "multi-primary"):
         wanted = "remote" if mesh["topology"] == "primary-remote" else "primary"
-        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns, "type": "remote"}
-                for p in others if p["role"] == wanted]
+        return [{"cluster": p["cluster"], "host": p["host"], "namespace": ns, "mesh": mesh["name"], "type": "remote",
+                 "service_account": None} for p in others if p["role"] == wanted]
     return []
 
 
@@ -223,7 +224,7 @@ def local_view(mesh, here):
         view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
                     multicluster=False, istiod_service=istiod_service(mesh))
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
-                    expose_istiod=False, expose_address=None, install_profile=None, istiod_cluster=here["name"],
+                    expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
                     control_plane_clusters=[])
     mine = [p for p in placements if p["cluster"] == here["name"]]
     if not mine:
@@ -233,7 +234,10 @@ def local_view(mesh, here):
     config = [p["cluster"] for p in placements if p["role"] == "config"]
     data_networks = set(p["network"] for p in placements if p["role"] != "external")
     multi_network = len(data_networks) > 1
-    view = dict(mesh, role=role, cluster=here["name"], network=here["network"],
+    # An external istiod takes its config cluster's name and network: that is the cluster it treats as its own.
+    network = ([p["network"] for p in placements if p["role"] == "config"] or [here["network"]])[0] \
+        if role == "external" else here["network"]
+    view = dict(mesh, role=role, cluster=here["name"], network=network,
                 multicluster=mesh["topology"] != "single", istiod_service=istiod_service(mesh))
     if role == "external":  # istiod only: the mesh's namespaces and workloads live in its other clusters
         view.update(members=[], samples=[])
@@ -247,6 +251,8 @@ def local_view(mesh, here):
         eastwest_gateway=role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"]))),
         expose_istiod=role == "external" or (role == "primary" and bool(mine[0]["address"])),
         expose_address=mine[0]["address"],
+        # Anything for the gateways stage: an east-west gateway, expose-istiod, expose-services, the external Service.
+        gateways=role == "external" or (role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"])))),
         install_profile={"remote": "remote", "config": "remote", "external": "empty"}.get(role),
         # The cluster ID of the istiod that serves this cluster's proxies: an external istiod takes its config
         # cluster's name, as that is the cluster it treats as its own.
@@ -284,6 +290,8 @@ def values(mesh):
     if role == "external":
         address = mesh["expose_address"]
         suffix = _suffix(mesh)
+        # The charts add the namespace to webhook names except in istio-system.
+        ns_suffix = "" if mesh["namespace"] == "istio-system" else "-" + mesh["namespace"]
         glob.update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
                     configValidation=False)
         result["meshConfig"] = {"rootNamespace": mesh["namespace"],
@@ -295,8 +303,8 @@ def values(mesh):
             # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
             # (the chart refuses them twice).
             "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
-                    "INJECTION_WEBHOOK_CONFIG_NAME": "istio-sidecar-injector{0}-{1}".format(suffix, mesh["namespace"]),
-                    "VALIDATION_WEBHOOK_CONFIG_NAME": "istio-validator{0}-{1}".format(suffix, mesh["namespace"])},
+                    "INJECTION_WEBHOOK_CONFIG_NAME": "istio-sidecar-injector" + suffix + ns_suffix,
+                    "VALIDATION_WEBHOOK_CONFIG_NAME": "istio-validator" + suffix + ns_suffix},
             "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
                         {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
             "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},

@@ -205,10 +205,15 @@ def _remote_injector(mesh, hooks):
             config = entry.get("clientConfig") or {}
             seen.append(config.get("url") or "{0}{1}".format((config.get("service") or {}).get("name", "?"),
                                                              (config.get("service") or {}).get("path") or ""))
-    good = bool(seen) and all(path in target for target in seen)
+    good = bool(seen) and all(target.endswith(path) for target in seen)
     return check("injector target " + mesh["name"], "multicluster", "every injection call goes to istiod with " + path,
                  ", ".join(seen) or "no webhook", PASS if good else FAIL, {"targets": seen},
                  None if good else "the injector of {0} does not call istiod for cluster {1}".format(mesh["name"], mesh["cluster"]))
+
+
+def _loopback(server):
+    host = re.sub(r"^https?://", "", server or "").split("/")[0].rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def check_remote_access(model, observed):
@@ -228,6 +233,10 @@ def check_remote_access(model, observed):
             if seen.get("error") or not seen.get("can_read"):
                 checks.append(check(name, "multicluster", expected, "cannot read", FAIL, evidence,
                                     seen.get("error") or "listing namespaces was refused"))
+            elif _loopback(seen.get("server")):
+                checks.append(check(name, "multicluster", expected, "reads from this machine at " + seen["server"], FAIL,
+                                    evidence, "the secret names a loopback address, which istiod in another cluster "
+                                    "cannot reach. Fix: set multimesh_api_server for {0}".format(reader["cluster"])))
             elif reader["type"] == "remote" and seen.get("writes_allowed"):
                 checks.append(check(name, "multicluster", expected, "reads; may also " + ", ".join(seen["writes_allowed"]),
                                     FAIL, evidence, "the reader account of {0} may write".format(reader["cluster"])))

@@ -240,38 +240,43 @@ def test_multicluster_renders_each_cluster_into_its_own_directory(tmp_path, crd_
     out = render("multicluster.yml", tmp_path)
     files = load_render(tmp_path)
     assert_all_valid(files, crd_schemas)
+    # Stages in the order they run: own istiods, remote and config clusters, (secrets), external istiods, gateways.
     assert sorted(p for p in files if p.startswith("west/") and "istioctl" not in p) == [
-        "west/10-cni-cluster.yaml", "west/20-control-plane-mesh-ext.yaml", "west/20-control-plane-mesh-pr.yaml",
+        "west/10-cni-cluster.yaml", "west/21-remote-control-plane-mesh-ext.yaml",
+        "west/21-remote-control-plane-mesh-pr.yaml", "west/23-gateways-mesh-ext.yaml", "west/23-gateways-mesh-pr.yaml",
         "west/30-members-mesh-ext.yaml", "west/30-members-mesh-pr.yaml", "west/40-samples-mesh-ext.yaml",
         "west/40-samples-mesh-pr.yaml"]
     # Namespace sameness: the member namespace exists on every data-plane cluster of its mesh, not on the external one.
     assert [p for p, objs in files.items() if any(o["metadata"]["name"] == "app-ext" for o in objs
                                                   if o["kind"] == "Namespace")] == \
         ["east/30-members-mesh-ext.yaml", "west/30-members-mesh-ext.yaml"]
-    remote = files["west/istioctl/20-control-plane-mesh-pr.yaml"][0]["spec"]
+    remote = files["west/istioctl/21-remote-control-plane-mesh-pr.yaml"][0]["spec"]
     assert remote["profile"] == "remote"
     assert remote["values"]["global"]["remotePilotAddress"] == "192.0.2.10"
     assert remote["values"]["istiodRemote"]["injectionPath"] == "/inject/cluster/west/net/network-2"
-    remote_ns = by_kind({"f": files["west/20-control-plane-mesh-pr.yaml"]}, "Namespace")["istio-system-pr"]
+    remote_ns = files["west/21-remote-control-plane-mesh-pr.yaml"][0]
     assert remote_ns["metadata"]["annotations"] == {"topology.istio.io/controlPlaneClusters": "east"}
     assert remote_ns["metadata"]["labels"]["topology.istio.io/network"] == "network-2"
     # The remote holds no configuration: policy, expose-istiod and expose-services live on the primary.
-    assert [o["kind"] for o in files["west/20-control-plane-mesh-pr.yaml"]] == [
-        "Namespace", "ServiceAccount", "Deployment", "Service"]
-    assert [(o["kind"], o["metadata"]["name"]) for o in files["east/20-control-plane-mesh-pr.yaml"]][-4:] == [
+    assert [o["kind"] for o in files["west/21-remote-control-plane-mesh-pr.yaml"]] == ["Namespace"]
+    assert [o["kind"] for o in files["west/23-gateways-mesh-pr.yaml"]] == ["ServiceAccount", "Deployment", "Service"]
+    assert [o["kind"] for o in files["east/20-control-plane-mesh-pr.yaml"]] == ["Namespace", "PeerAuthentication"]
+    assert [(o["kind"], o["metadata"]["name"]) for o in files["east/23-gateways-mesh-pr.yaml"]][-4:] == [
         ("Service", "istio-eastwestgateway"), ("Gateway", "cross-network-gateway"), ("Gateway", "istiod-gateway"),
         ("VirtualService", "istiod-vs")]
     primary = files["east/istioctl/20-control-plane-mesh-pr.yaml"][0]["spec"]["values"]["global"]
     assert primary["externalIstiod"] is True and primary["multiCluster"] == {"clusterName": "east"}
     # Multi-primary on one network: no gateway, mesh values on each primary.
     assert [o["kind"] for o in files["central/20-control-plane-mesh-mp.yaml"]] == ["Namespace", "PeerAuthentication"]
+    assert not [p for p in files if p.endswith("23-gateways-mesh-mp.yaml")]
     # External control plane: istiod on central after the secrets, named after its config cluster.
     external = files["central/istioctl/22-external-control-plane-mesh-ext.yaml"][0]["spec"]
     assert external["profile"] == "empty" and external["components"] == {"pilot": {"enabled": True}}
     assert external["values"]["global"]["multiCluster"]["clusterName"] == "east"
-    config = files["east/istioctl/20-control-plane-mesh-ext.yaml"][0]["spec"]["values"]
+    assert [o["metadata"]["name"] for o in files["central/23-gateways-mesh-ext.yaml"]] == ["istiod-mesh-ext-external"]
+    config = files["east/istioctl/21-remote-control-plane-mesh-ext.yaml"][0]["spec"]["values"]
     assert config["global"]["configCluster"] is True and config["global"]["remotePilotAddress"] == "192.0.2.30"
-    assert "PeerAuthentication" in [o["kind"] for o in files["east/20-control-plane-mesh-ext.yaml"]]
+    assert "PeerAuthentication" in [o["kind"] for o in files["east/21-remote-control-plane-mesh-ext.yaml"]]
     for host in ("east", "west", "central"):
         assert re.search(host + r"\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0", out)
 

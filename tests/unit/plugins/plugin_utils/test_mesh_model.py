@@ -221,7 +221,7 @@ def test_defaults_are_expanded():
         "topology": "single", "mesh_id": "mesh-2", "placements": [], "role": "primary", "cluster": "cluster",
         "network": "", "multicluster": False, "readers": [], "served_by": None, "multi_network": False,
         "eastwest_gateway": False, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
-        "expose_address": None, "install_profile": None, "istiod_service": "istiod-mesh-2",
+        "expose_address": None, "gateways": False, "install_profile": None, "istiod_service": "istiod-mesh-2",
     }
     assert model["default_mesh"] is None
     assert model["cluster"] == {"host": "cluster", "name": "cluster", "network": ""}

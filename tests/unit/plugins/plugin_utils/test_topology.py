@@ -98,6 +98,8 @@ INVALID = [
      "is required: the remote clusters' proxies and webhooks reach this cluster's istiod"),
     ("address-with-scheme", placement(address="https://192.0.2.10:15012"), EAST_WEST,
      "mesh 'mesh-1'.clusters[0].address", "is not an IP address or DNS name"),
+    ("address-ipv6", placement(address="2001:db8::10"), EAST_WEST, "mesh 'mesh-1'.clusters[0].address",
+     "is not an IP address or DNS name"),
     ("address-on-a-remote", [primary_remote(clusters=[{"name": "east", "role": "primary", "address": "192.0.2.10"},
                                                       {"name": "west", "role": "remote", "address": "192.0.2.11"}])],
      EAST_WEST, "mesh 'mesh-1'.clusters[1].address", "only the cluster whose istiod serves other clusters"),
@@ -158,7 +160,8 @@ def test_primary_remote_parts():
     west = model([primary_remote()], here="west")
     primary, remote = east["meshes"][0], west["meshes"][0]
     assert (primary["role"], remote["role"]) == ("primary", "remote")
-    assert primary["readers"] == [{"cluster": "west", "host": "west", "namespace": "istio-system-1", "type": "remote"}]
+    assert primary["readers"] == [{"cluster": "west", "host": "west", "namespace": "istio-system-1", "mesh": "mesh-1",
+                                   "type": "remote", "service_account": None}]
     assert remote["readers"] == [] and remote["served_by"] == {"cluster": "east", "address": "192.0.2.10"}
     assert primary["expose_istiod"] and primary["eastwest_gateway"] and remote["eastwest_gateway"]
     assert remote["control_plane_clusters"] == ["east"] and remote["install_profile"] == "remote"
@@ -183,7 +186,9 @@ def test_multi_primary_reads_every_other_primary_and_one_network_needs_no_gatewa
 
 def test_external_control_plane_parts():
     parts = {here: model([external()], THREE, here=here)["meshes"][0] for here in ("central", "east", "west")}
-    assert [(r["cluster"], r["type"]) for r in parts["central"]["readers"]] == [("east", "config"), ("west", "remote")]
+    assert [(r["cluster"], r["type"], r["service_account"]) for r in parts["central"]["readers"]] == [
+        ("east", "config", "istiod-mesh-x"), ("west", "remote", None)]
+    assert parts["central"]["network"] == "net-1"  # its config cluster's (east), whatever central's is
     assert parts["central"]["members"] == [] and parts["central"]["install_profile"] == "empty"
     assert parts["central"]["istiod_cluster"] == "east"  # the external istiod is named after its config cluster
     assert parts["west"]["control_plane_clusters"] == ["east"]
@@ -213,11 +218,13 @@ def test_verification_of_remote_secrets_and_remote_injectors():
     assert v.check_remote_access(east, [dict(reader, writes_allowed=["create secrets"])])[0]["status"] == v.FAIL
     assert v.check_remote_access(east, [dict(reader, can_read=False, error="403")])[0]["reason"] == "403"
     assert v.check_remote_access(east, [])[0]["observed"] == "not observed"
+    loopback = v.check_remote_access(east, [dict(reader, server="https://127.0.0.1:6443")])[0]
+    assert loopback["status"] == v.FAIL and "multimesh_api_server" in loopback["reason"]
     west = model([primary_remote()], here="west")
     hook = {"metadata": {"name": "istio-sidecar-injector-mesh-1-istio-system-1", "labels": {"istio.io/rev": "mesh-1"}},
             "webhooks": [{"clientConfig": {"service": {"name": "istiod-mesh-1", "path": "/inject/cluster/west/net/net-2"}}}]}
     checks = {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}
     # No istiod and no validator is expected on a remote; its injector must call istiod for this cluster.
     assert checks == {"injector mesh-1": v.PASS, "injector target mesh-1": v.PASS, "default webhooks": v.PASS}
-    hook["webhooks"][0]["clientConfig"]["service"]["path"] = "/inject"
+    hook["webhooks"][0]["clientConfig"]["service"]["path"] = "/inject/cluster/west/net/net-20"
     assert {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}["injector target mesh-1"] == v.FAIL
