@@ -180,6 +180,14 @@ except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes libr
     _Urllib3Error = OSError
 
 
+def require_item_keys(module, option, keys, fix):
+    """Fail naming option[index] and the missing keys when an item of a list option lacks one of keys."""
+    for index, item in enumerate(module.params[option]):
+        missing = [key for key in keys if not item.get(key)]
+        if missing:
+            module.fail_json(msg="{0}[{1}]: missing {2}. Fix: {3}.".format(option, index, ", ".join(missing), fix))
+
+
 def one_line(exc):
     """An exception's text on one line (the kubernetes library's messages span several)."""
     return " ".join(str(exc).split())

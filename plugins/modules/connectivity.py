@@ -105,11 +105,8 @@ def main():
                 timeout=dict(type="int"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     pairs = module.params["pairs"]
-    for index, pair in enumerate(pairs):
-        missing = [key for key in ("client_namespace", "client", "url") if not pair.get(key)]
-        if missing:
-            module.fail_json(msg="pairs[{0}]: missing {1}. Fix: build the pairs with multimesh.istio.probe_pairs.".format(
-                index, ", ".join(missing)))
+    kube_client.require_item_keys(module, "pairs", ("client_namespace", "client", "url"),
+                                  "build the pairs with multimesh.istio.probe_pairs")
     probe_timeout = module.params["probe_timeout"]
     if probe_timeout < 1:
         module.fail_json(msg="probe_timeout: must be at least 1 second, got {0}.".format(probe_timeout))

@@ -100,10 +100,7 @@ def main():
     spec = dict(kube_client.cluster_spec(), meshes=dict(type="list", elements="dict", required=True),
                 timeout=dict(type="int", default=20))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    for index, mesh in enumerate(module.params["meshes"]):
-        missing = [key for key in ("name", "namespace", "revision") if not mesh.get(key)]
-        if missing:
-            module.fail_json(msg="meshes[{0}]: missing {1}. Fix: pass multimesh_model.meshes.".format(index, ", ".join(missing)))
+    kube_client.require_item_keys(module, "meshes", ("name", "namespace", "revision"), "pass multimesh_model.meshes")
     api = kube_client.api_client(module)
     module.exit_json(changed=False, meshes=[ask(api, mesh, module.params["timeout"]) for mesh in module.params["meshes"]])
 

@@ -119,11 +119,7 @@ def main():
     spec = dict(kube_client.cluster_spec(), readers=dict(type="list", elements="dict", required=True),
                 timeout=dict(type="int", default=10))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    for index, item in enumerate(module.params["readers"]):
-        missing = [key for key in ("namespace", "cluster", "type") if not item.get(key)]
-        if missing:
-            module.fail_json(msg="readers[{0}]: missing {1}. Fix: give namespace, cluster and type.".format(
-                index, ", ".join(missing)))
+    kube_client.require_item_keys(module, "readers", ("namespace", "cluster", "type"), "give namespace, cluster and type")
     from kubernetes import client
 
     core = client.CoreV1Api(kube_client.api_client(module))
