@@ -21,6 +21,9 @@ CONFIG_SECRET = "istio-kubeconfig"
 CONFIG_KEY = "config"
 DEFAULT_SERVICE_ACCOUNTS = {"remote": "istio-reader-service-account", "config": "istiod"}
 CREATED_BY = "multimesh.istio/created-by"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+OWNER_LABEL = "multimesh.istio/owner"
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 REDACTED = "<redacted>"
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LOOPBACK = re.compile(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
@@ -73,6 +76,9 @@ def check_params(params):
         problems.append("remote_kubeconfig: the remote cluster is not given, and the default kubeconfig would be taken "
                         "for it (the reader account and its RBAC would land on the wrong cluster). Fix: set "
                         "remote_kubeconfig (and remote_context), or remote_host and remote_api_key.")
+    if params.get("owner") is not None and not (params["owner"] and _LABEL_VALUE.match(params["owner"])):
+        problems.append("owner: {0!r} is not a label value. Fix: at most 63 letters, digits, '-', '_' or '.', starting and "
+                        "ending with a letter or digit.".format(params["owner"]))
     if params.get("server") and not re.match(r"^https://", params["server"]):
         problems.append("server: {0!r} is not an https:// URL. Fix: give the address istiod uses to reach the remote "
                         "API server, e.g. https://10.0.0.5:6443.".format(params["server"]))
@@ -115,12 +121,34 @@ def kubeconfig_text(kubeconfig):
     return yaml.safe_dump(kubeconfig, default_flow_style=False, sort_keys=True)
 
 
-def build_secret(name, namespace, cluster_name, key, kubeconfig):
+def marks(owner=None):
+    """Labels and annotations that say this module (and, with an owner, which inventory) created an object."""
+    labels = {MANAGED_BY_LABEL: "multimesh.istio"}
+    if owner:
+        labels[OWNER_LABEL] = owner
+    return labels, {CREATED_BY: "remote_secret"}
+
+
+def not_ours(obj, owner=None):
+    """Why an existing object (a dict) was not created by this module for this owner, or None when it was."""
+    meta = (obj or {}).get("metadata") or {}
+    if (meta.get("annotations") or {}).get(CREATED_BY) != "remote_secret":
+        return "not created by multimesh.istio (no {0} annotation)".format(CREATED_BY)
+    found = (meta.get("labels") or {}).get(OWNER_LABEL)
+    if owner and found != owner:
+        return "created by {0}, not by this inventory ({1})".format(
+            "inventory " + repr(found) if found else "remote_secret without an owner", owner)
+    return None
+
+
+def build_secret(name, namespace, cluster_name, key, kubeconfig, owner=None):
+    labels, annotations = marks(owner)
+    labels[MULTICLUSTER_LABEL] = "true"
+    annotations[CLUSTER_ANNOTATION] = cluster_name
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace, "labels": {MULTICLUSTER_LABEL: "true"},
-                     "annotations": {CLUSTER_ANNOTATION: cluster_name}},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations},
         "type": "Opaque",
         "stringData": {key: kubeconfig_text(kubeconfig)},
     }
@@ -182,15 +210,14 @@ def token_expiry(token):
 
 
 def same_secret(existing, wanted, key):
-    """Whether the stored secret already says what `wanted` says (labels, annotation, kubeconfig)."""
+    """Whether the stored secret already says what `wanted` says (its labels, annotations and kubeconfig)."""
     if existing is None:
         return False
     meta = existing.get("metadata") or {}
-    want_meta = wanted["metadata"]
-    if (meta.get("labels") or {}).get(MULTICLUSTER_LABEL) != "true":
-        return False
-    if (meta.get("annotations") or {}).get(CLUSTER_ANNOTATION) != want_meta["annotations"][CLUSTER_ANNOTATION]:
-        return False
+    for field in ("labels", "annotations"):
+        have = meta.get(field) or {}
+        if any(have.get(k) != v for k, v in wanted["metadata"][field].items()):
+            return False
     import yaml
 
     return parse_kubeconfig(existing, key) == yaml.safe_load(wanted["stringData"][key])

@@ -20,6 +20,8 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
     data_key,
     is_loopback,
     kubeconfig_text,
+    marks,
+    not_ours,
     parse_kubeconfig,
     redacted,
     same_secret,
@@ -28,8 +30,6 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
     token_of,
     token_problem,
 )
-
-_MARK = {CREATED_BY: "remote_secret"}
 
 
 def _apis(api):
@@ -72,18 +72,20 @@ class RemoteSecret(object):
             "istio-reader-service-account" if self.params["type"] == "remote" else "istiod")
         self.name = secret_name(self.params["cluster_name"], self.params["type"], self.params["secret_name"])
         self.key = data_key(self.params["cluster_name"], self.params["type"])
+        self.owner = self.params.get("owner")
         self.changes = []
         self.warnings = []
+        self.kept = []
 
     # ---------------------------------------------------------------- remote cluster
 
     def _reader_objects(self):
         role_name = "{0}-{1}-multimesh-reader".format(self.sa_name, self.sa_namespace)
-        labels = {"app.kubernetes.io/managed-by": "multimesh.istio"}
+        labels, annotations = marks(self.owner)
         role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": role_name, "labels": labels, "annotations": dict(_MARK)}, "rules": READER_RULES}
+                "metadata": {"name": role_name, "labels": labels, "annotations": annotations}, "rules": READER_RULES}
         binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                   "metadata": {"name": role_name, "labels": labels, "annotations": dict(_MARK)},
+                   "metadata": {"name": role_name, "labels": dict(labels), "annotations": dict(annotations)},
                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
                    "subjects": [{"kind": "ServiceAccount", "name": self.sa_name, "namespace": self.sa_namespace}]}
         return role, binding
@@ -115,8 +117,10 @@ class RemoteSecret(object):
                 if _call("remote cluster", "read namespaces", self.remote_core.read_namespace, self.sa_namespace) is None:
                     raise RemoteSecretError("remote cluster: namespace {0} does not exist. Fix: create it first (the "
                                             "service account lives there).".format(self.sa_namespace))
+                labels, annotations = marks(self.owner)
                 sa = _dict(self.remote_api, _call("remote cluster", "create service accounts", self.remote_core.create_namespaced_service_account,
-                                                  self.sa_namespace, {"metadata": {"name": self.sa_name, "annotations": dict(_MARK)}}))
+                                                  self.sa_namespace, {"metadata": {"name": self.sa_name, "labels": labels,
+                                                                                   "annotations": annotations}}))
         for obj, read, create, replace in (
                 (role, self.remote_rbac.read_cluster_role, self.remote_rbac.create_cluster_role, self.remote_rbac.replace_cluster_role),
                 (binding, self.remote_rbac.read_cluster_role_binding, self.remote_rbac.create_cluster_role_binding,
@@ -126,6 +130,9 @@ class RemoteSecret(object):
                 self.changes.append("create {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
                     _call("remote cluster", "create " + obj["kind"], create, obj)
+            elif not_ours(live, self.owner) and live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
+                self.warnings.append("{0} {1} on the remote cluster differs from the reader role but was {2}: left "
+                                     "as it is.".format(obj["kind"], obj["metadata"]["name"], not_ours(live, self.owner)))
             elif live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
                 self.changes.append("update {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
@@ -204,7 +211,8 @@ class RemoteSecret(object):
         self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
         name = self.sa_name + "-istio-remote-secret-token"
         _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret, self.sa_namespace, {
-            "metadata": {"name": name, "annotations": dict(_MARK, **{"kubernetes.io/service-account.name": self.sa_name})},
+            "metadata": {"name": name, "labels": marks(self.owner)[0],
+                         "annotations": dict(marks(self.owner)[1], **{"kubernetes.io/service-account.name": self.sa_name})},
             "type": "kubernetes.io/service-account-token"})
         deadline = time.time() + 30
         while True:
@@ -234,9 +242,19 @@ class RemoteSecret(object):
 
     # ---------------------------------------------------------------- states
 
+    def _refuse_foreign(self, existing):
+        """Before any change: a same-named secret this module did not write for this owner is never taken over."""
+        why = not_ours(existing, self.owner) if existing is not None else None
+        if why:
+            raise RemoteSecretError(
+                "control-plane cluster: secret {0}/{1} already exists and was {2}. Fix: remove it if nothing uses it "
+                "(kubectl -n {0} delete secret {1}), or give another secret_name.".format(
+                    self.params["namespace"], self.name, why))
+
     def present(self, token_source=None):
         """token_source(): (token, ca_data, server) from istioctl instead of the native path."""
         existing = self.existing()
+        self._refuse_foreign(existing)
         current = parse_kubeconfig(existing, self.key)
         if token_source is not None:
             token, ca, server = token_source()
@@ -245,7 +263,8 @@ class RemoteSecret(object):
             ca, server = self.ca_data(), self.server()
             token = self._token(sa, token_of(current) if current else None)
         kubeconfig = build_kubeconfig(self.params["cluster_name"], server, ca, token, self.params["tls_server_name"])
-        wanted = build_secret(self.name, self.params["namespace"], self.params["cluster_name"], self.key, kubeconfig)
+        wanted = build_secret(self.name, self.params["namespace"], self.params["cluster_name"], self.key, kubeconfig,
+                              self.owner)
         if not same_secret(existing, wanted, self.key):
             self.changes.append("{0} secret {1}/{2} on the control-plane cluster".format(
                 "create" if existing is None else "update", self.params["namespace"], self.name))
@@ -255,20 +274,24 @@ class RemoteSecret(object):
 
     def absent(self):
         existing = self.existing()
-        if existing is not None:
+        why = not_ours(existing, self.owner) if existing is not None else None
+        if why:
+            # Someone else's secret (istioctl's, another inventory's): kept, and said so.
+            self.kept.append("secret {0}/{1} on the control-plane cluster: {2}".format(self.params["namespace"], self.name, why))
+        elif existing is not None:
             self.changes.append("delete secret {0}/{1} on the control-plane cluster".format(self.params["namespace"], self.name))
             if not self.check:
                 _call("control-plane cluster", "delete secrets", self.target_core.delete_namespaced_secret, self.name, self.params["namespace"])
-        if self.params["method"] == "native":
-            self._remove_created()
+        if self.params["method"] == "native" and self._remove_created():
             self.warnings.append("the reader service account {0}/{1} on the remote cluster was removed with this secret; "
                                  "other control planes that read the remote cluster with it lose access (their secrets "
                                  "live on their own clusters, which this module cannot see).".format(
                                      self.sa_namespace, self.sa_name))
-        return self._result(existing, None, None)
+        return self._result(existing if why is None else None, None, None)
 
     def _remove_created(self):
-        """Only what this module created on the remote cluster (marked with the created-by annotation)."""
+        """Only what this module created on the remote cluster for this owner (the created-by annotation, the owner
+        label); whether the service account was among it."""
         role, binding = self._reader_objects()
         candidates = [
             ("ClusterRoleBinding", binding["metadata"]["name"], self.remote_rbac.read_cluster_role_binding,
@@ -279,19 +302,22 @@ class RemoteSecret(object):
             ("ServiceAccount", self.sa_name, self.remote_core.read_namespaced_service_account,
              self.remote_core.delete_namespaced_service_account, (self.sa_namespace,)),
         ]
+        removed_account = False
         for kind, name, read, delete, ns in candidates:
-            live = _call("remote cluster", "read " + kind, read, name, *ns)
-            if live is not None and (live.metadata.annotations or {}).get(CREATED_BY) == "remote_secret":
+            live = _dict(self.remote_api, _call("remote cluster", "read " + kind, read, name, *ns))
+            if live is not None and not not_ours(live, self.owner):
                 self.changes.append("delete {0} {1} on the remote cluster (created by this module)".format(kind, name))
+                removed_account = removed_account or kind == "ServiceAccount"
                 if not self.check:
                     _call("remote cluster", "delete " + kind, delete, name, *ns)
+        return removed_account
 
     def _result(self, existing, wanted, token):
         after = redacted(wanted, self.key)
         result = {"changed": bool(self.changes), "changes": self.changes, "secret_name": self.name,
                   "namespace": self.params["namespace"], "cluster_name": self.params["cluster_name"],
                   "service_account": "{0}/{1}".format(self.sa_namespace, self.sa_name),
-                  "secret": after, "token_expires": token_expiry(token) if token else None}
+                  "secret": after, "token_expires": token_expiry(token) if token else None, "kept": self.kept}
         if self.module._diff:
             before = redacted(existing, self.key)
             result["diff"] = {"before_header": "secret {0}/{1}".format(self.params["namespace"], self.name),

@@ -77,7 +77,8 @@ options:
     description:
       - Create the service account on the remote cluster if missing, with a ClusterRole that can only read what istiod
         reads (and create token and access reviews), bound to it. Only for O(type=remote).
-      - V(state=absent) removes what this module created (marked with the annotation C(multimesh.istio/created-by)), nothing else.
+      - V(state=absent) removes what this module created (marked with the annotation C(multimesh.istio/created-by),
+        and the owner label when O(owner) is given), nothing else.
     type: bool
     default: false
   server:
@@ -90,6 +91,15 @@ options:
     type: str
   secret_name:
     description: Name of the secret; defaults to what istioctl uses.
+    type: str
+  owner:
+    description:
+      - Identity of the inventory (a label value, e.g. C(multimesh_model.owner)). What the module creates carries the
+        label C(multimesh.istio/owner) with it, besides C(app.kubernetes.io/managed-by=multimesh.istio) and the
+        annotation C(multimesh.istio/created-by=remote_secret).
+      - Only objects with these marks (and this owner, when given) are ever updated or removed. V(state=present) fails,
+        before any change, when a secret of the same name exists without them (made by C(istioctl), by hand or by
+        another inventory); V(state=absent) keeps such a secret and names it in RV(kept).
     type: str
   token:
     description:
@@ -193,6 +203,12 @@ changes:
   returned: always
   type: list
   elements: str
+kept:
+  description: Objects V(state=absent) left in place because this module did not create them (for this O(owner)), and why.
+  returned: always
+  type: list
+  elements: str
+  sample: ["secret istio-system/istio-remote-secret-cluster-2 on the control-plane cluster: not created by multimesh.istio"]
 """
 
 import base64
@@ -221,6 +237,7 @@ ARGUMENT_SPEC = dict(
     server=dict(type="str"),
     tls_server_name=dict(type="str"),
     secret_name=dict(type="str"),
+    owner=dict(type="str"),
     token=dict(type="str", choices=["bound", "legacy"], default="bound", no_log=False),
     token_duration=dict(type="int", default=31536000, no_log=False),
     renew_before=dict(type="int", default=2592000),

@@ -528,10 +528,12 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
                 expanded.append(mesh)
     topologies.check_mesh_ids(errs, expanded)
     topologies.check_unique_names(errs, expanded)
+    topologies.check_gateways(errs, expanded)
     # Namespaces, revisions and selectors must be apart among the meshes that share a cluster.
     views = {}
     for cluster in inventory:
         views[cluster["host"]] = [v for v in (topologies.local_view(m, cluster) for m in expanded) if v is not None]
+        topologies.link_gateways(views[cluster["host"]])
         _check_cross_mesh(errs, views[cluster["host"]], cni_model)
     _check_trust_domains(errs, expanded)
     for mesh in expanded:

@@ -23,7 +23,12 @@ TOPOLOGIES = {
     "multi-primary": ("primary",),
     "external": ("external", "config", "remote"),
 }
-PLACEMENT_KEYS = ("name", "role", "address")
+PLACEMENT_KEYS = ("name", "role", "address", "gateway")
+GATEWAY_KEYS = ("mesh", "credential")
+# The label Kubernetes puts on every namespace: a mesh whose ingress gateway fronts an external istiod also discovers
+# that istiod's namespace (its Service, and the Gateway, VirtualService and DestinationRule there), and nothing else.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 # Kubernetes' default cluster ID: two clusters both left at it cannot be told apart by istiod.
 ISTIO_DEFAULT_CLUSTER = "Kubernetes"
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -114,7 +119,75 @@ def _placement(errs, where, raw, by_name, topology):
         errs.add(where + ".address", "{0!r} is not an IP address or DNS name".format(address),
                  "give an IPv4 address or DNS name without scheme or port, e.g. 192.0.2.10 or istiod.example.com")
     return {"cluster": name, "role": role, "address": address if serves else None,
-            "network": by_name[name]["network"], "host": by_name[name]["host"]}
+            "network": by_name[name]["network"], "host": by_name[name]["host"],
+            "gateway": _gateway(errs, where + ".gateway", raw.get("gateway"), role, address)}
+
+
+def _gateway(errs, where, raw, role, address):
+    """An external istiod exposed as in seed 004: {mesh, credential} of the ingress gateway in front of it, or None."""
+    if raw is None:
+        return None
+    if role != "external":
+        errs.add(where, "only the external cluster's istiod is exposed through an ingress gateway", "remove it")
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("mesh"), str):
+        errs.add(where, "must be a mapping with 'mesh' (the mesh on this cluster whose ingress gateway exposes istiod) "
+                 "and optionally 'credential'", "e.g. {mesh: gateways}")
+        return None
+    for key in sorted(set(raw) - set(GATEWAY_KEYS), key=str):
+        errs.add("{0}.{1}".format(where, key), "unknown key", "allowed keys: " + ", ".join(GATEWAY_KEYS))
+    credential = raw.get("credential")
+    if credential is not None and not (isinstance(credential, str) and _HOSTNAME.fullmatch(credential)
+                                       and len(credential) <= 253 and credential == credential.lower()):
+        errs.add(where + ".credential", "{0!r} is not a secret name".format(credential),
+                 "name the TLS secret (tls.crt, tls.key) in the gateway mesh's control-plane namespace")
+        credential = None
+    elif credential is not None and isinstance(address, str) and _IPV4.fullmatch(address):
+        errs.add(where + ".credential", "TLS is terminated for a host name, but address {0!r} is an IP address".format(
+            address), "set address to the DNS name the certificate is for, or drop credential (TLS passes through)")
+    return {"mesh": raw["mesh"], "credential": credential}
+
+
+def check_gateways(errs, meshes):
+    """The mesh named by an external cluster's gateway runs its own istiod on that cluster."""
+    for mesh in meshes:
+        for index, place in enumerate(mesh["placements"] or []):
+            gateway = place.get("gateway")
+            if not gateway:
+                continue
+            where = "mesh '{0}'.clusters[{1}].gateway.mesh".format(mesh["name"], index)
+            front = [m for m in meshes if m["name"] == gateway["mesh"]]
+            if gateway["mesh"] == mesh["name"]:
+                errs.add(where, "names this mesh; its istiod runs without a local configuration source for a gateway",
+                         "name another mesh with its own istiod on cluster '{0}' (seed 004: the one in istio-system)".format(
+                             place["cluster"]))
+            elif not front:
+                errs.add(where, "{0!r} is not a mesh of this inventory".format(gateway["mesh"]),
+                         "add a mesh on cluster '{0}' for the gateway, or name an existing one".format(place["cluster"]))
+            elif not _runs_istiod_on(front[0], place["cluster"]):
+                errs.add(where, "mesh '{0}' runs no istiod of its own on cluster '{1}'".format(gateway["mesh"], place["cluster"]),
+                         "name a mesh whose istiod runs on cluster '{0}' (topology single, or role primary)".format(place["cluster"]))
+
+
+def _runs_istiod_on(mesh, cluster):
+    if mesh["placements"] is None:
+        return True
+    return any(p["cluster"] == cluster and p["role"] == "primary" for p in mesh["placements"])
+
+
+def link_gateways(views):
+    """On one cluster: the external istiod's view learns its gateway (namespace, revision, names), and the gateway's
+    mesh discovers the external istiod's namespace."""
+    by_name = dict((v["name"], v) for v in views)
+    for view in views:
+        gateway = view.get("istiod_gateway")
+        if not gateway or gateway["mesh"] not in by_name:
+            continue
+        front = by_name[gateway["mesh"]]
+        gateway.update(namespace=front["namespace"], revision=front["revision"],
+                       name=("istiod-gateway-" + view["name"])[:63].rstrip("-"))
+        front["discovery_selectors"] = list(front["discovery_selectors"]) + [
+            {"matchLabels": {NAMESPACE_NAME_LABEL: view["namespace"]}}]
 
 
 def _count(errs, where, placements, role, low, high, topology):
@@ -224,7 +297,7 @@ def local_view(mesh, here):
         view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
                     multicluster=False, istiod_service=istiod_service(mesh))
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
-                    expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
+                    istiod_gateway=None, expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
                     control_plane_clusters=[])
     mine = [p for p in placements if p["cluster"] == here["name"]]
     if not mine:
@@ -250,6 +323,8 @@ def local_view(mesh, here):
         # An east-west gateway carries cross-network traffic, and exposes a primary's istiod to its remotes.
         eastwest_gateway=role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"]))),
         expose_istiod=role == "external" or (role == "primary" and bool(mine[0]["address"])),
+        # Seed 004: an ingress gateway of another mesh on this cluster exposes the external istiod (else a Service).
+        istiod_gateway=dict(mine[0]["gateway"]) if mine[0].get("gateway") else None,
         expose_address=mine[0]["address"],
         # Anything for the gateways stage: an east-west gateway, expose-istiod, expose-services, the external Service.
         gateways=role == "external" or (role != "external" and (multi_network or (role == "primary" and bool(mine[0]["address"])))),

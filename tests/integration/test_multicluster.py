@@ -9,8 +9,10 @@ __metaclass__ = type
 
 import base64
 import contextlib
+import json
 import os
 import re
+import urllib.request
 
 import pytest
 import yaml
@@ -26,18 +28,21 @@ MESHES = [
      "clusters": [{"name": "east", "role": "primary", "address": PRIMARY_ADDRESS}, {"name": "west", "role": "remote"}]},
     {"name": "mesh-mp", "namespace": "istio-system-mp", "members": [{"name": "app-mp", "owned": True}],
      "topology": "multi-primary", "clusters": ["east", "central"]},
+    # Seed 004 as written: a mesh of its own on central, whose ingress gateway exposes the external istiod.
+    {"name": "mesh-gw", "namespace": "istio-system-gw", "clusters": ["central"]},
     {"name": "mesh-ext", "namespace": "external-istiod", "members": [{"name": "app-ext", "owned": True}],
      "topology": "external",
-     "clusters": [{"name": "central", "role": "external", "address": EXTERNAL_ADDRESS},
+     "clusters": [{"name": "central", "role": "external", "address": EXTERNAL_ADDRESS, "gateway": {"mesh": "mesh-gw"}},
                   {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}]},
 ]
 
 
 @pytest.fixture(scope="module")
 def clusters():
-    """east runs real istiods (one per istiod Deployment), so that mesh-pr's istiod really reads west."""
+    """east and central run real istiods (one per istiod Deployment): mesh-pr's istiod really reads west, and mesh-gw's
+    really configures the gateway in front of the external istiod."""
     with contextlib.ExitStack() as stack:
-        yield dict((name, stack.enter_context(fresh_cluster("it-mc-" + name, offset, istiods=name == "east")))
+        yield dict((name, stack.enter_context(fresh_cluster("it-mc-" + name, offset, istiods=name != "west")))
                    for name, offset, dummy in CLUSTERS)
 
 
@@ -111,6 +116,11 @@ def test_each_istiod_holds_a_secret_for_each_cluster_it_serves(converged, apis):
     assert sorted(secrets(apis["central"], "istio-system-mp")) == ["istio-remote-secret-east"]
     # The external istiod reads its configuration from the config cluster and endpoints from the second remote.
     assert sorted(secrets(apis["central"], "external-istiod")) == ["istio-kubeconfig", "istio-remote-secret-west"]
+    # Each carries this inventory's identity: cleanup (and a second inventory) tell it from anyone else's.
+    owners = set(s.metadata.labels.get("multimesh.istio/owner") for name, ns in (
+        ("east", "istio-system-pr"), ("east", "istio-system-mp"), ("central", "istio-system-mp"), ("central", "external-istiod"))
+        for s in secrets(apis[name], ns).values())
+    assert len(owners) == 1 and None not in owners, owners
 
 
 def _access_of(secret):
@@ -179,33 +189,64 @@ def test_one_root_per_mesh_and_an_intermediate_per_cluster(converged, apis):
 def test_the_primary_istiod_reads_the_remote_cluster(converged, clusters, apis):
     """A real pilot-discovery (harness --istiods) runs for each istiod Deployment on east: through the remote secret,
     mesh-pr's lists a service that exists only in west, and mesh-mp's (which does not read west) does not."""
-    import json
-    import urllib.request
-
     from kubernetes import client
 
     client.CoreV1Api(apis["west"]).create_namespaced_service("app-pr", {
         "metadata": {"name": "only-in-west"}, "spec": {"ports": [{"name": "http", "port": 80}]}})
-    first = clusters["east"].port("istiods")
 
     def registries():
-        """{istiod namespace: [service hostnames]} of every local istiod's /debug/registryz (monitoring port)."""
-        found = {}
-        for slot in range(10):
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:{0}/debug/registryz".format(first + 8 * slot + 4),
-                                            timeout=2) as response:
-                    services = json.loads(response.read().decode("utf-8"))
-            except (OSError, ValueError):
-                continue
-            namespaces = set(s.get("Attributes", {}).get("Namespace") for s in services)
-            home = "istio-system-pr" if "istio-system-pr" in namespaces else "istio-system-mp"
-            found[home] = [s.get("hostname") for s in services]
-        return found
+        return dict((home, hosts) for home, hosts, dummy in istiods(clusters["east"], ("istio-system-pr", "istio-system-mp")))
 
     wait_for("mesh-pr's istiod on east to list west's service only-in-west",
              lambda: "only-in-west.app-pr.svc.cluster.local" in registries().get("istio-system-pr", []), timeout=120)
     assert "only-in-west.app-pr.svc.cluster.local" not in registries().get("istio-system-mp", [])
+
+
+def istiods(cluster, homes):
+    """(home namespace, [service hostnames], monitoring URL) of each real istiod the harness runs on a cluster, told
+    apart by the first of `homes` its registry (/debug/registryz) holds."""
+    first, found = cluster.port("istiods"), []
+    for slot in range(10):
+        url = "http://127.0.0.1:{0}".format(first + 8 * slot + 4)
+        try:
+            with urllib.request.urlopen(url + "/debug/registryz", timeout=2) as response:
+                services = json.loads(response.read().decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        namespaces = set(s.get("Attributes", {}).get("Namespace") for s in services)
+        home = [h for h in homes if h in namespaces]
+        if home:
+            found.append((home[0], [s.get("hostname") for s in services], url))
+    return found
+
+
+def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(converged, clusters, apis):
+    """Seed 004: mesh-gw's real istiod on central holds the Gateway and VirtualService beside the external istiod and
+    knows its Service (one more discoverySelector); mesh-mp's istiod on the same cluster sees none of it."""
+    from kubernetes import client
+
+    service = client.CoreV1Api(apis["central"]).read_namespaced_service("istiod-gateway-mesh-ext", "istio-system-gw")
+    assert service.spec.type == "LoadBalancer" and [p.port for p in service.spec.ports] == [15021, 15012, 15017]
+    assert [s.metadata.name for s in client.CoreV1Api(apis["central"]).list_namespaced_service("external-istiod").items
+            if s.metadata.name.endswith("-external")] == []  # no Service of its own: the gateway exposes istiod
+
+    def configs(url):
+        with urllib.request.urlopen(url + "/debug/configz", timeout=5) as response:
+            return set((c.get("kind"), c["metadata"]["namespace"], c["metadata"]["name"])
+                       for c in json.loads(response.read().decode("utf-8")))
+
+    def seen():
+        return dict((home, (hosts, configs(url))) for home, hosts, url in istiods(
+            clusters["central"], ("istio-system-gw", "istio-system-mp")))
+
+    wanted = {("Gateway", "external-istiod", "istiod-gateway-mesh-ext"),
+              ("VirtualService", "external-istiod", "istiod-gateway-mesh-ext")}
+    wait_for("mesh-gw's istiod on central to hold the Gateway and VirtualService of the external istiod",
+             lambda: wanted <= seen().get("istio-system-gw", ((), set()))[1], timeout=120)
+    views = seen()
+    assert "istiod-mesh-ext.external-istiod.svc.cluster.local" in views["istio-system-gw"][0]
+    assert not [c for c in views["istio-system-mp"][1] if c[1] == "external-istiod"]
+    assert not [h for h in views["istio-system-mp"][0] if h.endswith(".external-istiod.svc.cluster.local")]
 
 
 def test_second_run_writes_nothing_on_any_cluster(converged, inventory, clusters):

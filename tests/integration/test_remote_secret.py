@@ -83,8 +83,9 @@ def test_secret_has_the_shape_istioctl_gives_it(created, clusters):
     primary, remote = clusters
     assert created["changed"] is True
     secret = stored(primary)
-    assert secret.metadata.labels == {"istio/multiCluster": "true"}
-    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote"}
+    # istioctl's label and annotation, and the marks that say who made it.
+    assert secret.metadata.labels == {"istio/multiCluster": "true", "app.kubernetes.io/managed-by": "multimesh.istio"}
+    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote", "multimesh.istio/created-by": "remote_secret"}
     assert list(secret.data) == ["it-remote"]
     kubeconfig = kubeconfig_of(secret, "it-remote")
     assert kubeconfig["current-context"] == "it-remote"
@@ -148,7 +149,7 @@ def test_istioctl_method_stores_the_same_shape(created, clusters):
     first = remote_secret(clusters, **args)
     assert not first.get("failed") and first["changed"] is True, first
     secret = stored(primary, "istio-remote-secret-it-remote-ctl")
-    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote-ctl"}
+    assert secret.metadata.annotations == {"networking.istio.io/cluster": "it-remote-ctl", "multimesh.istio/created-by": "remote_secret"}
     assert kubeconfig_of(secret, "it-remote-ctl")["users"][0]["name"] == "it-remote-ctl"
     again = remote_secret(clusters, **args)
     assert again["changed"] is False, again
@@ -212,12 +213,14 @@ def test_no_credential_of_a_stored_kubeconfig_reaches_verbose_diff_output(cluste
         "users": [{"name": "u", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "TEAKEY-secret",
                                          "password": "PASS-secret", "exec": {"command": "x", "env": [
                                              {"name": "API_KEY", "value": "ENV-secret"}]}}}]}
+    # One this module wrote (its marks), edited by hand since.
     api(primary.kubeconfig)[0].create_namespaced_secret(NAMESPACE, {
         "metadata": {"name": "istio-remote-secret-it-leak", "labels": {"istio/multiCluster": "true"},
-                     "annotations": {"networking.istio.io/cluster": "it-leak"}},
+                     "annotations": {"networking.istio.io/cluster": "it-leak", "multimesh.istio/created-by": "remote_secret"}},
         "stringData": {"it-leak": yaml.safe_dump(leaky)}})
     try:
         result = remote_secret(clusters, "--diff", "-vvv", cluster_name="it-leak")
+        assert not result["failed"], result["_printed"][-3000:]
         printed = result["_printed"]
         assert "istio-remote-secret-it-leak" in printed, printed[-3000:]
         for value in ("TEAKEY-secret", "PASS-secret", "ENV-secret"):
@@ -227,3 +230,56 @@ def test_no_credential_of_a_stored_kubeconfig_reaches_verbose_diff_output(cluste
         core = api(primary.kubeconfig)[0]
         if [s for s in core.list_namespaced_secret(NAMESPACE).items if s.metadata.name == "istio-remote-secret-it-leak"]:
             core.delete_namespaced_secret("istio-remote-secret-it-leak", NAMESPACE)
+
+
+def names(kubeconfig, what):
+    core, rbac = api(kubeconfig)
+    listed = {"secrets": lambda: core.list_namespaced_secret(NAMESPACE), "accounts": lambda: core.list_namespaced_service_account(NAMESPACE),
+              "roles": rbac.list_cluster_role}[what]()
+    return {item.metadata.name: item.metadata.resource_version for item in listed.items}
+
+
+def test_a_secret_someone_else_made_is_neither_replaced_nor_removed(clusters):
+    """A same-named secret made by hand (or istioctl): present fails before any change, absent keeps it."""
+    primary, remote = clusters
+    api(primary.kubeconfig)[0].create_namespaced_secret(NAMESPACE, {
+        "metadata": {"name": "istio-remote-secret-it-foreign", "labels": {"istio/multiCluster": "true"},
+                     "annotations": {"networking.istio.io/cluster": "it-foreign"}},
+        "stringData": {"it-foreign": "hand-made"}})
+    before = names(primary.kubeconfig, "secrets"), names(remote.kubeconfig, "accounts"), names(remote.kubeconfig, "roles")
+    failed = remote_secret(clusters, cluster_name="it-foreign", service_account="foreign-reader")
+    assert failed["failed"] is True, failed["_printed"]
+    assert failed["msg"] == (
+        "control-plane cluster: secret istio-system/istio-remote-secret-it-foreign already exists and was not created by "
+        "multimesh.istio (no multimesh.istio/created-by annotation). Fix: remove it if nothing uses it (kubectl -n "
+        "istio-system delete secret istio-remote-secret-it-foreign), or give another secret_name.")
+    kept = remote_secret(clusters, cluster_name="it-foreign", service_account="foreign-reader", state="absent")
+    assert kept["changed"] is False and kept["kept"] == [
+        "secret istio-system/istio-remote-secret-it-foreign on the control-plane cluster: not created by multimesh.istio "
+        "(no multimesh.istio/created-by annotation)"], kept
+    after = names(primary.kubeconfig, "secrets"), names(remote.kubeconfig, "accounts"), names(remote.kubeconfig, "roles")
+    assert after == before  # same objects, same resourceVersions, on both clusters
+    api(primary.kubeconfig)[0].delete_namespaced_secret("istio-remote-secret-it-foreign", NAMESPACE)
+
+
+def test_another_inventory_keeps_what_it_created(clusters):
+    """Two inventories (owners) naming the same secret: only the one that created it may change or remove it."""
+    primary, remote = clusters
+    args = dict(cluster_name="it-owned", service_account="owned-reader")
+    made = remote_secret(clusters, owner="inv-a", **args)
+    assert not made["failed"] and made["changed"] is True, made["_printed"]
+    secret = stored(primary, "istio-remote-secret-it-owned")
+    assert secret.metadata.labels["multimesh.istio/owner"] == "inv-a"
+    account = api(remote.kubeconfig)[0].read_namespaced_service_account("owned-reader", NAMESPACE)
+    assert account.metadata.labels["multimesh.istio/owner"] == "inv-a"
+    before = names(primary.kubeconfig, "secrets"), names(remote.kubeconfig, "accounts"), names(remote.kubeconfig, "roles")
+    other = remote_secret(clusters, owner="inv-b", **args)
+    assert other["failed"] is True and "was created by inventory 'inv-a', not by this inventory (inv-b)" in other["msg"], other
+    kept = remote_secret(clusters, owner="inv-b", state="absent", **args)
+    assert kept["changed"] is False and len(kept["kept"]) == 1, kept
+    assert "reader service account" not in kept["_printed"]  # nothing removed, nothing to warn about
+    assert (names(primary.kubeconfig, "secrets"), names(remote.kubeconfig, "accounts"), names(remote.kubeconfig, "roles")) == before
+    gone = remote_secret(clusters, owner="inv-a", state="absent", **args)
+    assert gone["changed"] is True and gone["kept"] == [], gone
+    assert "istio-remote-secret-it-owned" not in names(primary.kubeconfig, "secrets")
+    assert "owned-reader" not in names(remote.kubeconfig, "accounts")

@@ -291,3 +291,36 @@ def test_multicluster_sail_resources_are_valid(tmp_path, crd_schemas):
     assert profiles == {"central": "empty", "east": "remote", "west": "remote"}
     assert istios["central"]["spec"]["values"]["pilot"]["volumes"][0] == {"name": "config-volume",
                                                                           "configMap": {"name": "istio-mesh-ext"}}
+
+
+@pytest.mark.parametrize("backend", ["istioctl", "sail"])
+def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backend):
+    """Seed 004 as written: another mesh's ingress gateway on the external cluster, Gateway, VirtualService and
+    DestinationRule beside the external istiod, TLS terminated with the given certificate."""
+    render("multicluster-gateway.yml", tmp_path, "-e", "multimesh_backend=" + backend)
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    objects = dict(((o["kind"], o["metadata"].get("namespace")), o) for o in files["central/23-gateways-mesh-ext.yaml"])
+    assert sorted(objects) == [
+        ("Deployment", "istio-system"), ("DestinationRule", "external-istiod"), ("Gateway", "external-istiod"),
+        ("Service", "istio-system"), ("ServiceAccount", "istio-system"), ("VirtualService", "external-istiod")]
+    pod = objects[("Deployment", "istio-system")]["spec"]["template"]["metadata"]
+    assert pod["labels"]["istio.io/rev"] == "gateways"  # injected by the gateway mesh's istiod
+    assert pod["annotations"] == {"inject.istio.io/templates": "gateway"}
+    assert [p["port"] for p in objects[("Service", "istio-system")]["spec"]["ports"]] == [15021, 15012, 15017]
+    gateway = objects[("Gateway", "external-istiod")]["spec"]
+    assert gateway["selector"] == {"istio": "istiod-gateway-mesh-ext"}
+    assert [(s["port"]["number"], s["tls"], s["hosts"]) for s in gateway["servers"]] == [
+        (port, {"mode": "SIMPLE", "credentialName": "istiod-example-com"}, ["istiod.example.com"]) for port in (15012, 15017)]
+    routes = objects[("VirtualService", "external-istiod")]["spec"]["http"]
+    assert [(r["match"][0]["port"], r["route"][0]["destination"]) for r in routes] == [
+        (15012, {"host": "istiod-mesh-ext.external-istiod.svc.cluster.local", "port": {"number": 15012}}),
+        (15017, {"host": "istiod-mesh-ext.external-istiod.svc.cluster.local", "port": {"number": 443}})]
+    assert objects[("DestinationRule", "external-istiod")]["spec"]["host"] == "istiod-mesh-ext.external-istiod.svc.cluster.local"
+    # No Service istiod-<rev>-external; the gateway mesh sees the external istiod's namespace.
+    assert not [o for objs in files.values() for o in objs if o["metadata"]["name"].endswith("-external")]
+    install = [o for p, objs in files.items() for o in objs if p.startswith("central/") and "20-control-plane-gateways" in p
+               and o["kind"] in ("Istio", "IstioOperator")][0]
+    selectors = install["spec"]["values"]["meshConfig"]["discoverySelectors"] if backend == "sail" else \
+        install["spec"]["meshConfig"]["discoverySelectors"]
+    assert selectors[-1] == {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}

@@ -40,9 +40,11 @@ def test_kubeconfig_and_secret_as_istioctl_prints_them():
         "users": [{"name": "cluster-2", "user": {"token": "tok"}}]}
     secret = rs.build_secret(rs.secret_name("cluster-2", "remote"), "istio-system", "cluster-2",
                              rs.data_key("cluster-2", "remote"), kubeconfig)
+    # istioctl's label and annotation, plus the marks that say who created it.
     assert secret["metadata"] == {"name": "istio-remote-secret-cluster-2", "namespace": "istio-system",
-                                  "labels": {"istio/multiCluster": "true"},
-                                  "annotations": {"networking.istio.io/cluster": "cluster-2"}}
+                                  "labels": {"istio/multiCluster": "true", "app.kubernetes.io/managed-by": "multimesh.istio"},
+                                  "annotations": {"networking.istio.io/cluster": "cluster-2",
+                                                  "multimesh.istio/created-by": "remote_secret"}}
     assert yaml.safe_load(secret["stringData"]["cluster-2"]) == kubeconfig
     assert (rs.secret_name("c", "config"), rs.data_key("c", "config")) == ("istio-kubeconfig", "config")
     assert rs.secret_name("c", "remote", "mine") == "mine"
@@ -68,8 +70,26 @@ def test_same_secret_compares_labels_annotation_and_kubeconfig():
     unlabelled = stored(wanted)
     unlabelled["metadata"] = dict(unlabelled["metadata"], labels={})
     assert not rs.same_secret(unlabelled, wanted, "c2")
+    # An owner label is part of what is wanted: a secret of the same content without it is rewritten.
+    owned = rs.build_secret("istio-remote-secret-c2", "istio-system", "c2", "c2", kubeconfig, owner="inv-a")
+    assert owned["metadata"]["labels"]["multimesh.istio/owner"] == "inv-a"
+    assert not rs.same_secret(stored(wanted), owned, "c2") and rs.same_secret(stored(owned), owned, "c2")
     garbage = dict(stored(wanted), data={"c2": "bm90IHlhbWw6IFs="})
     assert rs.parse_kubeconfig(garbage, "c2") is None and not rs.same_secret(garbage, wanted, "c2")
+
+
+def test_only_objects_this_module_marked_for_this_owner_are_ours():
+    kubeconfig = rs.build_kubeconfig("c2", "https://10.0.0.2:6443", "Q0E=", "tok")
+    mine = rs.build_secret("n", "istio-system", "c2", "c2", kubeconfig, owner="inv-a")
+    by_istioctl = {"metadata": {"name": "n", "labels": {"istio/multiCluster": "true"},
+                                "annotations": {"networking.istio.io/cluster": "c2"}}}
+    assert rs.not_ours(mine, "inv-a") is None and rs.not_ours(mine) is None
+    assert rs.not_ours(by_istioctl, "inv-a") == "not created by multimesh.istio (no multimesh.istio/created-by annotation)"
+    assert rs.not_ours(by_istioctl) == rs.not_ours(by_istioctl, "inv-a")
+    assert rs.not_ours(mine, "inv-b") == "created by inventory 'inv-a', not by this inventory (inv-b)"
+    unowned = rs.build_secret("n", "istio-system", "c2", "c2", kubeconfig)
+    assert rs.not_ours(unowned, "inv-b") == "created by remote_secret without an owner, not by this inventory (inv-b)"
+    assert rs.not_ours(None) == rs.not_ours(by_istioctl)
 
 
 @pytest.mark.parametrize("token, uid, why", [
@@ -114,6 +134,8 @@ def test_redaction_hides_every_token():
     ({"server": "http://10.0.0.2:6443"}, "server: 'http://10.0.0.2:6443' is not an https:// URL"),
     ({"remote_kubeconfig": None}, "remote_kubeconfig: the remote cluster is not given"),
     ({"renew_before": 3600}, "token_duration: 3600s is not longer than renew_before (3600s)"),
+    ({"owner": "inv a"}, "owner: 'inv a' is not a label value"),
+    ({"owner": ""}, "owner: '' is not a label value"),
 ])
 def test_bad_options_name_the_option(change, message):
     params = {"cluster_name": "cluster-2", "namespace": "istio-system", "type": "remote", "token": "bound",

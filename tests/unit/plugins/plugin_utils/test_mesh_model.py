@@ -220,7 +220,7 @@ def test_defaults_are_expanded():
         # One cluster, the mesh on its own there.
         "topology": "single", "mesh_id": "mesh-2", "placements": [], "role": "primary", "cluster": "cluster",
         "network": "", "multicluster": False, "readers": [], "served_by": None, "multi_network": False,
-        "eastwest_gateway": False, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
+        "eastwest_gateway": False, "istiod_gateway": None, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
         "expose_address": None, "gateways": False, "install_profile": None, "istiod_service": "istiod-mesh-2",
     }
     assert model["default_mesh"] is None

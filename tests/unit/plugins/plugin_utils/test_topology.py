@@ -34,6 +34,19 @@ def primary_remote(**changes):
     return mesh
 
 
+LOCAL = {"name": "gateways", "namespace": "istio-system", "revision": "gateways",
+         "discovery_labels": {"istio-discovery": "gateways"}, "clusters": ["central"]}
+
+
+def exposed(gateway, address="istiod.example.com", local=None):
+    """An external istiod exposed through another mesh's ingress gateway (seed 004), with that mesh (LOCAL unless
+    given; False: none)."""
+    local = LOCAL if local is None else local
+    mesh = external(clusters=[{"name": "central", "role": "external", "address": address, "gateway": gateway},
+                              {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}])
+    return [mesh] + ([local] if local else [])
+
+
 def external(**changes):
     mesh = {"name": "mesh-x", "namespace": "external-istiod", "members": ["app-x"], "topology": "external",
             "clusters": [{"name": "central", "role": "external", "address": "istiod.example.com"},
@@ -126,6 +139,23 @@ INVALID = [
      "host 'east'.multimesh_api_server", "is not an https:// URL"),
     ("host-without-access", [primary_remote()], [dict(EAST_WEST[0], access=["", ""]), EAST_WEST[1]], "host 'east'",
      "sets neither multimesh_kubeconfig nor multimesh_context"),
+    ("gateway-mesh-unknown", exposed({"mesh": "nowhere"}), THREE, "mesh 'mesh-x'.clusters[0].gateway.mesh",
+     "'nowhere' is not a mesh of this inventory"),
+    ("gateway-mesh-without-istiod-there", exposed({"mesh": "gateways"}, local=dict(LOCAL, clusters=["west"])), THREE,
+     "mesh 'mesh-x'.clusters[0].gateway.mesh", "mesh 'gateways' runs no istiod of its own on cluster 'central'"),
+    ("gateway-mesh-is-the-external-one", exposed({"mesh": "mesh-x"}), THREE, "mesh 'mesh-x'.clusters[0].gateway.mesh",
+     "names this mesh"),
+    ("gateway-not-on-external", [primary_remote(clusters=[
+        {"name": "east", "role": "primary", "address": "192.0.2.10", "gateway": {"mesh": "mesh-1"}},
+        {"name": "west", "role": "remote"}])], EAST_WEST, "mesh 'mesh-1'.clusters[0].gateway",
+     "only the external cluster's istiod"),
+    ("gateway-not-a-mapping", exposed("gateways"), THREE, "mesh 'mesh-x'.clusters[0].gateway", "must be a mapping"),
+    ("gateway-unknown-key", exposed({"mesh": "gateways", "port": 443}), THREE, "mesh 'mesh-x'.clusters[0].gateway.port",
+     "unknown key"),
+    ("gateway-credential-for-an-ip", exposed({"mesh": "gateways", "credential": "istiod-cert"}, address="192.0.2.30"),
+     THREE, "mesh 'mesh-x'.clusters[0].gateway.credential", "address '192.0.2.30' is an IP address"),
+    ("gateway-credential-not-a-name", exposed({"mesh": "gateways", "credential": "Istiod Cert"}), THREE,
+     "mesh 'mesh-x'.clusters[0].gateway.credential", "is not a secret name"),
     ("mesh-name-on-other-clusters", [{"name": "mesh-1", "namespace": "ns-1", "clusters": ["east"]},
                                      {"name": "mesh-1", "namespace": "ns-2", "revision": "r2",
                                       "discovery_labels": {"istio-discovery": "other"}, "clusters": ["west"]}],
@@ -199,6 +229,19 @@ def test_external_control_plane_parts():
     assert ext["meshConfig"]["defaultConfig"]["discoveryAddress"] == "istiod.example.com:15012"
     config = control_plane_values(parts["east"], "istioctl")
     assert config["global"]["configCluster"] is True and config["pilot"] == {"configMap": True}
+
+
+def test_external_istiod_behind_another_meshs_ingress_gateway():
+    meshes = exposed({"mesh": "gateways", "credential": "istiod-cert"})
+    central = dict((m["name"], m) for m in model(meshes, THREE, here="central")["meshes"])
+    assert central["mesh-x"]["istiod_gateway"] == {"mesh": "gateways", "credential": "istiod-cert", "namespace": "istio-system",
+                                                   "revision": "gateways", "name": "istiod-gateway-mesh-x"}
+    # The gateway's mesh discovers the external istiod's namespace too, and nothing else of it.
+    assert control_plane_values(central["gateways"], "sail")["meshConfig"]["discoverySelectors"] == [
+        {"matchLabels": {"istio-discovery": "gateways"}}, {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}]
+    # The other clusters are unchanged; the mesh without the option keeps its Service.
+    assert [m["istiod_gateway"] for m in model(meshes, THREE, here="east")["meshes"]] == [None]
+    assert model([external()], THREE, here="central")["meshes"][0]["istiod_gateway"] is None
 
 
 def test_single_cluster_inventories_are_unchanged():
