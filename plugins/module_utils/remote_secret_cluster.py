@@ -97,14 +97,21 @@ class RemoteSecret(object):
     def service_account(self):
         """The remote service account (created with the reader role when asked); None only in check mode."""
         sa = self.read_service_account()
+        deadline = time.time() + (self.params.get("service_account_timeout") or 0)
+        while sa is None and not self.params["create_service_account"] and not self.check and time.time() < deadline:
+            # An operator (Sail) creates it some moments after the install that asks for it.
+            time.sleep(2)
+            sa = self.read_service_account()
         if sa is None and not self.params["create_service_account"] and self.check:
             # In a dry run the install that creates it (e.g. a config cluster's) was only simulated too.
             self.changes.append("expect service account {0}/{1} on the remote cluster (it does not exist yet)".format(
                 self.sa_namespace, self.sa_name))
             return None
         if sa is None and not self.params["create_service_account"]:
-            raise RemoteSecretError("remote cluster: service account {0}/{1} does not exist. Fix: install Istio there (it "
-                                    "creates it), or set create_service_account: true.".format(self.sa_namespace, self.sa_name))
+            waited = self.params.get("service_account_timeout") or 0
+            raise RemoteSecretError("remote cluster: service account {0}/{1} does not exist{2}. Fix: install Istio there (it "
+                                    "creates it), or set create_service_account: true.".format(
+                                        self.sa_namespace, self.sa_name, " (waited {0}s for it)".format(waited) if waited else ""))
         if self.params["create_service_account"]:
             sa = self._ensure_reader(sa)
         return sa

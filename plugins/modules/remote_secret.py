@@ -70,6 +70,12 @@ options:
   service_account:
     description: Service account on the remote cluster. Defaults to C(istio-reader-service-account) (remote) or C(istiod) (config).
     type: str
+  service_account_timeout:
+    description:
+      - Seconds to wait for the service account to appear when O(create_service_account) is off - an operator (Sail)
+        creates a config cluster's istiod account a moment after the install that asks for it. V(0) fails at once.
+    type: int
+    default: 0
   service_account_namespace:
     description: Namespace of the service account on the remote cluster; defaults to O(namespace).
     type: str
@@ -234,6 +240,7 @@ ARGUMENT_SPEC = dict(
     service_account=dict(type="str"),
     service_account_namespace=dict(type="str"),
     create_service_account=dict(type="bool", default=False),
+    service_account_timeout=dict(type="int", default=0),
     server=dict(type="str"),
     tls_server_name=dict(type="str"),
     secret_name=dict(type="str"),

@@ -4,10 +4,15 @@ The real operator (github.com/istio-ecosystem/sail-operator) cannot be built her
 proxy answers 403 for that module. This stand-in does the smallest part of its job that the collection's waits
 and checks observe, against the real API server:
 
-- for each Istio: a Deployment istiod-<revision> (istiod for 'default') in spec.namespace and the mesh ConfigMap
-  istio-<revision> (`mesh`: spec.values.meshConfig with the defaults the istiod chart adds) and its Service, owned by the Istio so
-  that the garbage collector removes them with the Istio; for the IstioCNI: a DaemonSet istio-cni-node. With the
-  harness's istiod runner, a real istiod then runs per Istio from that ConfigMap (root certificates, discovery);
+- for each Istio: a Deployment istiod-<revision> (istiod for 'default') in spec.namespace, its ServiceAccount, the
+  mesh ConfigMap istio-<revision> (`mesh`: spec.values.meshConfig with the defaults the istiod chart adds) and its
+  Service, owned by the Istio so that the garbage collector removes them with the Istio; for the IstioCNI: a
+  DaemonSet istio-cni-node. With the harness's istiod runner, a real istiod then runs per Istio from that ConfigMap
+  (root certificates, discovery);
+- for an Istio with profile `remote` (a cluster served by an istiod elsewhere) no Deployment: the injector webhook
+  istio-sidecar-injector-<revision>[-<namespace>] calling the istiod Service at values.istiodRemote.injectionPath, and,
+  with values.global.configCluster, the istiod ServiceAccount the external istiod's config secret is made for. It is
+  Ready once they exist (the real operator also waits until the serving istiod answers the injector);
 - the status the real operator writes: observedGeneration, state, activeRevisionName/revisions (Istio), and the
   conditions Reconciled and Ready, with reason IstiodNotReady / CNINotReady / ReconcileError and a message while
   not ready. kwok makes the pods Ready, so Ready follows the Deployment's or DaemonSet's real status.
@@ -101,6 +106,29 @@ def ensure_mesh_config(core, istio, revision, service, namespace):
         core.patch_namespaced_config_map(name, namespace, {"data": data})
 
 
+def ensure_injector(istio, name, service, namespace):
+    """The remote profile's injector webhook, as the istiod-remote chart names and points it."""
+    admission = client.AdmissionregistrationV1Api()
+    values = (istio.get("spec") or {}).get("values") or {}
+    webhook = "istio-sidecar-injector" + ("" if name == "default" else "-" + name) + \
+        ("" if namespace == "istio-system" else "-" + namespace)
+    path = (values.get("istiodRemote") or {}).get("injectionPath") or "/inject"
+    try:
+        admission.read_mutating_webhook_configuration(webhook)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        admission.create_mutating_webhook_configuration({
+            "metadata": {"name": webhook, "labels": {"app": "sidecar-injector", "istio.io/rev": name},
+                         "ownerReferences": owner(istio, "Istio")},
+            "webhooks": [{"name": "rev.namespace.sidecar-injector.istio.io", "admissionReviewVersions": ["v1"],
+                          "sideEffects": "None", "failurePolicy": "Fail",
+                          "clientConfig": {"service": {"name": service, "namespace": namespace, "path": path, "port": 443}},
+                          "namespaceSelector": {"matchLabels": {"istio.io/rev": name}},
+                          "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                                     "resources": ["pods"]}]}]})
+
+
 def reconcile_istio(core, apps, custom, istio):
     meta, spec = istio["metadata"], istio.get("spec") or {}
     name, namespace = meta["name"], spec.get("namespace", "istio-system")
@@ -114,6 +142,14 @@ def reconcile_istio(core, apps, custom, istio):
         "spec": {"selector": {"app": "istiod", "istio.io/rev": name}, "ports": [
             {"name": "grpc-xds", "port": 15010}, {"name": "https-dns", "port": 15012},
             {"name": "https-webhook", "port": 443, "targetPort": 15017}, {"name": "http-monitoring", "port": 15014}]}})
+    remote = spec.get("profile") == "remote"
+    if not remote or ((spec.get("values") or {}).get("global") or {}).get("configCluster"):
+        ensure(core.create_namespaced_service_account, core.read_namespaced_service_account, namespace, {
+            "metadata": {"name": deployment, "labels": {"app": "istiod", "istio.io/rev": name},
+                         "ownerReferences": owner(istio, "Istio")}})
+    if remote:
+        ensure_injector(istio, name, deployment, namespace)
+        return True, True, "", ""
     labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": name}
     image = "docker.io/istio/pilot:{0}".format(spec.get("version", "v0").lstrip("v"))
     found = ensure(apps.create_namespaced_deployment, apps.read_namespaced_deployment, namespace, {

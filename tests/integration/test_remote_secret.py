@@ -177,6 +177,9 @@ def test_missing_service_account_fails_before_any_change(clusters):
     assert failed["msg"] == ("remote cluster: service account istio-system/nobody does not exist. Fix: install Istio there "
                              "(it creates it), or set create_service_account: true.")
     assert "istio-remote-secret-it-nosa" not in [s.metadata.name for s in api(primary.kubeconfig)[0].list_namespaced_secret(NAMESPACE).items]
+    waited = remote_secret(clusters, cluster_name="it-nosa", service_account="nobody", create_service_account=False,
+                           service_account_timeout=4)
+    assert waited["failed"] is True and "does not exist (waited 4s for it)" in waited["msg"], waited["_printed"]
 
 
 def test_unreachable_remote_names_the_cluster(clusters):

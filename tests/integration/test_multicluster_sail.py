@@ -1,0 +1,162 @@
+"""playbooks/site.yml and cleanup.yml with the Sail backend on two real API servers, each with the Sail stand-in:
+every part a cluster can play - primary and remote (primary-remote), external and config (external control plane)
+- as Istio resources, with the remote secrets between them. Converge, zero writes on a second run and in check mode,
+and cleanup that leaves nothing of it."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import contextlib
+import json
+import os
+import re
+
+import pytest
+import yaml
+
+from conftest import HERE, REPO, UPSTREAM, ansible_playbook, api_client, fresh_cluster
+
+CLUSTERS = (("east", 2300), ("west", 2400))
+MESHES = [
+    {"name": "mesh-pr", "namespace": "istio-system-pr", "members": [{"name": "app-pr", "owned": True}],
+     "topology": "primary-remote",
+     "clusters": [{"name": "east", "role": "primary", "address": "192.0.2.10"}, {"name": "west", "role": "remote"}]},
+    {"name": "mesh-ext", "namespace": "external-istiod", "members": [{"name": "app-ext", "owned": True}],
+     "topology": "external",
+     "clusters": [{"name": "west", "role": "external", "address": "192.0.2.30"}, {"name": "east", "role": "config"}]},
+]
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    with contextlib.ExitStack() as stack:
+        started = dict((name, stack.enter_context(fresh_cluster("it-mcs-" + name, offset, sail_standin=True)))
+                       for name, offset in CLUSTERS)
+        for cluster in started.values():
+            crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
+                                    "-e", "upstream_dir=" + UPSTREAM)
+            assert crds.rc == 0, crds.out
+        yield started
+
+
+@pytest.fixture(scope="module")
+def apis(clusters):
+    return dict((name, api_client(cluster.kubeconfig)) for name, cluster in clusters.items())
+
+
+@pytest.fixture(scope="module")
+def inventory(clusters, tmp_path_factory):
+    work = tmp_path_factory.mktemp("multicluster-sail")
+    hosts = dict((name, {"multimesh_kubeconfig": clusters[name].ansible_kubeconfig, "multimesh_network": "network-1"})
+                 for name, dummy in CLUSTERS)
+    data = {"multimesh_clusters": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "multimesh_backend": "sail", "multimesh_cni": {"enabled": False}, "multimesh_meshes": MESHES,
+        # The stand-in injects no sidecars: samples and verification are proven with istioctl (test_multicluster.py).
+        "multimesh_samples": [], "multimesh_verify": False, "multimesh_ca_dir": str(work / "ca")}}}
+    path = work / "multicluster-sail.yml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def play(inventory, name, *args):
+    return ansible_playbook(os.devnull, os.path.join(REPO, "playbooks", name), "-i", inventory, *args)
+
+
+def recaps(run):
+    return dict((host, dict(zip(("ok", "changed", "failed"), map(int, found)))) for host, *found in re.findall(
+        r"(\w+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", run.out))
+
+
+def marks(clusters):
+    return dict((name, cluster.write_requests()[0]) for name, cluster in clusters.items())
+
+
+def writes(clusters, before):
+    return dict((name, clusters[name].write_requests(before[name])[1]) for name in clusters)
+
+
+def istios(api):
+    from kubernetes import client
+
+    return dict((i["metadata"]["name"], i) for i in client.CustomObjectsApi(api).list_cluster_custom_object(
+        "sailoperator.io", "v1", "istios")["items"])
+
+
+@pytest.fixture(scope="module")
+def converged(inventory, clusters):
+    before = marks(clusters)
+    check = play(inventory, "site.yml", "--check")
+    assert check.rc == 0, check.out
+    assert writes(clusters, before) == {"east": [], "west": []}
+    run = play(inventory, "site.yml")
+    assert run.rc == 0, run.out
+    return run
+
+
+def test_each_cluster_gets_its_part_as_istio_resources(converged, apis):
+    east, west = istios(apis["east"]), istios(apis["west"])
+    assert sorted(east) == ["mesh-ext", "mesh-pr"] and sorted(west) == ["mesh-ext", "mesh-pr"]
+    assert east["mesh-pr"]["spec"].get("profile") is None and west["mesh-pr"]["spec"]["profile"] == "remote"
+    assert east["mesh-ext"]["spec"]["profile"] == "remote" and west["mesh-ext"]["spec"]["profile"] == "empty"
+    assert east["mesh-ext"]["spec"]["values"]["global"]["configCluster"] is True
+    assert west["mesh-pr"]["spec"]["values"]["global"]["remotePilotAddress"] == "192.0.2.10"
+    assert west["mesh-ext"]["spec"]["values"]["global"]["multiCluster"] == {"clusterName": "east"}
+    # Stage 22 waited for the external istiod: Ready.
+    ready = [c for c in west["mesh-ext"]["status"]["conditions"] if c["type"] == "Ready"]
+    assert ready[0]["status"] == "True"
+    assert "22-external-control-plane" in converged.out
+
+
+def test_remote_secrets_go_where_the_istiods_read(converged, apis):
+    from kubernetes import client
+
+    def secrets(name, namespace):
+        return sorted(s.metadata.name for s in client.CoreV1Api(apis[name]).list_namespaced_secret(
+            namespace, label_selector="istio/multiCluster=true").items)
+
+    assert secrets("east", "istio-system-pr") == ["istio-remote-secret-west"]
+    # The config secret was made for the istiod account Sail created on the config cluster (awaited, not raced).
+    assert secrets("west", "external-istiod") == ["istio-kubeconfig"]
+    kubeconfig = yaml.safe_load(base64.b64decode(client.CoreV1Api(apis["west"]).read_namespaced_secret(
+        "istio-kubeconfig", "external-istiod").data["config"]))
+    token = kubeconfig["users"][0]["user"]["token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==").decode("utf-8"))
+    assert claims["sub"] == "system:serviceaccount:external-istiod:istiod-mesh-ext"
+
+
+def test_second_run_and_check_mode_write_nothing(converged, inventory, clusters):
+    before = marks(clusters)
+    again = play(inventory, "site.yml")
+    assert again.rc == 0, again.out
+    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
+    check = play(inventory, "site.yml", "--check", "--diff")
+    assert check.rc == 0, check.out
+    assert writes(clusters, before) == {"east": [], "west": []}
+
+
+def test_cleanup_removes_every_part(converged, inventory, apis):
+    from kubernetes import client
+
+    run = play(inventory, "cleanup.yml")
+    assert run.rc == 0, run.out
+    for name in ("east", "west"):
+        assert istios(apis[name]) == {}, name
+        core = client.CoreV1Api(apis[name])
+        assert [s for ns in ("istio-system-pr", "external-istiod") for s in _secrets(core, ns)] == [], name
+    again = play(inventory, "cleanup.yml")
+    assert again.rc == 0, again.out
+    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
+
+
+def _secrets(core, namespace):
+    from kubernetes.client.rest import ApiException
+
+    try:
+        return [s.metadata.name for s in core.list_namespaced_secret(namespace, label_selector="istio/multiCluster=true").items]
+    except ApiException as exc:
+        if exc.status == 404:
+            return []
+        raise
