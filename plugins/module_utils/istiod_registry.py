@@ -12,6 +12,7 @@ import json
 
 MONITORING_PORT = 15014
 REGISTRY_PATH = "/debug/registryz"
+CONFIG_PATH = "/debug/configz"
 
 
 def http_request(path):
@@ -81,6 +82,20 @@ def registry_services(body):
         services.append({"hostname": hostname, "namespace": namespace,
                          "name": attributes.get("Name") or attributes.get("name") or hostname.split(".")[0]})
     return sorted(services, key=lambda s: (s["namespace"] or "", s["hostname"]))
+
+
+def config_sidecars(body):
+    """[{namespace, name, egress_hosts}] of the Sidecar resources in /debug/configz (the configuration istiod holds
+    and pushes to its proxies), sorted."""
+    sidecars = []
+    for item in json.loads(body) or []:
+        if item.get("kind") != "Sidecar":
+            continue
+        meta = item.get("metadata") or {}
+        egress = (item.get("spec") or {}).get("egress") or []
+        sidecars.append({"namespace": meta.get("namespace"), "name": meta.get("name"),
+                         "egress_hosts": sorted(h for e in egress for h in (e.get("hosts") or []))})
+    return sorted(sidecars, key=lambda s: (s["namespace"] or "", s["name"] or ""))
 
 
 def istiod_pod(pods, revision):

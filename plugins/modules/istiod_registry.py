@@ -18,6 +18,8 @@ description:
     connections come from.
   - Returns the services (hostname, namespace) each istiod sees, so a check can compare them with the mesh's
     namespaces, which is the discovery scope as istiod itself applies it, not as the labels suggest.
+  - Also returns the C(Sidecar) resources istiod holds (C(/debug/configz)), the scope it gives its proxies; a failure
+    to read them is returned as C(sidecars_error) beside the services.
   - A mesh whose istiod cannot be asked is returned with an C(error); the module itself fails only on bad input.
   - Reads only; never reports C(changed).
 author:
@@ -63,6 +65,8 @@ meshes:
       services:
         - {hostname: httpbin.app-ns-1.svc.cluster.local, namespace: app-ns-1, name: httpbin}
         - {hostname: istiod-mesh-1.istio-system-1.svc.cluster.local, namespace: istio-system-1, name: istiod-mesh-1}
+      sidecars:
+        - {namespace: app-ns-1, name: default, egress_hosts: [app-ns-1/*, istio-system-1/*]}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -93,7 +97,21 @@ def ask(api, mesh, timeout):
         services = registry.registry_services(body)
     except ValueError as exc:
         return dict(out, error="istiod {0}/{1}: unreadable {2}: {3}".format(mesh["namespace"], out["pod"], registry.REGISTRY_PATH, exc))
-    return dict(out, services=services, namespaces=sorted(set(s["namespace"] for s in services if s["namespace"])))
+    out.update(services=services, namespaces=sorted(set(s["namespace"] for s in services if s["namespace"])))
+    return dict(out, **sidecars(api, mesh, out["pod"], timeout))
+
+
+def sidecars(api, mesh, pod, timeout):
+    """{sidecars: [...]} that istiod holds (/debug/configz), or {sidecars_error: why}."""
+    try:
+        raw = kube_client.pod_port_request(api, mesh["namespace"], pod, registry.MONITORING_PORT,
+                                           registry.http_request(registry.CONFIG_PATH), timeout, registry.response_complete)
+        status, body = registry.parse_response(raw)
+        if status != 200:
+            return {"sidecars_error": "istiod answered {0} on {1}".format(status, registry.CONFIG_PATH)}
+        return {"sidecars": registry.config_sidecars(body)}
+    except Exception as exc:  # the registry answer stands; only this part is not observed
+        return {"sidecars_error": "cannot read {0}: {1}".format(registry.CONFIG_PATH, exc)}
 
 
 def main():

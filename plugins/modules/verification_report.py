@@ -83,6 +83,13 @@ options:
         reader (type C(remote)) must not be allowed to write there.
     type: list
     elements: dict
+  sidecars:
+    description:
+      - Every C(Sidecar) object of the cluster. Each member namespace of a mesh whose configuration lives here (and
+        that keeps C(sidecar_scope) on) must hold C(default) with exactly the mesh's egress hosts, and the mesh's
+        istiod, where it runs here, must hold it too (the C(sidecars) of O(registries)).
+    type: list
+    elements: dict
   report_dir:
     description: Directory on the controller for C(report.json) and C(junit.xml); created.
     type: path

@@ -34,8 +34,9 @@ MESH_LABEL = "multimesh.istio/mesh"
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mtls_mode",
-             "members", "samples", "values", "topology", "mesh_id", "clusters")
+             "members", "samples", "values", "topology", "mesh_id", "clusters", "sidecar_scope")
 MEMBER_KEYS = ("name", "owned")
+SIDECAR_SCOPE_KEYS = ("enabled", "namespaces")
 CNI_KEYS = ("enabled", "namespace", "version", "values")
 SAIL_OPERATOR_KEYS = ("install", "version", "namespace", "chart_repo_url", "values")
 DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sail-operator",
@@ -338,6 +339,7 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
                          "namespace '{0}' is listed twice".format(member["name"]), "list it once")
                 continue
             members.append(member)
+    scope = _expand_sidecar_scope(errs, where + ".sidecar_scope", raw.get("sidecar_scope"))
     samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
     values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
     topology, mesh_id, placements = topologies.expand_topology(errs, where, raw, clusters)
@@ -360,7 +362,30 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
         # Derived once here so that roles never rebuild them.
         "discovery_selectors": [{"matchLabels": dict(labels)}],
         "member_labels": dict(labels, **{REVISION_LABEL: revision}),
+        # The egress hosts of the Sidecar 'default' in each member namespace ([] when the mesh opts out): the mesh's
+        # own namespaces and those listed, so its proxies never receive another mesh's services.
+        "sidecar_egress_hosts": sorted(set(
+            "{0}/*".format(ns) for ns in [raw["namespace"]] + [m["name"] for m in members] + scope["namespaces"]))
+        if scope["enabled"] else [],
     }
+
+
+def _expand_sidecar_scope(errs, where, raw):
+    """{enabled, namespaces} of a mesh's sidecar_scope; on by default."""
+    scope = {"enabled": True, "namespaces": []}
+    if raw is None:
+        return scope
+    if not _check_type(errs, where, raw, dict, "give a mapping such as {enabled: true, namespaces: [istio-system]}"):
+        return scope
+    _check_unknown_keys(errs, where, raw, SIDECAR_SCOPE_KEYS)
+    if "enabled" in raw and _check_type(errs, where + ".enabled", raw["enabled"], bool, "use true or false"):
+        scope["enabled"] = raw["enabled"]
+    namespaces = raw.get("namespaces", [])
+    if _check_type(errs, where + ".namespaces", namespaces, list, "give a list of namespace names"):
+        for index, ns in enumerate(namespaces):
+            if _check_dns_label(errs, "{0}.namespaces[{1}]".format(where, index), ns, "a namespace name"):
+                scope["namespaces"].append(ns)
+    return scope
 
 
 def _selects(selector_labels, namespace_labels):

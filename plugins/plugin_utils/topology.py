@@ -188,6 +188,8 @@ def link_gateways(views):
                        name=("istiod-gateway-" + view["name"])[:63].rstrip("-"))
         front["discovery_selectors"] = list(front["discovery_selectors"]) + [
             {"matchLabels": {NAMESPACE_NAME_LABEL: view["namespace"]}}]
+        # Namespaces it discovers besides its own (the verification expects them in its registry).
+        front["fronted_namespaces"] = list(front.get("fronted_namespaces") or []) + [view["namespace"]]
 
 
 def _count(errs, where, placements, role, low, high, topology):

@@ -286,7 +286,9 @@ def check_roots(model, configmaps):
 # ------------------------------------------------------------------ discovery scope (istiod's own view)
 
 def mesh_namespaces(mesh):
-    return set([mesh["namespace"]] + [m["name"] for m in mesh["members"]])
+    """The namespaces a mesh's istiod discovers: its own, its members', and those of external istiods its ingress
+    gateway exposes (seed 004)."""
+    return set([mesh["namespace"]] + [m["name"] for m in mesh["members"]] + list(mesh.get("fronted_namespaces") or []))
 
 
 def check_discovery(model, registries, services):
@@ -323,6 +325,46 @@ def check_discovery(model, registries, services):
             problems.append("it does not discover its own {0}".format(", ".join(missing)))
         checks.append(check(name, "discovery", expected, ", ".join(sorted(seen)) or "nothing", FAIL if problems else PASS,
                             evidence, "; ".join(problems) or None))
+    return checks
+
+
+# ------------------------------------------------------------------ config scope (Sidecar per member namespace)
+
+def check_sidecar_scope(model, sidecars, registries):
+    """Per member namespace of a mesh whose configuration lives here: the Sidecar 'default' exists with exactly the
+    mesh's egress hosts and, where the mesh's istiod runs here and could be asked, istiod holds it as stored.
+    sidecars: every Sidecar object of the cluster; registries: what multimesh.istio.istiod_registry returned."""
+    stored = dict(((o["metadata"].get("namespace"), o["metadata"].get("name")),
+                   sorted(h for e in (o.get("spec") or {}).get("egress") or [] for h in e.get("hosts") or []))
+                  for o in sidecars or [])
+    by_mesh = dict((r.get("name"), r) for r in registries or [])
+    checks = []
+    for mesh in model["meshes"]:
+        if not mesh.get("sidecar_egress_hosts") or mesh.get("role", "primary") not in ("primary", "config"):
+            continue
+        want = sorted(mesh["sidecar_egress_hosts"])
+        registry = by_mesh.get(mesh["name"]) if mesh.get("role", "primary") == "primary" else None
+        held = None
+        if registry is not None and "sidecars" in registry:
+            held = dict(((c["namespace"], c["name"]), c["egress_hosts"]) for c in registry["sidecars"])
+        for member in mesh["members"]:
+            ns = member["name"]
+            expected = "Sidecar default with egress " + ", ".join(want)
+            evidence = {"stored": stored.get((ns, "default")),
+                        "held_by_istiod": (held or {}).get((ns, "default")) if held is not None else "not observed: " + (
+                            "no istiod of {0} here".format(mesh["name"]) if registry is None else
+                            registry.get("sidecars_error") or registry.get("error") or "not asked")}
+            problem = None
+            if (ns, "default") not in stored:
+                problem = "no Sidecar default in " + ns
+            elif stored[(ns, "default")] != want:
+                problem = "its egress hosts are " + (", ".join(stored[(ns, "default")]) or "none")
+            elif held is not None and held.get((ns, "default")) != want:
+                problem = "istiod-{0} does not hold it as stored ({1})".format(
+                    mesh["revision"], ", ".join(held.get((ns, "default")) or ["not at all"]))
+            observed = problem or "stored" + (", held by istiod-" + mesh["revision"] if held is not None else "")
+            checks.append(check("sidecar scope " + ns, "scope", expected, observed, FAIL if problem else PASS, evidence,
+                                problem and "proxies in {0} may receive other meshes' services".format(ns)))
     return checks
 
 

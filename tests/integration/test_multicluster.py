@@ -286,6 +286,9 @@ def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(conve
     assert status["east"]["injector target mesh-ext"] == "pass"  # the config cluster
     assert "istiod mesh-pr" not in status["west"] and status["east"]["istiod mesh-pr"] == "pass"
     assert status["central"]["istiod mesh-ext"] == "pass" and "injector mesh-ext" not in status["central"]
+    # The gateway mesh's istiod discovers the external istiod's namespace by design, and nothing else of mesh-ext.
+    scope = checks["central"]["discovery scope mesh-gw"]
+    assert scope["status"] == "pass" and scope["evidence"]["seen"] == ["external-istiod", "istio-system-gw"], scope
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):

@@ -157,7 +157,7 @@ def test_tags_run_one_stage_after_the_model_and_preflight(converged, cluster, ku
     assert "multimesh.istio.members : " in members.out and "Pre-flight passed" in members.out
     # Other roles only validate their arguments (Ansible tags that step always); none of their stages runs.
     assert "wait until every Istio reports Ready" not in members.out
-    assert "30-members: 0 of 3 object(s) changed" in members.out
+    assert "30-members: 0 of 6 object(s) changed" in members.out  # 3 namespaces, 3 scoping Sidecars
     assert "10-cni: " not in members.out and "20-control-plane: " not in members.out
     cni = site(cluster, "--tags", "cni")
     assert cni.rc == 0 and cni.recap()["changed"] == 0, cni.out

@@ -74,6 +74,10 @@ def test_real_istiods_inject_bind_distribute_roots_and_discover_only_their_mesh(
         assert checks["discovery scope " + mesh]["evidence"]["seen"] == sorted([namespace] + members)
         for member in members:
             assert checks["root of trust " + member]["status"] == "pass", checks["root of trust " + member]
+            # The scoping Sidecar is stored and the real istiod holds it (its /debug/configz).
+            scope = checks["sidecar scope " + member]
+            assert scope["status"] == "pass" and scope["observed"] == "stored, held by istiod-" + mesh, scope
+            assert scope["evidence"]["held_by_istiod"] == sorted([namespace + "/*"] + [m + "/*" for m in members])
     assert checks["default webhooks"]["status"] == "pass"
 
 
@@ -132,6 +136,9 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     root = core.read_namespaced_config_map("istio-ca-root-cert", "istio-a").data
     core.create_namespace({"metadata": {"name": "bystander"}})
     core.create_namespaced_config_map("bystander", {"metadata": {"name": "istio-ca-root-cert"}, "data": root})
+    # 5. app-a's scoping Sidecar widened to every namespace.
+    client.CustomObjectsApi(api).patch_namespaced_custom_object(
+        "networking.istio.io", "v1", "app-a", "sidecars", "default", {"spec": {"egress": [{"hosts": ["*/*"]}]}})
 
     def rebound():
         pods = core.list_namespaced_pod("app-a", label_selector="app=httpbin").items
@@ -168,5 +175,9 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     assert checks["root of trust app-b2"]["observed"] == "no istio-ca-root-cert"
     assert checks["root of trust bystander"]["status"] == "fail"
     assert checks["root of trust bystander"]["reason"] == "namespace bystander is not in mesh mesh-a but its istiod discovers it"
+    assert checks["sidecar scope app-a"]["observed"] == "its egress hosts are */*", checks["sidecar scope app-a"]
+    # app-b2 left mesh-b's discovery: its Sidecar is stored, but mesh-b's istiod no longer holds it.
+    assert checks["sidecar scope app-b2"]["observed"] == "istiod-mesh-b does not hold it as stored (not at all)", \
+        checks["sidecar scope app-b2"]
     for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander"):
         assert "FAILED " + name in run.out

@@ -73,8 +73,8 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
         "10-cni-cluster.yaml": ["Namespace", "IstioCNI"],
         "20-control-plane-mesh-1.yaml": ["Namespace", "PeerAuthentication", "Istio"],
         "20-control-plane-mesh-2.yaml": ["Namespace", "PeerAuthentication", "Istio"],
-        "30-members-mesh-1.yaml": ["Namespace"],
-        "30-members-mesh-2.yaml": ["Namespace", "Namespace"],
+        "30-members-mesh-1.yaml": ["Namespace", "Sidecar"],
+        "30-members-mesh-2.yaml": ["Namespace", "Sidecar", "Namespace", "Sidecar"],
         "40-samples-mesh-1.yaml": ["ServiceAccount", "Service", "Deployment"] * 2,
         "40-samples-mesh-2.yaml": ["ServiceAccount", "Service", "Deployment"] * 4,
     }
@@ -90,6 +90,12 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
     assert namespaces["istio-system-1"]["metadata"]["labels"]["istio-discovery"] == "mesh-1"
     assert "istio.io/rev" not in namespaces["istio-system-1"]["metadata"]["labels"]
     assert {n: p["spec"]["mtls"]["mode"] for n, p in by_kind(files, "PeerAuthentication").items()} == {"default": "STRICT"}
+    # Each member namespace's proxies receive only their own mesh's namespaces (issue 15, config scoping).
+    scopes = {o["metadata"]["namespace"]: o["spec"]["egress"][0]["hosts"] for objs in files.values() for o in objs
+              if o["kind"] == "Sidecar"}
+    assert scopes == {"app-ns-1": ["app-ns-1/*", "istio-system-1/*"],
+                      "app-ns-2": ["app-ns-2/*", "app-ns-3/*", "istio-system-2/*"],
+                      "app-ns-3": ["app-ns-2/*", "app-ns-3/*", "istio-system-2/*"]}
 
 
 def test_samples_follow_upstream_and_take_a_mirror(tmp_path, crd_schemas):
@@ -229,7 +235,7 @@ def test_five_meshes_with_fifty_namespaces_render_valid_objects(tmp_path, crd_sc
     assert len(files) == 16
     assert len([o for p, objs in files.items() if p.startswith("40-samples-") for o in objs if o["kind"] == "Deployment"]) == 100
     assert sorted(by_kind(files, "Istio")) == ["mesh-1", "mesh-2", "mesh-3", "mesh-4", "mesh-5"]
-    members = [o for p, objs in files.items() if p.startswith("30-members-") for o in objs]
+    members = [o for p, objs in files.items() if p.startswith("30-members-") for o in objs if o["kind"] == "Namespace"]
     assert len(members) == 50
     assert {o["metadata"]["labels"]["istio.io/rev"] for o in members} == {"mesh-1", "mesh-2", "mesh-3", "mesh-4", "mesh-5"}
 
@@ -250,6 +256,11 @@ def test_multicluster_renders_each_cluster_into_its_own_directory(tmp_path, crd_
     assert [p for p, objs in files.items() if any(o["metadata"]["name"] == "app-ext" for o in objs
                                                   if o["kind"] == "Namespace")] == \
         ["east/30-members-mesh-ext.yaml", "west/30-members-mesh-ext.yaml"]
+    # Scoping Sidecars only where the mesh's configuration lives: the primary, the config cluster.
+    assert [o["kind"] for o in files["east/30-members-mesh-pr.yaml"]] == ["Namespace", "Sidecar"]
+    assert [o["kind"] for o in files["east/30-members-mesh-ext.yaml"]] == ["Namespace", "Sidecar"]
+    assert [o["kind"] for o in files["west/30-members-mesh-pr.yaml"]] == ["Namespace"]
+    assert [o["kind"] for o in files["west/30-members-mesh-ext.yaml"]] == ["Namespace"]
     remote = files["west/istioctl/21-remote-control-plane-mesh-pr.yaml"][0]["spec"]
     assert remote["profile"] == "remote"
     assert remote["values"]["global"]["remotePilotAddress"] == "192.0.2.10"

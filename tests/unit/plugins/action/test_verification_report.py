@@ -49,5 +49,5 @@ def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
     assert "FAILED connectivity a1 -> a2: expected denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56), observed HTTP 200 " \
            "(a request across meshes was answered)" in result["msg"]
     with open(str(tmp_path / "report.json")) as handle:
-        assert json.load(handle)["failed"][-1] == "connectivity a1 -> a2"
+        assert "connectivity a1 -> a2" in json.load(handle)["failed"]
     assert (tmp_path / "junit.xml").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')

@@ -60,3 +60,20 @@ def test_istiod_pod_of_the_revision_that_runs():
     pods = [pod("istiod-b-2", "b"), pod("istiod-a-9", "a", deleting=True), pod("istiod-a-3", "a", phase="Pending"), pod("istiod-a-5", "a")]
     assert r.istiod_pod(pods, "a") == "istiod-a-5"
     assert r.istiod_pod(pods, "c") is None
+
+
+def test_sidecars_istiod_holds_from_configz():
+    # /debug/configz: istiod's config store as Kubernetes-shaped objects (abridged), every kind mixed.
+    configz = [
+        {"kind": "Sidecar", "apiVersion": "networking.istio.io/v1",
+         "metadata": {"name": "default", "namespace": "app-ns-2", "resourceVersion": "812"},
+         "spec": {"egress": [{"hosts": ["istio-system-1/*", "app-ns-2/*"]}]}},
+        {"kind": "PeerAuthentication", "apiVersion": "security.istio.io/v1",
+         "metadata": {"name": "default", "namespace": "istio-system-1"}, "spec": {"mtls": {"mode": "STRICT"}}},
+        {"kind": "Sidecar", "apiVersion": "networking.istio.io/v1", "metadata": {"name": "narrow", "namespace": "app-ns-1"},
+         "spec": {"workloadSelector": {"labels": {"app": "x"}}}},
+    ]
+    assert r.config_sidecars(json.dumps(configz)) == [
+        {"namespace": "app-ns-1", "name": "narrow", "egress_hosts": []},
+        {"namespace": "app-ns-2", "name": "default", "egress_hosts": ["app-ns-2/*", "istio-system-1/*"]}]
+    assert r.config_sidecars("null") == []

@@ -216,6 +216,8 @@ def test_defaults_are_expanded():
         "values": {},
         "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],
         "member_labels": {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"},
+        # A Sidecar 'default' per member namespace: its proxies see only the mesh's own namespaces.
+        "sidecar_egress_hosts": ["app-ns-2/*", "app-ns-3/*", "istio-system-2/*"],
         "default": False,
         # One cluster, the mesh on its own there.
         "topology": "single", "mesh_id": "mesh-2", "placements": [], "role": "primary", "cluster": "cluster",
@@ -301,3 +303,29 @@ def test_sail_operator_defaults_and_overrides():
     custom = build_model(meshes=two_meshes(), sail_operator={"install": True, "namespace": "ops",
                                                              "chart_repo_url": "oci://mirror/charts", "values": {"a": 1}})
     assert custom["sail_operator"]["install"] is True and custom["sail_operator"]["chart_repo_url"] == "oci://mirror/charts"
+
+
+def test_sidecar_scope_adds_listed_namespaces_or_opts_out():
+    meshes = two_meshes()
+    meshes[0]["sidecar_scope"] = {"namespaces": ["istio-system", "shared-services"]}
+    meshes[1]["sidecar_scope"] = {"enabled": False}
+    model = build_model(meshes=meshes)
+    assert model["meshes"][0]["sidecar_egress_hosts"] == [
+        "app-ns-1/*", "istio-system-1/*", "istio-system/*", "shared-services/*"]
+    assert model["meshes"][1]["sidecar_egress_hosts"] == []
+
+
+@pytest.mark.parametrize("scope, field, fragment", [
+    ("all", "mesh 'mesh-1'.sidecar_scope", "give a mapping"),
+    ({"enabled": "yes"}, "mesh 'mesh-1'.sidecar_scope.enabled", "use true or false"),
+    ({"namespaces": "istio-system"}, "mesh 'mesh-1'.sidecar_scope.namespaces", "give a list of namespace names"),
+    ({"namespaces": ["Istio System"]}, "mesh 'mesh-1'.sidecar_scope.namespaces[0]", "namespace name"),
+    ({"egress": []}, "mesh 'mesh-1'.sidecar_scope.egress", "unknown key"),
+])
+def test_invalid_sidecar_scope_names_the_field(scope, field, fragment):
+    meshes = two_meshes()
+    meshes[0]["sidecar_scope"] = scope
+    with pytest.raises(ModelError) as caught:
+        build_model(meshes=meshes)
+    assert len(caught.value.errors) == 1 and caught.value.errors[0].startswith(field + ": "), caught.value.errors
+    assert fragment in caught.value.errors[0]

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification import mesh_namespaces
 
 
 def clusters(*specs):
@@ -239,6 +240,8 @@ def test_external_istiod_behind_another_meshs_ingress_gateway():
     # The gateway's mesh discovers the external istiod's namespace too, and nothing else of it.
     assert control_plane_values(central["gateways"], "sail")["meshConfig"]["discoverySelectors"] == [
         {"matchLabels": {"istio-discovery": "gateways"}}, {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}]
+    assert central["gateways"]["fronted_namespaces"] == ["external-istiod"]
+    assert mesh_namespaces(central["gateways"]) == {"istio-system", "external-istiod"}
     # The other clusters are unchanged; the mesh without the option keeps its Service.
     assert [m["istiod_gateway"] for m in model(meshes, THREE, here="east")["meshes"]] == [None]
     assert model([external()], THREE, here="central")["meshes"][0]["istiod_gateway"] is None

@@ -258,3 +258,30 @@ def test_discovery_scope_never_passes_what_was_not_observed():
     assert [(c["status"], c["observed"], c["reason"]) for c in checks] == [
         ("fail", "not observed", "no running istiod pod of revision usergroup-1"),
         ("fail", "not observed", "istiod was not asked")]
+
+
+def sidecar(ns, hosts, name="default"):
+    return {"metadata": {"namespace": ns, "name": name}, "spec": {"egress": [{"hosts": hosts}]}}
+
+
+def test_sidecar_scope_reads_the_objects_and_what_istiod_holds():
+    want_1 = ["app-ns-1/*", "usergroup-1/*"]
+    want_2 = ["app-ns-2/*", "app-ns-3/*", "usergroup-2/*"]
+    stored = [sidecar("app-ns-1", want_1), sidecar("app-ns-2", want_2), sidecar("app-ns-3", ["*/*"])]
+    registries = [{"name": "usergroup-1", "sidecars": [{"namespace": "app-ns-1", "name": "default", "egress_hosts": want_1}]},
+                  {"name": "usergroup-2", "sidecars": []}]
+    checks = dict((c["name"], c) for c in v.check_sidecar_scope(MODEL, stored, registries))
+    assert statuses(checks.values()) == {"sidecar scope app-ns-1": "pass", "sidecar scope app-ns-2": "fail",
+                                         "sidecar scope app-ns-3": "fail"}
+    assert checks["sidecar scope app-ns-1"]["observed"] == "stored, held by istiod-usergroup-1"
+    assert checks["sidecar scope app-ns-2"]["observed"] == "istiod-usergroup-2 does not hold it as stored (not at all)"
+    assert checks["sidecar scope app-ns-3"]["observed"] == "its egress hosts are */*"
+    # Without an answer from istiod, only the stored object is judged, and the evidence says what was not observed.
+    alone = v.check_sidecar_scope(MODEL, stored[:1], [{"name": "usergroup-1", "error": "no running istiod pod"}])
+    assert alone[0]["status"] == "pass" and alone[0]["evidence"]["held_by_istiod"] == "not observed: no running istiod pod"
+    assert [c["observed"] for c in alone[1:]] == ["no Sidecar default in app-ns-2", "no Sidecar default in app-ns-3"]
+
+
+def test_sidecar_scope_skips_meshes_that_opted_out():
+    model = build_model(meshes=[{"name": "m", "namespace": "ns", "members": ["a"], "sidecar_scope": {"enabled": False}}])
+    assert v.check_sidecar_scope(model, [], []) == []
