@@ -44,6 +44,8 @@ def stored(kube):
             versions[(kind, obj["metadata"]["name"])] = obj["metadata"]["resourceVersion"]
     for obj in custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"]:
         versions[("PeerAuthentication", obj["metadata"]["namespace"])] = obj["metadata"]["resourceVersion"]
+    for obj in custom.list_cluster_custom_object("networking.istio.io", "v1", "sidecars")["items"]:
+        versions[("Sidecar", obj["metadata"]["namespace"])] = obj["metadata"]["resourceVersion"]
     return versions
 
 
@@ -163,6 +165,23 @@ def test_tags_run_one_stage_after_the_model_and_preflight(converged, cluster, ku
     assert cni.rc == 0 and cni.recap()["changed"] == 0, cni.out
     assert "10-cni: 0 of 2 object(s) changed" in cni.out and "30-members: " not in cni.out
     assert stored(kube) == before
+
+
+def test_opting_out_of_sidecar_scope_removes_only_that_meshs_sidecars(converged, cluster, kube):
+    """Issue 15 item 1: mesh-2 opts out, its Sidecars go; mesh-1's and everything else stay as stored."""
+    before = stored(kube)
+    assert sorted(k[1] for k in before if k[0] == "Sidecar") == ["app-ns-1", "app-ns-2", "app-ns-3"]
+    opted_out = [TWO_MESHES[0], dict(TWO_MESHES[1], sidecar_scope={"enabled": False})]
+    run = site(cluster, meshes=opted_out)
+    assert run.rc == 0, run.out
+    after = stored(kube)
+    assert sorted(k[1] for k in after if k[0] == "Sidecar") == ["app-ns-1"]
+    assert after == dict((k, v) for k, v in before.items() if k not in (("Sidecar", "app-ns-2"), ("Sidecar", "app-ns-3")))
+    again = site(cluster, meshes=opted_out)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+    back = site(cluster)
+    assert back.rc == 0, back.out
+    assert sorted(k[1] for k in stored(kube) if k[0] == "Sidecar") == ["app-ns-1", "app-ns-2", "app-ns-3"]
 
 
 def test_another_inventory_cannot_take_this_ones_objects(converged, cluster, kube):
