@@ -137,10 +137,12 @@ class RemoteSecret(object):
                 self.changes.append("create {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
                     _call("remote cluster", "create " + obj["kind"], create, obj)
-            elif not_ours(live, self.owner) and live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
-                self.warnings.append("{0} {1} on the remote cluster differs from the reader role but was {2}: left "
-                                     "as it is.".format(obj["kind"], obj["metadata"]["name"], not_ours(live, self.owner)))
             elif live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
+                foreign = not_ours(live, self.owner)
+                if foreign:
+                    self.warnings.append("{0} {1} on the remote cluster differs from the reader role but was {2}: left "
+                                         "as it is.".format(obj["kind"], obj["metadata"]["name"], foreign))
+                    continue
                 self.changes.append("update {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
                     obj = dict(obj, metadata=dict(obj["metadata"], resourceVersion=live["metadata"]["resourceVersion"]))
@@ -217,9 +219,10 @@ class RemoteSecret(object):
             _call("remote cluster", "delete secrets", self.remote_core.delete_namespaced_secret, mine.metadata.name, self.sa_namespace)
         self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
         name = self.sa_name + "-istio-remote-secret-token"
+        labels, annotations = marks(self.owner)
+        annotations["kubernetes.io/service-account.name"] = self.sa_name
         _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret, self.sa_namespace, {
-            "metadata": {"name": name, "labels": marks(self.owner)[0],
-                         "annotations": dict(marks(self.owner)[1], **{"kubernetes.io/service-account.name": self.sa_name})},
+            "metadata": {"name": name, "labels": labels, "annotations": annotations},
             "type": "kubernetes.io/service-account-token"})
         deadline = time.time() + 30
         while True:

@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -32,6 +33,11 @@ class Run(object):
         assert match, self.out
         return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
+    def recaps(self):
+        """{host: {ok, changed, failed}} of a play on several hosts."""
+        return dict((host, dict(zip(("ok", "changed", "failed"), map(int, found)))) for host, *found in re.findall(
+            r"(\w+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", self.out))
+
 
 def ansible_playbook(kubeconfig, playbook, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
@@ -42,6 +48,38 @@ def ansible_playbook(kubeconfig, playbook, *args):
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=600, check=False)
     return Run(proc.returncode, proc.stdout)
+
+
+# ------------------------------------------------------------------ several clusters, one inventory
+
+def write_inventory(path, hosts, variables):
+    """An inventory file of cluster hosts (group multimesh_clusters); returns its path."""
+    path.write_text(yaml.safe_dump({"multimesh_clusters": {"hosts": hosts, "vars": dict(
+        {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}, **variables)}}))
+    return str(path)
+
+
+def play(inventory, name, *args):
+    """A playbook of the collection on an inventory whose hosts each reach their own cluster: K8S_AUTH_KUBECONFIG
+    names none of them."""
+    return ansible_playbook(os.devnull, os.path.join(REPO, "playbooks", name), "-i", inventory, *args)
+
+
+def write_marks(clusters):
+    """{cluster: position in its audit log}, to count the write requests that follow."""
+    return dict((name, cluster.write_requests()[0]) for name, cluster in clusters.items())
+
+
+def writes_since(clusters, marks):
+    return dict((name, clusters[name].write_requests(marks[name])[1]) for name in clusters)
+
+
+def remote_secrets(api, namespace):
+    """{name: secret} of the remote secrets (label istio/multiCluster=true) in a namespace."""
+    from kubernetes import client
+
+    return dict((s.metadata.name, s) for s in client.CoreV1Api(api).list_namespaced_secret(
+        namespace, label_selector="istio/multiCluster=true").items)
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,13 @@ import base64
 import contextlib
 import json
 import os
-import re
 import urllib.request
 
 import pytest
 import yaml
 
-from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, read_report, wait_for
+from conftest import (api_client, fresh_cluster, harness, play, read_report, remote_secrets, wait_for, write_inventory,
+                      write_marks, writes_since)
 
 CLUSTERS = (("east", 1700, "network-1"), ("west", 1800, "network-2"), ("central", 1900, "network-1"))
 # Addresses the remote clusters would reach istiod at (TEST-NET-1: an Endpoints address the API server accepts).
@@ -56,42 +56,20 @@ def inventory(clusters, tmp_path_factory):
     work = tmp_path_factory.mktemp("multicluster")
     hosts = dict((name, {"multimesh_kubeconfig": clusters[name].ansible_kubeconfig, "multimesh_network": network})
                  for name, dummy, network in CLUSTERS)
-    data = {"multimesh_clusters": {"hosts": hosts, "vars": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    return write_inventory(work / "multicluster.yml", hosts, {
         "multimesh_backend": "istioctl", "multimesh_cni": {"enabled": False}, "multimesh_meshes": MESHES,
         "multimesh_ca_dir": str(work / "ca"), "multimesh_verify": False,
-        "multimesh_istioctl_path": os.path.join(harness.build(), "istioctl")}}}
-    path = work / "multicluster.yml"
-    path.write_text(yaml.safe_dump(data))
-    return str(path)
-
-
-def play(inventory, name, *args):
-    # K8S_AUTH_KUBECONFIG names no cluster of the inventory: every host must reach its own through its variables.
-    return ansible_playbook(os.devnull, os.path.join(REPO, "playbooks", name), "-i", inventory, *args)
-
-
-def recaps(run):
-    return dict((host, dict(zip(("ok", "changed", "failed"), map(int, found)))) for host, *found in re.findall(
-        r"(\w+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", run.out))
-
-
-def writes(clusters, marks):
-    return dict((name, clusters[name].write_requests(marks[name])[1]) for name in clusters)
-
-
-def marks(clusters):
-    return dict((name, cluster.write_requests()[0]) for name, cluster in clusters.items())
+        "multimesh_istioctl_path": os.path.join(harness.build(), "istioctl")})
 
 
 @pytest.fixture(scope="module")
 def checked_fresh(inventory, clusters):
     """--check on the empty clusters first: every step, remote secrets of a config cluster whose istiod account does
     not exist yet included, must run to the end and write nothing."""
-    before = marks(clusters)
+    before = write_marks(clusters)
     run = play(inventory, "site.yml", "--check")
     assert run.rc == 0, run.out
-    assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+    assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
     return run
 
 
@@ -102,24 +80,17 @@ def converged(inventory, clusters, checked_fresh):
     return run
 
 
-def secrets(api, namespace):
-    from kubernetes import client
-
-    return dict((s.metadata.name, s) for s in client.CoreV1Api(api).list_namespaced_secret(
-        namespace, label_selector="istio/multiCluster=true").items)
-
-
 def test_each_istiod_holds_a_secret_for_each_cluster_it_serves(converged, apis):
-    assert sorted(secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-west"]
-    assert sorted(secrets(apis["west"], "istio-system-pr")) == []
-    assert sorted(secrets(apis["east"], "istio-system-mp")) == ["istio-remote-secret-central"]
-    assert sorted(secrets(apis["central"], "istio-system-mp")) == ["istio-remote-secret-east"]
+    assert sorted(remote_secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-west"]
+    assert sorted(remote_secrets(apis["west"], "istio-system-pr")) == []
+    assert sorted(remote_secrets(apis["east"], "istio-system-mp")) == ["istio-remote-secret-central"]
+    assert sorted(remote_secrets(apis["central"], "istio-system-mp")) == ["istio-remote-secret-east"]
     # The external istiod reads its configuration from the config cluster and endpoints from the second remote.
-    assert sorted(secrets(apis["central"], "external-istiod")) == ["istio-kubeconfig", "istio-remote-secret-west"]
+    assert sorted(remote_secrets(apis["central"], "external-istiod")) == ["istio-kubeconfig", "istio-remote-secret-west"]
     # Each carries this inventory's identity: cleanup (and a second inventory) tell it from anyone else's.
     owners = set(s.metadata.labels.get("multimesh.istio/owner") for name, ns in (
         ("east", "istio-system-pr"), ("east", "istio-system-mp"), ("central", "istio-system-mp"), ("central", "external-istiod"))
-        for s in secrets(apis[name], ns).values())
+        for s in remote_secrets(apis[name], ns).values())
     assert len(owners) == 1 and None not in owners, owners
 
 
@@ -137,7 +108,7 @@ def _access_of(secret):
 def test_remote_secrets_can_read_and_only_read_the_remote_cluster(converged, apis):
     from kubernetes import client
 
-    reader = _access_of(secrets(apis["east"], "istio-system-pr")["istio-remote-secret-west"])
+    reader = _access_of(remote_secrets(apis["east"], "istio-system-pr")["istio-remote-secret-west"])
     names = [n.metadata.name for n in client.CoreV1Api(reader).list_namespace().items]
     assert "app-pr" in names
     review = client.AuthorizationV1Api(reader).create_self_subject_access_review(
@@ -250,18 +221,18 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
 
 
 def test_second_run_writes_nothing_on_any_cluster(converged, inventory, clusters):
-    before = marks(clusters)
+    before = write_marks(clusters)
     again = play(inventory, "site.yml")
     assert again.rc == 0, again.out
-    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
-    assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+    assert all(r["changed"] == 0 for r in again.recaps().values()), again.out
+    assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
 
 
 def test_check_mode_writes_nothing_anywhere(converged, inventory, clusters):
-    before = marks(clusters)
+    before = write_marks(clusters)
     check = play(inventory, "site.yml", "--check", "--diff", "-e", "multimesh_owner=multicluster")
     assert check.rc == 0, check.out
-    assert writes(clusters, before) == {"east": [], "west": [], "central": []}
+    assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
 
 
 def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(converged, inventory, tmp_path):
@@ -300,8 +271,8 @@ def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inv
         "stringData": {"elsewhere": "not ours"}})
     run = play(inventory, "cleanup.yml")
     assert run.rc == 0, run.out
-    assert sorted(secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-elsewhere"]
-    assert secrets(apis["central"], "external-istiod") == {}
+    assert sorted(remote_secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-elsewhere"]
+    assert remote_secrets(apis["central"], "external-istiod") == {}
     for name in ("east", "west", "central"):
         deployments = client.AppsV1Api(apis[name]).list_deployment_for_all_namespaces(label_selector="app=istiod").items
         assert deployments == [], name
@@ -309,4 +280,4 @@ def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inv
         assert [w.metadata.name for w in webhooks if "mesh-" in w.metadata.name] == [], name
     again = play(inventory, "cleanup.yml")
     assert again.rc == 0, again.out
-    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
+    assert all(r["changed"] == 0 for r in again.recaps().values()), again.out

@@ -11,12 +11,12 @@ import base64
 import contextlib
 import json
 import os
-import re
 
 import pytest
 import yaml
 
-from conftest import HERE, REPO, UPSTREAM, ansible_playbook, api_client, fresh_cluster
+from conftest import (HERE, UPSTREAM, ansible_playbook, api_client, fresh_cluster, play, remote_secrets, write_inventory,
+                      write_marks, writes_since)
 
 CLUSTERS = (("east", 2300), ("west", 2400))
 MESHES = [
@@ -51,31 +51,10 @@ def inventory(clusters, tmp_path_factory):
     work = tmp_path_factory.mktemp("multicluster-sail")
     hosts = dict((name, {"multimesh_kubeconfig": clusters[name].ansible_kubeconfig, "multimesh_network": "network-1"})
                  for name, dummy in CLUSTERS)
-    data = {"multimesh_clusters": {"hosts": hosts, "vars": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    return write_inventory(work / "multicluster-sail.yml", hosts, {
         "multimesh_backend": "sail", "multimesh_cni": {"enabled": False}, "multimesh_meshes": MESHES,
         # The stand-in injects no sidecars: samples and verification are proven with istioctl (test_multicluster.py).
-        "multimesh_samples": [], "multimesh_verify": False, "multimesh_ca_dir": str(work / "ca")}}}
-    path = work / "multicluster-sail.yml"
-    path.write_text(yaml.safe_dump(data))
-    return str(path)
-
-
-def play(inventory, name, *args):
-    return ansible_playbook(os.devnull, os.path.join(REPO, "playbooks", name), "-i", inventory, *args)
-
-
-def recaps(run):
-    return dict((host, dict(zip(("ok", "changed", "failed"), map(int, found)))) for host, *found in re.findall(
-        r"(\w+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", run.out))
-
-
-def marks(clusters):
-    return dict((name, cluster.write_requests()[0]) for name, cluster in clusters.items())
-
-
-def writes(clusters, before):
-    return dict((name, clusters[name].write_requests(before[name])[1]) for name in clusters)
+        "multimesh_samples": [], "multimesh_verify": False, "multimesh_ca_dir": str(work / "ca")})
 
 
 def istios(api):
@@ -87,10 +66,10 @@ def istios(api):
 
 @pytest.fixture(scope="module")
 def converged(inventory, clusters):
-    before = marks(clusters)
+    before = write_marks(clusters)
     check = play(inventory, "site.yml", "--check")
     assert check.rc == 0, check.out
-    assert writes(clusters, before) == {"east": [], "west": []}
+    assert writes_since(clusters, before) == {"east": [], "west": []}
     run = play(inventory, "site.yml")
     assert run.rc == 0, run.out
     return run
@@ -111,52 +90,32 @@ def test_each_cluster_gets_its_part_as_istio_resources(converged, apis):
 
 
 def test_remote_secrets_go_where_the_istiods_read(converged, apis):
-    from kubernetes import client
-
-    def secrets(name, namespace):
-        return sorted(s.metadata.name for s in client.CoreV1Api(apis[name]).list_namespaced_secret(
-            namespace, label_selector="istio/multiCluster=true").items)
-
-    assert secrets("east", "istio-system-pr") == ["istio-remote-secret-west"]
+    assert sorted(remote_secrets(apis["east"], "istio-system-pr")) == ["istio-remote-secret-west"]
     # The config secret was made for the istiod account Sail created on the config cluster (awaited, not raced).
-    assert secrets("west", "external-istiod") == ["istio-kubeconfig"]
-    kubeconfig = yaml.safe_load(base64.b64decode(client.CoreV1Api(apis["west"]).read_namespaced_secret(
-        "istio-kubeconfig", "external-istiod").data["config"]))
+    config = remote_secrets(apis["west"], "external-istiod")
+    assert sorted(config) == ["istio-kubeconfig"]
+    kubeconfig = yaml.safe_load(base64.b64decode(config["istio-kubeconfig"].data["config"]))
     token = kubeconfig["users"][0]["user"]["token"]
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==").decode("utf-8"))
     assert claims["sub"] == "system:serviceaccount:external-istiod:istiod-mesh-ext"
 
 
 def test_second_run_and_check_mode_write_nothing(converged, inventory, clusters):
-    before = marks(clusters)
+    before = write_marks(clusters)
     again = play(inventory, "site.yml")
     assert again.rc == 0, again.out
-    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
+    assert all(r["changed"] == 0 for r in again.recaps().values()), again.out
     check = play(inventory, "site.yml", "--check", "--diff")
     assert check.rc == 0, check.out
-    assert writes(clusters, before) == {"east": [], "west": []}
+    assert writes_since(clusters, before) == {"east": [], "west": []}
 
 
 def test_cleanup_removes_every_part(converged, inventory, apis):
-    from kubernetes import client
-
     run = play(inventory, "cleanup.yml")
     assert run.rc == 0, run.out
     for name in ("east", "west"):
         assert istios(apis[name]) == {}, name
-        core = client.CoreV1Api(apis[name])
-        assert [s for ns in ("istio-system-pr", "external-istiod") for s in _secrets(core, ns)] == [], name
+        assert [s for ns in ("istio-system-pr", "external-istiod") for s in remote_secrets(apis[name], ns)] == [], name
     again = play(inventory, "cleanup.yml")
     assert again.rc == 0, again.out
-    assert all(r["changed"] == 0 for r in recaps(again).values()), again.out
-
-
-def _secrets(core, namespace):
-    from kubernetes.client.rest import ApiException
-
-    try:
-        return [s.metadata.name for s in core.list_namespaced_secret(namespace, label_selector="istio/multiCluster=true").items]
-    except ApiException as exc:
-        if exc.status == 404:
-            return []
-        raise
+    assert all(r["changed"] == 0 for r in again.recaps().values()), again.out
