@@ -17,13 +17,18 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
     ClusterError,
     auth_options,
 )
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import SAIL_CRDS, preflight_problems
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
+    CLUSTER_OBJECT_KINDS,
+    SAIL_CRDS,
+    preflight_problems,
+)
 
 ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
 
 
 class ActionModule(ActionBase):
-    """Reads only: the Sail CRDs, the Istio resources and the namespaces, with one client."""
+    """Reads only: the Sail CRDs, the Istio resources, the namespaces, istiod Deployments and the cluster-scoped
+    RBAC and webhook configurations, with one client."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -44,13 +49,16 @@ class ActionModule(ActionBase):
             istiods = cluster.list("apps/v1", "Deployment", label_selector="app=istiod")
             tags = cluster.list("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
                                 label_selector="istio.io/tag=default") if model.get("default_mesh") else []
+            # Only the kinds some mesh would create: RBAC and webhook configurations outside any namespace.
+            planned = set(obj["kind"] for mesh in model["meshes"] for obj in mesh.get("cluster_objects") or [])
+            cluster_objects = dict((kind, cluster.list(CLUSTER_OBJECT_KINDS[kind], kind)) for kind in sorted(planned))
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
         except Exception as exc:  # the API server refused a read: say which cluster call failed
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
-        problems = preflight_problems(model, crds, istios, namespaces, istiods, tags)
+        problems = preflight_problems(model, crds, istios, namespaces, istiods, tags, cluster_objects)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
         if problems:
             result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(

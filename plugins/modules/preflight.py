@@ -14,12 +14,17 @@ module: preflight
 short_description: Check the cluster before any change to it
 version_added: 0.1.0
 description:
-  - Reads the Sail Operator CRDs, the C(Istio) resources and the namespaces with one client, from the controller,
+  - Reads the Sail Operator CRDs, the C(Istio) resources, the namespaces, the istiod Deployments and the cluster-scoped
+    RBAC and webhook configurations with one client, from the controller,
     and fails, changing nothing, when the Sail Operator CRDs are missing (Sail backend, unless the operator is
     installed by the collection); when an C(Istio) named like one of this inventory's revisions was not created by
     the collection; when an C(Istio) not in this inventory has no discovery selectors or selects this inventory's
     namespaces; or when a member namespace carries another revision's C(istio.io/rev) or an C(istio-injection)
-    label. Each message names the object and the fix.
+    label; or when a ClusterRole, ClusterRoleBinding or webhook configuration that a mesh's install would create
+    (the names Istio's charts give, C(cluster_objects) in the model) already exists and is not that mesh's (another
+    inventory's owner label, another revision, owned by another C(Istio) or C(IstioRevision), bound or pointing into
+    another namespace, or without any of the labels Istio's charts set). Each message names the object, both owners
+    and the fix.
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:

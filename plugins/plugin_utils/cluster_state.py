@@ -154,12 +154,89 @@ def _default_tag_problems(model, tags):
     return problems
 
 
-def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=()):
+# Kinds of the cluster-scoped objects a control plane's install creates (chart_names.cluster_scoped_objects).
+CLUSTER_OBJECT_KINDS = {
+    "ClusterRole": "rbac.authorization.k8s.io/v1",
+    "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+    "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+    "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+}
+# Labels Istio's charts put on what they render: an object without any was made by something else.
+_CHART_MARKS = ("release", "app.kubernetes.io/part-of", REVISION_LABEL)
+
+
+def _referenced_namespaces(kind, obj):
+    """The namespaces an object points into: a binding's subjects, a webhook's service."""
+    if kind == "ClusterRoleBinding":
+        return set(s.get("namespace") for s in obj.get("subjects") or [] if s.get("namespace"))
+    if kind.endswith("WebhookConfiguration"):
+        return set(((w.get("clientConfig") or {}).get("service") or {}).get("namespace")
+                   for w in obj.get("webhooks") or [] if ((w.get("clientConfig") or {}).get("service") or {}).get("namespace"))
+    return set()
+
+
+def _describe_owner(obj):
+    """Who made obj, as far as its labels, annotations and owner references say."""
+    meta = obj.get("metadata") or {}
+    labels, notes = _labels(obj), meta.get("annotations") or {}
+    said = []
+    if labels.get(OWNER_LABEL):
+        said.append("inventory '{0}'".format(labels[OWNER_LABEL]))
+    if notes.get("meta.helm.sh/release-name"):
+        said.append("Helm release {0}/{1}".format(notes.get("meta.helm.sh/release-namespace"), notes["meta.helm.sh/release-name"]))
+    said += ["{0} {1}".format(ref.get("kind"), ref.get("name")) for ref in meta.get("ownerReferences") or []]
+    if labels.get(REVISION_LABEL):
+        said.append("revision {0}".format(labels[REVISION_LABEL]))
+    return ", ".join(said) or "no owner recorded (made by hand?)"
+
+
+def _not_the_meshs(kind, obj, mesh, model, bindings):
+    """Why an existing object carrying a name mesh's install would create is not that install's, or None."""
+    labels = _labels(obj)
+    if _other_owner(obj, model):
+        return "it belongs to the inventory '{0}'".format(_other_owner(obj, model))
+    if labels.get(REVISION_LABEL) not in (None, mesh["revision"]):
+        return "it carries {0}={1}".format(REVISION_LABEL, labels[REVISION_LABEL])
+    refs = [r for r in (obj.get("metadata") or {}).get("ownerReferences") or []
+            if r.get("kind") in ("Istio", "IstioRevision") and r.get("name") != mesh["revision"]]
+    if refs:
+        return "it is owned by {0} {1}".format(refs[0]["kind"], refs[0]["name"])
+    elsewhere = sorted(_referenced_namespaces(kind, obj) - set([mesh["namespace"]]))
+    if elsewhere:
+        return "it points into namespace {0}".format(", ".join(elsewhere))
+    if kind == "ClusterRole" and _name(obj) in bindings:  # a role is its same-named binding's
+        return _not_the_meshs("ClusterRoleBinding", bindings[_name(obj)], mesh, model, {})
+    if not any(labels.get(key) for key in _CHART_MARKS) and labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+        return "it carries none of the labels Istio's charts set"
+    return None
+
+
+def cluster_object_problems(model, existing):
+    """Objects outside any namespace that a mesh's install would create but that exist and are not that mesh's.
+
+    existing: {kind: [objects]} for the kinds of CLUSTER_OBJECT_KINDS."""
+    found = dict((kind, dict((_name(o), o) for o in objs)) for kind, objs in existing.items())
+    bindings = found.get("ClusterRoleBinding", {})
+    problems = []
+    for mesh in model["meshes"]:
+        for planned in mesh.get("cluster_objects") or []:
+            obj = found.get(planned["kind"], {}).get(planned["name"])
+            why = _not_the_meshs(planned["kind"], obj, mesh, model, bindings) if obj else None
+            if why:
+                problems.append(
+                    "{0} {1}, which the install of mesh '{2}' (revision {3}, namespace {4}) would create, exists and is "
+                    "not that mesh's: {5}; made by: {6}. Fix: remove it if nothing uses it, or give mesh '{2}' another "
+                    "revision or namespace.".format(planned["kind"], planned["name"], mesh["name"], mesh["revision"],
+                                                    mesh["namespace"], why, _describe_owner(obj)))
+    return problems
+
+
+def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
     crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
     istiods: istiod Deployments (app=istiod), however installed; default_tags: MutatingWebhookConfigurations
-    labelled istio.io/tag=default.
+    labelled istio.io/tag=default; cluster_objects: {kind: [objects]} of CLUSTER_OBJECT_KINDS.
     """
     problems = []
     # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
@@ -197,6 +274,7 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
     problems += _ownership_problems(model, namespaces, istiods) + _default_tag_problems(model, default_tags)
+    problems += cluster_object_problems(model, cluster_objects or {})
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
                      for mesh in model["meshes"] for member in mesh["members"])
     for ns in sorted(namespaces, key=_name):

@@ -16,6 +16,7 @@ import difflib
 import os
 import re
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
 
@@ -446,6 +447,27 @@ def _check_cross_mesh(errs, meshes, cni):
                          "give each mesh a distinct value, e.g. istio-discovery: {0}".format(mesh["name"]))
 
 
+def _plan_cluster_objects(errs, meshes):
+    """Name what each mesh's install creates outside any namespace; two meshes of this cluster must not share a name
+    (names join revision and namespace with '-': revision a-b in namespace c meets revision a in namespace b-c)."""
+    makers = {}
+    for mesh in meshes:
+        mesh["cluster_objects"] = chart_names.cluster_scoped_objects(mesh["role"], mesh["revision"], mesh["namespace"],
+                                                                     mesh["values"])
+        shared = {}
+        for obj in mesh["cluster_objects"]:
+            other = makers.setdefault((obj["kind"], obj["name"]), mesh)
+            if other is not mesh:
+                shared.setdefault(other["name"], (other, []))[1].append(obj)
+        for other, objs in shared.values():
+            errs.add("mesh '{0}'.revision".format(mesh["name"]),
+                     "its install would create {0} {1}{2}, as would mesh '{3}' (revision {4}, namespace {5})".format(
+                         objs[0]["kind"], objs[0]["name"],
+                         " and {0} more object(s)".format(len(objs) - 1) if len(objs) > 1 else "",
+                         other["name"], other["revision"], other["namespace"]),
+                     "choose revisions and namespaces whose '-'-joined names differ, e.g. revision = mesh name")
+
+
 def _check_trust_domains(errs, meshes):
     """Two meshes with one trust domain accept each other's workload identities."""
     seen = {}
@@ -560,6 +582,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         views[cluster["host"]] = [v for v in (topologies.local_view(m, cluster) for m in expanded) if v is not None]
         topologies.link_gateways(views[cluster["host"]])
         _check_cross_mesh(errs, views[cluster["host"]], cni_model)
+        _plan_cluster_objects(errs, views[cluster["host"]])
     _check_trust_domains(errs, expanded)
     for mesh in expanded:
         if backend == "istioctl" and cni_model["enabled"] and mesh["revision"] == "cni":

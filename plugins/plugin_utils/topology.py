@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
+
 # Roles a cluster may play, per topology. 'external': runs the istiod of a mesh whose data plane and configuration
 # live elsewhere; 'config': the remote cluster holding that configuration; 'remote': a data plane served by a primary's
 # (or the external) istiod.
@@ -341,11 +343,6 @@ def local_view(mesh, here):
     return view
 
 
-def _suffix(mesh):
-    """How Istio's charts suffix a revision's object names (none for revision 'default')."""
-    return "" if mesh["revision"] == "default" else "-" + mesh["revision"]
-
-
 def values(mesh):
     """The Helm values (both backends) that make this cluster's part of a multicluster mesh."""
     if not mesh["multicluster"]:
@@ -366,9 +363,7 @@ def values(mesh):
         result["pilot"] = {"configMap": True}
     if role == "external":
         address = mesh["expose_address"]
-        suffix = _suffix(mesh)
-        # The charts add the namespace to webhook names except in istio-system.
-        ns_suffix = "" if mesh["namespace"] == "istio-system" else "-" + mesh["namespace"]
+        suffix = chart_names.revision_suffix(mesh["revision"])
         glob.update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
                     configValidation=False)
         result["meshConfig"] = {"rootNamespace": mesh["namespace"],
@@ -380,8 +375,8 @@ def values(mesh):
             # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
             # (the chart refuses them twice).
             "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
-                    "INJECTION_WEBHOOK_CONFIG_NAME": "istio-sidecar-injector" + suffix + ns_suffix,
-                    "VALIDATION_WEBHOOK_CONFIG_NAME": "istio-validator" + suffix + ns_suffix},
+                    "INJECTION_WEBHOOK_CONFIG_NAME": chart_names.injector_webhook(mesh["revision"], mesh["namespace"]),
+                    "VALIDATION_WEBHOOK_CONFIG_NAME": chart_names.validator_webhook(mesh["revision"], mesh["namespace"])},
             "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
                         {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
             "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
@@ -392,4 +387,4 @@ def values(mesh):
 
 def istiod_service(mesh):
     """The istiod Service of the mesh's revision, as the charts name it."""
-    return "istiod" + _suffix(mesh)
+    return chart_names.istiod_service(mesh["revision"])

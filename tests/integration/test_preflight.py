@@ -71,3 +71,32 @@ def test_a_missing_or_dead_kubeconfig_is_named_by_the_pre_flight(tmp_path):
     assert run.rc != 0
     assert "pre-flight of cluster cluster-1: cannot reach the API server of kubeconfig {0}".format(dead) in run.out, run.out
     assert "Fix: check that it runs" in run.out and "dead-token" not in run.out
+
+
+def test_a_cluster_object_named_as_a_meshs_stops_the_run_naming_both_owners(cluster, kube):
+    """Issue 15 item 2: a ClusterRole someone made by hand, and a binding of another install into another namespace,
+    under names mesh usergroup-1's install would create: the run stops before any change."""
+    from kubernetes import client
+
+    rbac, core = client.RbacAuthorizationV1Api(kube), client.CoreV1Api(kube)
+    name = "istiod-clusterrole-ug1-1-30-usergroup-1"
+    binding = "istio-reader-clusterrole-ug1-1-30-usergroup-1"
+    rbac.create_cluster_role({"metadata": {"name": name}, "rules": []})
+    rbac.create_cluster_role_binding({
+        "metadata": {"name": binding, "labels": {"app": "istio-reader", "release": "istio"}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": binding},
+        "subjects": [{"kind": "ServiceAccount", "name": "istio-reader-service-account", "namespace": "ug1-legacy"}]})
+    try:
+        run = ansible_playbook(cluster.kubeconfig, SITE, "-i", INVENTORY)
+    finally:
+        rbac.delete_cluster_role(name)
+        rbac.delete_cluster_role_binding(binding)
+    assert run.rc != 0
+    assert "Pre-flight found 2 problem(s); nothing was changed" in run.out, run.out
+    assert ("ClusterRole {0}, which the install of mesh 'usergroup-1' (revision ug1-1-30, namespace usergroup-1) would "
+            "create, exists and is not that mesh's: it carries none of the labels Istio's charts set; made by: no owner "
+            "recorded (made by hand?)".format(name)) in run.out
+    assert ("ClusterRoleBinding {0}, which the install of mesh 'usergroup-1' (revision ug1-1-30, namespace "
+            "usergroup-1) would create, exists and is not that mesh's: it points into namespace ug1-legacy".format(
+                binding)) in run.out
+    assert not {"usergroup-1", "usergroup-2", "canary-system", "shop"} & {n.metadata.name for n in core.list_namespace().items}

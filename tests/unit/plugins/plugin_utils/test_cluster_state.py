@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
+    cluster_object_problems,
     control_plane_values,
     deep_merge,
     departed_members,
@@ -235,3 +236,69 @@ def test_a_default_tag_of_a_revision_outside_the_inventory_is_not_taken_over():
     assert len(problems) == 1 and problems[0].startswith(
         "The default revision tag istio-revision-tag-default-x points at revision prod-1-29, which is not in this inventory")
     assert preflight_problems(dict(model, default_mesh=None), CRDS, [], [], [], [foreign]) == []
+
+
+# ------------------------------------------------------------- cluster-scoped names another install holds
+
+def chart_object(name, labels=None, subjects_ns=None, webhook_ns=None, owners=None, annotations=None):
+    meta = {"name": name, "labels": dict({"app": "istiod", "release": "istio"}, **(labels or {}))
+            if labels is not False else {}}
+    if owners:
+        meta["ownerReferences"] = [{"kind": kind, "name": who} for kind, who in owners]
+    if annotations:
+        meta["annotations"] = annotations
+    obj = {"metadata": meta}
+    if subjects_ns:
+        obj["subjects"] = [{"kind": "ServiceAccount", "name": "istiod-mesh-2", "namespace": subjects_ns}]
+    if webhook_ns:
+        obj["webhooks"] = [{"name": "rev.namespace.sidecar-injector.istio.io",
+                            "clientConfig": {"service": {"name": "istiod-mesh-2", "namespace": webhook_ns}}}]
+    return obj
+
+
+def test_the_meshs_own_cluster_objects_pass():
+    existing = {
+        "ClusterRole": [chart_object("istiod-clusterrole-mesh-2-istio-system-2")],
+        "ClusterRoleBinding": [chart_object("istiod-clusterrole-mesh-2-istio-system-2", subjects_ns="istio-system-2")],
+        "MutatingWebhookConfiguration": [chart_object("istio-sidecar-injector-mesh-2-istio-system-2",
+                                                      labels={"istio.io/rev": "mesh-2"}, webhook_ns="istio-system-2",
+                                                      owners=[("Istio", "mesh-2")])],
+        # Not a name any mesh of the inventory would create: someone else's business.
+        "ValidatingWebhookConfiguration": [chart_object("istio-validator-other", labels=False)],
+    }
+    assert cluster_object_problems(MODEL, existing) == []
+    assert preflight_problems(MODEL, CRDS, [], [], cluster_objects=existing) == []
+
+
+@pytest.mark.parametrize("kind,obj,why,owner", [
+    ("ClusterRole", chart_object("istiod-clusterrole-mesh-1-istio-system-1", labels=False),
+     "it carries none of the labels Istio's charts set", "no owner recorded (made by hand?)"),
+    ("ClusterRoleBinding", chart_object("istiod-clusterrole-mesh-1-istio-system-1", subjects_ns="istio-system-1-b"),
+     "it points into namespace istio-system-1-b", "no owner recorded"),
+    ("MutatingWebhookConfiguration", chart_object("istio-sidecar-injector-mesh-1-istio-system-1",
+                                                  labels={"istio.io/rev": "mesh"}),
+     "it carries istio.io/rev=mesh", "revision mesh"),
+    ("ValidatingWebhookConfiguration", chart_object("istio-validator-mesh-1-istio-system-1",
+                                                    labels={"multimesh.istio/owner": "payments-team"}),
+     "it belongs to the inventory 'payments-team'", "inventory 'payments-team'"),
+    ("ClusterRole", chart_object("istio-reader-clusterrole-mesh-1-istio-system-1", owners=[("IstioRevision", "mesh")],
+                                 annotations={"meta.helm.sh/release-name": "mesh-istiod",
+                                              "meta.helm.sh/release-namespace": "istio-system"}),
+     "it is owned by IstioRevision mesh", "Helm release istio-system/mesh-istiod, IstioRevision mesh"),
+])
+def test_a_cluster_object_of_someone_else_is_named_with_both_owners(kind, obj, why, owner):
+    problems = cluster_object_problems(MODEL, {kind: [obj]})
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("{0} {1}, which the install of mesh 'mesh-1' (revision mesh-1, namespace "
+                                  "istio-system-1) would create, exists and is not that mesh's: {2}; made by: {3}".format(
+                                      kind, obj["metadata"]["name"], why, owner))
+    assert "Fix: remove it if nothing uses it, or give mesh 'mesh-1' another revision or namespace." in problems[0]
+
+
+def test_a_role_follows_its_binding():
+    name = "istiod-gateway-controller-mesh-1-istio-system-1"
+    existing = {"ClusterRole": [chart_object(name)],
+                "ClusterRoleBinding": [chart_object(name, subjects_ns="elsewhere")]}
+    problems = cluster_object_problems(MODEL, existing)
+    assert [p.split(",")[0] for p in problems] == ["ClusterRole " + name, "ClusterRoleBinding " + name]
+    assert all("it points into namespace elsewhere" in p for p in problems)

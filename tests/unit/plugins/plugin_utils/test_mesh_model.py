@@ -41,6 +41,11 @@ INVALID = [
     ("default-mesh-unknown", dict(meshes=two_meshes(), default_mesh="mesh-3"),
      "multimesh_default_mesh", "'mesh-3' is not a mesh of this inventory"),
     ("default-mesh-not-a-string", dict(meshes=two_meshes(), default_mesh=["mesh-1"]), "multimesh_default_mesh", "Fix: "),
+    # Chart names join revision and namespace with '-': a-b + c and a + b-c name the same ClusterRoles.
+    ("cluster-object-names-collide", dict(meshes=[{"name": "m1", "namespace": "c", "revision": "a-b"},
+                                                  {"name": "m2", "namespace": "b-c", "revision": "a"}]),
+     "mesh 'm2'.revision", "its install would create ClusterRole istiod-clusterrole-a-b-c and 7 more object(s), as would mesh 'm1' "
+     "(revision a-b, namespace c)"),
     ("istioctl-revision-cni", dict(backend="istioctl", meshes=with_change(1, revision="cni")),
      "mesh 'mesh-2'.revision", "'cni' is the revision of the shared CNI's IstioOperator"),
     ("duplicate-name", dict(meshes=with_change(1, name="mesh-1", revision="rev-2", discovery_labels={"istio-discovery": "m2"})),
@@ -224,6 +229,13 @@ def test_defaults_are_expanded():
         "network": "", "multicluster": False, "readers": [], "served_by": None, "multi_network": False,
         "eastwest_gateway": False, "istiod_gateway": None, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
         "expose_address": None, "gateways": False, "install_profile": None, "istiod_service": "istiod-mesh-2",
+        # What its install creates outside any namespace (the pre-flight looks for collisions).
+        "cluster_objects": [
+            {"kind": kind, "name": name + "-mesh-2-istio-system-2"}
+            for name in ("istiod-clusterrole", "istiod-gateway-controller", "istio-reader-clusterrole")
+            for kind in ("ClusterRole", "ClusterRoleBinding")] + [
+            {"kind": "MutatingWebhookConfiguration", "name": "istio-sidecar-injector-mesh-2-istio-system-2"},
+            {"kind": "ValidatingWebhookConfiguration", "name": "istio-validator-mesh-2-istio-system-2"}],
     }
     assert model["default_mesh"] is None
     assert model["cluster"] == {"host": "cluster", "name": "cluster", "network": ""}
