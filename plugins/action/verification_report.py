@@ -60,7 +60,9 @@ class ActionModule(ActionBase):
                   + v.check_roots(model, args.get("root_configmaps") or [])
                   + v.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"))
                   + v.check_remote_access(model, args.get("remote_access"))
-                  + v.check_sidecar_scope(model, args.get("sidecars"), args.get("registries")))
+                  + v.check_sidecar_scope(model, args.get("sidecars"), args.get("registries"))
+                  + v.check_ingress_gateways(model, args.get("gateway_deployments"), args.get("gateways"),
+                                             args.get("registries")))
         report = v.report(checks)
         report_dir = args.get("report_dir")
         if report_dir:

@@ -84,6 +84,18 @@ def registry_services(body):
     return sorted(services, key=lambda s: (s["namespace"] or "", s["hostname"]))
 
 
+def config_gateways(body):
+    """[{namespace, name, selector}] of the Gateway resources in /debug/configz, sorted."""
+    gateways = []
+    for item in json.loads(body) or []:
+        if item.get("kind") != "Gateway":
+            continue
+        meta = item.get("metadata") or {}
+        gateways.append({"namespace": meta.get("namespace"), "name": meta.get("name"),
+                         "selector": (item.get("spec") or {}).get("selector") or {}})
+    return sorted(gateways, key=lambda g: (g["namespace"] or "", g["name"] or ""))
+
+
 def config_sidecars(body):
     """[{namespace, name, egress_hosts}] of the Sidecar resources in /debug/configz (the configuration istiod holds
     and pushes to its proxies), sorted."""

@@ -18,8 +18,8 @@ description:
     connections come from.
   - Returns the services (hostname, namespace) each istiod sees, so a check can compare them with the mesh's
     namespaces, which is the discovery scope as istiod itself applies it, not as the labels suggest.
-  - Also returns the C(Sidecar) resources istiod holds (C(/debug/configz)), the scope it gives its proxies; a failure
-    to read them is returned as C(sidecars_error) beside the services.
+  - Also returns the C(Sidecar) resources istiod holds (C(/debug/configz)), the scope it gives its proxies, and the
+    C(Gateway) resources it holds; a failure to read them is returned as C(sidecars_error) beside the services.
   - A mesh whose istiod cannot be asked is returned with an C(error); the module itself fails only on bad input.
   - Reads only; never reports C(changed).
 author:
@@ -67,6 +67,8 @@ meshes:
         - {hostname: istiod-mesh-1.istio-system-1.svc.cluster.local, namespace: istio-system-1, name: istiod-mesh-1}
       sidecars:
         - {namespace: app-ns-1, name: default, egress_hosts: [app-ns-1/*, istio-system-1/*]}
+      gateways:
+        - {namespace: mesh-1-ingress, name: ingressgateway-mesh-1, selector: {istio: ingressgateway-mesh-1}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -109,7 +111,7 @@ def sidecars(api, mesh, pod, timeout):
         status, body = registry.parse_response(raw)
         if status != 200:
             return {"sidecars_error": "istiod answered {0} on {1}".format(status, registry.CONFIG_PATH)}
-        return {"sidecars": registry.config_sidecars(body)}
+        return {"sidecars": registry.config_sidecars(body), "gateways": registry.config_gateways(body)}
     except Exception as exc:  # the registry answer stands; only this part is not observed
         return {"sidecars_error": "cannot read {0}: {1}".format(registry.CONFIG_PATH, exc)}
 

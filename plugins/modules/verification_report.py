@@ -90,6 +90,19 @@ options:
         istiod, where it runs here, must hold it too (the C(sidecars) of O(registries)).
     type: list
     elements: dict
+  gateway_deployments:
+    description:
+      - The gateway Deployments of the cluster (label C(istio)). Each mesh with an C(ingress_gateway) here must have
+        its own, injected by its revision with the C(gateway) template.
+    type: list
+    elements: dict
+  gateways:
+    description:
+      - Every C(Gateway) object of the cluster. A mesh's ingress C(Gateway) must select its gateway's pods and no
+        other Deployment's, and only that mesh's istiod, where it runs here, may hold it (the C(gateways) of
+        O(registries)).
+    type: list
+    elements: dict
   report_dir:
     description: Directory on the controller for C(report.json) and C(junit.xml); created.
     type: path

@@ -100,7 +100,7 @@ def planned_namespace_labels(model, namespaces):
         planned[cni["namespace"]] = dict(current.get(cni["namespace"], {}), **owned)
     for mesh in model["meshes"]:
         planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **dict(mesh["discovery_labels"], **owned))
-        for member in mesh["members"]:
+        for member in mesh["labelled_namespaces"]:
             labels = dict(mesh["member_labels"], **model.get("owner_label", {}))
             planned[member["name"]] = dict(current.get(member["name"], {}), **labels)
     return planned
@@ -118,7 +118,7 @@ def _ownership_problems(model, namespaces, istiods):
     problems = []
     # The CNI namespace is shared by every inventory of the cluster: not checked here.
     planned = set(mesh["namespace"] for mesh in model["meshes"]) | set(
-        member["name"] for mesh in model["meshes"] for member in mesh["members"])
+        member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
     for ns in sorted(namespaces, key=_name):
         other = _other_owner(ns, model)
         if _name(ns) in planned and other:
@@ -276,7 +276,7 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
     problems += _ownership_problems(model, namespaces, istiods) + _default_tag_problems(model, default_tags)
     problems += cluster_object_problems(model, cluster_objects or {})
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
-                     for mesh in model["meshes"] for member in mesh["members"])
+                     for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
     for ns in sorted(namespaces, key=_name):
         name = _name(ns)
         if name not in revisions:
@@ -298,7 +298,7 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
 
 def departed_members(model, namespaces):
     """Namespaces still labelled for a mesh of this inventory by this collection but no longer its members."""
-    members = set(m["name"] for mesh in model["meshes"] for m in mesh["members"])
+    members = set(m["name"] for mesh in model["meshes"] for m in mesh["labelled_namespaces"])
     control_planes = set(mesh["namespace"] for mesh in model["meshes"])
     revisions = set(mesh["revision"] for mesh in model["meshes"])
     departed = []

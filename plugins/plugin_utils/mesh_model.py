@@ -35,9 +35,15 @@ MESH_LABEL = "multimesh.istio/mesh"
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mtls_mode",
-             "members", "samples", "values", "topology", "mesh_id", "clusters", "sidecar_scope")
+             "members", "samples", "values", "topology", "mesh_id", "clusters", "sidecar_scope", "ingress_gateway")
 MEMBER_KEYS = ("name", "owned")
 SIDECAR_SCOPE_KEYS = ("enabled", "namespaces")
+INGRESS_GATEWAY_KEYS = ("enabled", "namespace", "service_type", "ports")
+GATEWAY_PORT_KEYS = ("name", "port", "target_port", "node_port")
+SERVICE_TYPES = ("LoadBalancer", "NodePort", "ClusterIP")
+# The proxy's health port, always on an ingress gateway's Service (load balancers probe it).
+GATEWAY_STATUS_PORT = {"name": "status-port", "port": 15021, "target_port": 15021, "node_port": None}
+DEFAULT_GATEWAY_PORTS = ({"name": "http2", "port": 80}, {"name": "https", "port": 443})
 CNI_KEYS = ("enabled", "namespace", "version", "values")
 SAIL_OPERATOR_KEYS = ("install", "version", "namespace", "chart_repo_url", "values")
 DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sail-operator",
@@ -54,6 +60,7 @@ SET_BY_THE_COLLECTION = ("multimesh_model",)
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_HTTP_PORT_NAME = re.compile(r"http(?!s)")
 # A patch release or MINOR-latest: Sail's Istio.spec.version accepts nothing else (v1.30 is refused at apply time).
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+|-latest)")
 # Discovery label keys that must not select a mesh's namespaces, with the reason.
@@ -341,6 +348,13 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
                 continue
             members.append(member)
     scope = _expand_sidecar_scope(errs, where + ".sidecar_scope", raw.get("sidecar_scope"))
+    gateway = _expand_ingress_gateway(errs, where + ".ingress_gateway", raw.get("ingress_gateway"), name, revision)
+    if gateway and any(m["name"] == gateway["namespace"] for m in members):
+        errs.add(where + ".ingress_gateway.namespace", "'{0}' is a member of this mesh".format(gateway["namespace"]),
+                 "give the gateway a namespace of its own (the default is {0}-ingress)".format(name))
+        gateway = None
+    # Every namespace the members stage labels into the mesh: the members, and its ingress gateway's namespace.
+    labelled = members + ([{"name": gateway["namespace"], "owned": True}] if gateway else [])
     samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
     values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
     topology, mesh_id, placements = topologies.expand_topology(errs, where, raw, clusters)
@@ -358,6 +372,10 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
         "discovery_labels": dict(labels),
         "mtls_mode": mtls_mode,
         "members": members,
+        "ingress_gateway": gateway,
+        # Also when it has none: what removal looks for after a mesh dropped its gateway.
+        "ingress_gateway_name": ingress_gateway_name(name),
+        "labelled_namespaces": labelled,
         "samples": samples,
         "values": values,
         # Derived once here so that roles never rebuild them.
@@ -366,7 +384,7 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
         # The egress hosts of the Sidecar 'default' in each member namespace ([] when the mesh opts out): the mesh's
         # own namespaces and those listed, so its proxies never receive another mesh's services.
         "sidecar_egress_hosts": sorted(set(
-            "{0}/*".format(ns) for ns in [raw["namespace"]] + [m["name"] for m in members] + scope["namespaces"]))
+            "{0}/*".format(ns) for ns in [raw["namespace"]] + [m["name"] for m in labelled] + scope["namespaces"]))
         if scope["enabled"] else [],
     }
 
@@ -387,6 +405,75 @@ def _expand_sidecar_scope(errs, where, raw):
             if _check_dns_label(errs, "{0}.namespaces[{1}]".format(where, index), ns, "a namespace name"):
                 scope["namespaces"].append(ns)
     return scope
+
+
+def _expand_gateway_port(errs, where, raw):
+    if not _check_type(errs, where, raw, dict, "give a mapping such as {name: http2, port: 80}"):
+        return None
+    _check_unknown_keys(errs, where, raw, GATEWAY_PORT_KEYS)
+    port = dict((key, raw.get(key)) for key in GATEWAY_PORT_KEYS)
+    valid = _check_dns_label(errs, where + ".name", port["name"], "a port name")
+    ranges = (("port", 1, 65535, "a port number 1-65535", ""),
+              ("target_port", 1, 65535, "a port number 1-65535", ", or leave it unset (= port)"),
+              ("node_port", 30000, 32767, "a port in Kubernetes' NodePort range 30000-32767",
+               ", or leave it unset (allocated, never colliding)"))
+    for key, low, high, what, otherwise in ranges:
+        value = port[key]
+        if value is None and key != "port":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errs.add("{0}.{1}".format(where, key), "{0!r} is not {1}".format(value, what), "use " + what + otherwise)
+            valid = False
+    if port["port"] == GATEWAY_STATUS_PORT["port"] or port["name"] == GATEWAY_STATUS_PORT["name"]:
+        errs.add(where, "port 15021 'status-port' is the gateway's health port, always exposed", "use another port")
+        valid = False
+    return port if valid else None
+
+
+def ingress_gateway_name(mesh_name):
+    """The name of a mesh's ingress gateway (Deployment, Service, Gateway...) and of its selector labels."""
+    return "ingressgateway-" + mesh_name
+
+
+def _expand_ingress_gateway(errs, where, raw, mesh_name, revision):
+    """The mesh's own ingress gateway (None when off): injected by its revision, in a namespace of the mesh, with a
+    selector label no other gateway carries."""
+    if raw is None:
+        return None
+    if not _check_type(errs, where, raw, dict, "give a mapping such as {enabled: true, service_type: NodePort}"):
+        return None
+    _check_unknown_keys(errs, where, raw, INGRESS_GATEWAY_KEYS)
+    enabled = raw.get("enabled", True)
+    if not _check_type(errs, where + ".enabled", enabled, bool, "use true or false") or not enabled:
+        return None
+    namespace = raw.get("namespace", "{0}-ingress".format(mesh_name))
+    valid = _check_dns_label(errs, where + ".namespace", namespace, "a namespace name")
+    if namespace in RESERVED_NAMESPACES:
+        errs.add(where + ".namespace", "'{0}' is a namespace Kubernetes owns".format(namespace),
+                 "use a namespace of the mesh's own, e.g. {0}-ingress".format(mesh_name))
+        valid = False
+    service_type = raw.get("service_type", "LoadBalancer")
+    if service_type not in SERVICE_TYPES:
+        errs.add(where + ".service_type", "unsupported type {0!r}".format(service_type), "use one of " + ", ".join(SERVICE_TYPES))
+        valid = False
+    ports = []
+    raw_ports = raw.get("ports", [dict(p) for p in DEFAULT_GATEWAY_PORTS])
+    if _check_type(errs, where + ".ports", raw_ports, list, "give a list of {name, port} mappings") and not raw_ports:
+        errs.add(where + ".ports", "is empty", "list at least one port, e.g. {name: http2, port: 80}")
+    for index, item in enumerate(raw_ports if isinstance(raw_ports, list) else []):
+        port = _expand_gateway_port(errs, "{0}.ports[{1}]".format(where, index), item)
+        if port and any(p[k] == port[k] for p in ports for k in ("name", "port")):
+            errs.add("{0}.ports[{1}]".format(where, index), "name or port number repeats an earlier port",
+                     "give every port its own name and number")
+        elif port:
+            ports.append(port)
+    if not valid:
+        return None
+    name = ingress_gateway_name(mesh_name)
+    return {"name": name, "namespace": namespace, "revision": revision, "service_type": service_type,
+            "ports": [dict(GATEWAY_STATUS_PORT)] + [dict(p, target_port=p["target_port"] or p["port"]) for p in ports],
+            # The ports its Gateway serves plain HTTP on (named http..., as Istio's protocol selection reads them).
+            "http_ports": [p["port"] for p in ports if _HTTP_PORT_NAME.match(p["name"])]}
 
 
 def _selects(selector_labels, namespace_labels):
@@ -412,9 +499,18 @@ def _check_cross_mesh(errs, meshes, cni):
                 seen[value] = mesh["name"]
     control_planes = dict((m["namespace"], m["name"]) for m in meshes)
     owner = {}
+    node_ports = {}
     for mesh in meshes:
-        for index, member in enumerate(mesh["members"]):
-            where = "mesh '{0}'.members[{1}]".format(mesh["name"], index)
+        gateway = mesh.get("ingress_gateway")
+        for port in gateway["ports"] if gateway else []:
+            other = node_ports.setdefault(port["node_port"], mesh["name"]) if port["node_port"] else mesh["name"]
+            if other != mesh["name"]:
+                errs.add("mesh '{0}'.ingress_gateway.ports".format(mesh["name"]),
+                         "node_port {0} is already the ingress gateway port of mesh '{1}'".format(port["node_port"], other),
+                         "give every mesh's gateway its own node ports, or leave node_port unset")
+        for index, member in enumerate(mesh["labelled_namespaces"]):
+            where = "mesh '{0}'.members[{1}]".format(mesh["name"], index) if index < len(mesh["members"]) else \
+                "mesh '{0}'.ingress_gateway.namespace".format(mesh["name"])
             ns = member["name"]
             if ns in control_planes:
                 whose = control_planes[ns]

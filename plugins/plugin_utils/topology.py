@@ -186,8 +186,11 @@ def link_gateways(views):
         if not gateway or gateway["mesh"] not in by_name:
             continue
         front = by_name[gateway["mesh"]]
+        # The remote clusters reach the external istiod at the Service's load-balancer address (XDS, webhooks).
         gateway.update(namespace=front["namespace"], revision=front["revision"],
-                       name=("istiod-gateway-" + view["name"])[:63].rstrip("-"))
+                       name=("istiod-gateway-" + view["name"])[:63].rstrip("-"), service_type="LoadBalancer",
+                       ports=[{"name": name, "port": port, "target_port": port} for name, port in (
+                           ("status-port", 15021), ("tls-xds", 15012), ("tls-webhook", 15017))])
         front["discovery_selectors"] = list(front["discovery_selectors"]) + [
             {"matchLabels": {NAMESPACE_NAME_LABEL: view["namespace"]}}]
         # Namespaces it discovers besides its own (the verification expects them in its registry).
@@ -299,7 +302,7 @@ def local_view(mesh, here):
     placements = mesh["placements"]
     if placements is None:  # a single-cluster mesh on every cluster of the inventory
         view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
-                    multicluster=False, istiod_service=istiod_service(mesh))
+                    multicluster=False, istiod_service=istiod_service(mesh), holds_config=True)
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
                     istiod_gateway=None, expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
                     control_plane_clusters=[])
@@ -316,8 +319,12 @@ def local_view(mesh, here):
         if role == "external" else here["network"]
     view = dict(mesh, role=role, cluster=here["name"], network=network,
                 multicluster=mesh["topology"] != "single", istiod_service=istiod_service(mesh))
+    # Where the mesh's configuration lives (Sidecars, the ingress gateway and its Gateway): a primary, a config cluster.
+    view["holds_config"] = role in ("primary", "config")
+    if not view["holds_config"]:
+        view.update(ingress_gateway=None, labelled_namespaces=list(mesh["members"]))
     if role == "external":  # istiod only: the mesh's namespaces and workloads live in its other clusters
-        view.update(members=[], samples=[])
+        view.update(members=[], samples=[], labelled_namespaces=[])
     view.update(
         readers=_readers(mesh, here["name"]),
         # Where a remote or config cluster's proxies and webhooks reach istiod.

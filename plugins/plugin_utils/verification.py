@@ -31,7 +31,7 @@ def check(name, category, expected, observed, status, evidence=None, reason=None
 
 def probe_pairs(model, client="curl", server="httpbin"):
     """Every (client namespace, server namespace) pair among members that run the client and the server sample,
-    with what must happen: allow inside a mesh, deny across meshes."""
+    with what must happen: allow inside a mesh, deny across meshes; and each mesh's ingress gateway from its clients."""
     hosts = []
     for mesh in model["meshes"]:
         for member in mesh["members"]:
@@ -48,6 +48,19 @@ def probe_pairs(model, client="curl", server="httpbin"):
                           "server_mesh": server_mesh, "server_namespace": server_ns,
                           "url": "http://{0}.{1}.svc.cluster.local:8000/get".format(server, server_ns),
                           "expect": "allow" if client_mesh == server_mesh else "deny"})
+    # From inside each mesh through its own ingress gateway, which routes to the mesh's first httpbin.
+    for mesh in model["meshes"]:
+        gateway = mesh.get("ingress_gateway")
+        if not gateway or not gateway["http_ports"] or server not in mesh["samples"] or not mesh["members"]:
+            continue
+        for client_mesh, client_ns, client_samples in hosts:
+            clients = [s for s in ("curl", "sleep") if s in client_samples]
+            if client_mesh == mesh["name"] and clients:
+                pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
+                              "server_mesh": mesh["name"], "server_namespace": gateway["namespace"],
+                              "url": "http://{0}.{1}.svc.cluster.local:{2}/get".format(
+                                  gateway["name"], gateway["namespace"], gateway["http_ports"][0]),
+                              "expect": "allow"})
     return pairs
 
 
@@ -286,9 +299,10 @@ def check_roots(model, configmaps):
 # ------------------------------------------------------------------ discovery scope (istiod's own view)
 
 def mesh_namespaces(mesh):
-    """The namespaces a mesh's istiod discovers: its own, its members', and those of external istiods its ingress
-    gateway exposes (seed 004)."""
-    return set([mesh["namespace"]] + [m["name"] for m in mesh["members"]] + list(mesh.get("fronted_namespaces") or []))
+    """The namespaces a mesh's istiod discovers: its own, its members' and its ingress gateway's, and those of
+    external istiods its gateway exposes (seed 004)."""
+    return set([mesh["namespace"]] + [m["name"] for m in mesh["labelled_namespaces"]]
+               + list(mesh.get("fronted_namespaces") or []))
 
 
 def check_discovery(model, registries, services):
@@ -340,14 +354,14 @@ def check_sidecar_scope(model, sidecars, registries):
     by_mesh = dict((r.get("name"), r) for r in registries or [])
     checks = []
     for mesh in model["meshes"]:
-        if not mesh.get("sidecar_egress_hosts") or mesh.get("role", "primary") not in ("primary", "config"):
+        if not mesh.get("sidecar_egress_hosts") or not mesh["holds_config"]:
             continue
         want = sorted(mesh["sidecar_egress_hosts"])
         registry = by_mesh.get(mesh["name"]) if mesh.get("role", "primary") == "primary" else None
         held = None
         if registry is not None and "sidecars" in registry:
             held = dict(((c["namespace"], c["name"]), c["egress_hosts"]) for c in registry["sidecars"])
-        for member in mesh["members"]:
+        for member in mesh["labelled_namespaces"]:
             ns = member["name"]
             expected = "Sidecar default with egress " + ", ".join(want)
             evidence = {"stored": stored.get((ns, "default")),
@@ -368,6 +382,73 @@ def check_sidecar_scope(model, sidecars, registries):
     return checks
 
 
+# ------------------------------------------------------------------ ingress gateway per mesh
+
+def _template_labels(deployment):
+    return ((((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {})
+
+
+def _gateway_problem(mesh, gateway, deployments, gateways):
+    """Why the stored gateway of a mesh is not what the mesh needs, or None."""
+    key = (gateway["namespace"], gateway["name"])
+    mine = deployments.get(key)
+    if mine is None:
+        return "no Deployment {0}/{1}".format(*key)
+    labels, notes = _template_labels(mine), (((mine.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+        "annotations") or {}
+    if labels.get("istio.io/rev") != mesh["revision"] or notes.get("inject.istio.io/templates") != "gateway":
+        return "its pods are not injected by {0} with the gateway template (istio.io/rev={1})".format(
+            mesh["revision"], labels.get("istio.io/rev"))
+    if not gateway["http_ports"]:
+        return None
+    if key not in gateways:
+        return "no Gateway {0}/{1}".format(*key)
+    selector = (gateways[key].get("spec") or {}).get("selector") or {}
+    # An empty selector reaches every gateway (Istio's semantics), so it is caught as soon as there is another.
+    reached = sorted("{0}/{1}".format(*k) for k, d in deployments.items()
+                     if all(_template_labels(d).get(a) == b for a, b in selector.items()))
+    if reached != ["{0}/{1}".format(*key)]:
+        return "its Gateway selects the pods of " + (", ".join(reached) or "no Deployment")
+    return None
+
+
+def check_ingress_gateways(model, deployments, gateways, registries):
+    """Per mesh with an ingress gateway here: its Deployment is injected by the mesh's revision with the gateway
+    template, its Gateway selects those pods and no other gateway's, and the mesh's istiod, where it runs here, holds
+    that Gateway while no other mesh's istiod does. deployments: gateway Deployments of the cluster (label istio);
+    gateways: every Gateway object; registries: what multimesh.istio.istiod_registry returned."""
+    def by_key(objs):
+        return dict(((o["metadata"].get("namespace"), o["metadata"].get("name")), o) for o in objs or [])
+
+    deployments, gateways = by_key(deployments), by_key(gateways)
+    checks = []
+    for mesh in model["meshes"]:
+        gateway = mesh.get("ingress_gateway")
+        if not gateway:
+            continue
+        key = (gateway["namespace"], gateway["name"])
+        holders = sorted(r["name"] for r in registries or [] if key in set(
+            (g["namespace"], g["name"]) for g in r.get("gateways") or []))
+        asked = dict((r["name"], r) for r in registries or []).get(mesh["name"])
+        observed_by_istiod = asked is not None and "gateways" in asked
+        problem = _gateway_problem(mesh, gateway, deployments, gateways)
+        if not problem and gateway["http_ports"] and observed_by_istiod and holders != [mesh["name"]]:
+            problem = "held by the istiod of " + (", ".join(holders) or "no mesh")
+        evidence = {"deployment": "{0}/{1}".format(*key) if key in deployments else None,
+                    "gateway_selector": (gateways.get(key, {}).get("spec") or {}).get("selector"),
+                    "held_by": holders if observed_by_istiod else "not observed: " + (
+                        "no istiod of {0} here".format(mesh["name"]) if asked is None else
+                        asked.get("sidecars_error") or asked.get("error") or "not asked")}
+        observed = problem or "injected by {0}, Gateway selects only it".format(mesh["revision"]) + (
+            ", held by istiod-" + mesh["revision"] + " alone" if observed_by_istiod and gateway["http_ports"] else "")
+        checks.append(check("ingress gateway " + mesh["name"], "gateway",
+                            "{0}/{1} injected by {2}, reached only by its own Gateway".format(
+                                gateway["namespace"], gateway["name"], mesh["revision"]),
+                            observed, FAIL if problem else PASS, evidence,
+                            problem and "the mesh's ingress traffic may reach another mesh, or no gateway at all"))
+    return checks
+
+
 # ------------------------------------------------------------------ control-plane mapping
 
 def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
@@ -382,7 +463,8 @@ def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
             checks.append(check(name, "mapping", "proxy-status lists this mesh's workloads", "not run", SKIPPED,
                                 reason=istioctl_reason))
             continue
-        members = set(m["name"] for m in mesh["members"])
+        # The mesh's ingress gateway is one of its proxies too.
+        members = set(m["name"] for m in mesh["labelled_namespaces"])
         want = sorted("{0}.{1}".format(p["metadata"]["name"], p["metadata"]["namespace"]) for p in pods
                       if p["metadata"].get("namespace") in members)
         listed = proxies_by_mesh.get(mesh["name"]) or []

@@ -51,7 +51,7 @@ def stored(api):
 
     apps, core, custom = client.AppsV1Api(api), client.CoreV1Api(api), client.CustomObjectsApi(api)
     versions = {}
-    for ns in MESHES + ("istio-cni",):
+    for ns in MESHES + ("istio-cni", "usergroup-1-ingress"):
         for item in apps.list_namespaced_deployment(ns).items + apps.list_namespaced_daemon_set(ns).items:
             versions[(item.kind or "workload", ns, item.metadata.name)] = item.metadata.resource_version
         for item in core.list_namespaced_config_map(ns).items:
@@ -89,6 +89,11 @@ def test_each_mesh_gets_its_own_istiod_and_no_default_webhook(converged, api):
     labels = client.CoreV1Api(api).read_namespace("app-ns-3").metadata.labels
     assert labels["usergroup"] == "usergroup-2" and labels["istio.io/rev"] == "usergroup-2"
     assert "istioctl install: usergroup-1 (installed), usergroup-2 (installed)" in converged.out
+    # usergroup-1's own ingress gateway, bound to its revision; the NodePort allocated by Kubernetes.
+    gateway = apps.read_namespaced_deployment("ingressgateway-usergroup-1", "usergroup-1-ingress")
+    assert gateway.spec.template.metadata.labels["istio.io/rev"] == "usergroup-1"
+    service = client.CoreV1Api(api).read_namespaced_service("ingressgateway-usergroup-1", "usergroup-1-ingress")
+    assert service.spec.type == "NodePort" and all(p.node_port for p in service.spec.ports)
 
 
 def test_second_run_changes_nothing_and_sends_no_write_request(converged, third, api):
@@ -174,7 +179,7 @@ def test_cleanup_uninstalls_each_revision_and_the_cni(converged, third, api):
     mutating, validating = webhooks(api)
     assert not [n for n in list(mutating) + list(validating) if "usergroup" in n]
     remaining = {n.metadata.name: n.status.phase for n in core.list_namespace().items}
-    assert all(remaining.get(ns) in (None, "Terminating") for ns in ("app-ns-1", "app-ns-2", "app-ns-3"))
+    assert all(remaining.get(ns) in (None, "Terminating") for ns in ("app-ns-1", "app-ns-2", "app-ns-3", "usergroup-1-ingress"))
     assert "--purge" not in run.out
     again = play(third, "cleanup.yml")
     assert again.rc == 0 and again.recap()["changed"] == 0, again.out

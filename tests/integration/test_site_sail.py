@@ -184,6 +184,61 @@ def test_opting_out_of_sidecar_scope_removes_only_that_meshs_sidecars(converged,
     assert mine <= set(stored(kube))
 
 
+def gateway_objects(kube, namespace):
+    """{(kind, name): resourceVersion} of what an ingress gateway is made of, in its namespace."""
+    from kubernetes import client
+
+    found = {}
+    for kind, items in (
+            ("ServiceAccount", client.CoreV1Api(kube).list_namespaced_service_account(namespace).items),
+            ("Service", client.CoreV1Api(kube).list_namespaced_service(namespace).items),
+            ("Deployment", client.AppsV1Api(kube).list_namespaced_deployment(namespace).items),
+            ("Role", client.RbacAuthorizationV1Api(kube).list_namespaced_role(namespace).items),
+            ("RoleBinding", client.RbacAuthorizationV1Api(kube).list_namespaced_role_binding(namespace).items)):
+        found.update(((kind, o.metadata.name), o.metadata.resource_version) for o in items if o.metadata.name != "default")
+    for obj in client.CustomObjectsApi(kube).list_namespaced_custom_object(
+            "networking.istio.io", "v1", namespace, "gateways")["items"]:
+        found[("Gateway", obj["metadata"]["name"])] = obj["metadata"]["resourceVersion"]
+    return found
+
+
+def test_a_mesh_gets_its_own_ingress_gateway_and_loses_it_when_it_opts_out(converged, cluster, kube):
+    """Issue 15 item 3: mesh-2's gateway touches only mesh-2's objects; a second run writes nothing; opting out
+    removes exactly what was made for it."""
+    from kubernetes import client
+
+    before = stored(kube)
+    with_gateway = [TWO_MESHES[0], dict(TWO_MESHES[1], ingress_gateway={"service_type": "ClusterIP"})]
+    run = site(cluster, meshes=with_gateway)
+    assert run.rc == 0, run.out
+    after = stored(kube)
+    # mesh-2's Sidecars now let its proxies reach the gateway's namespace; nothing of any other mesh changed.
+    mesh_2 = {("Sidecar", "app-ns-2"), ("Sidecar", "app-ns-3"), ("Sidecar", "mesh-2-ingress"), ("Namespace", "mesh-2-ingress")}
+    assert set(after) - set(before) == {("Sidecar", "mesh-2-ingress"), ("Namespace", "mesh-2-ingress")}
+    assert dict((k, v) for k, v in after.items() if k not in mesh_2) == dict(
+        (k, v) for k, v in before.items() if k not in mesh_2)
+    made = gateway_objects(kube, "mesh-2-ingress")
+    name = "ingressgateway-mesh-2"
+    assert sorted(made) == sorted((kind, name) for kind in (
+        "ServiceAccount", "Service", "Deployment", "Role", "RoleBinding", "Gateway"))
+    template = client.AppsV1Api(kube).read_namespaced_deployment(name, "mesh-2-ingress").spec.template.metadata
+    assert template.labels["istio.io/rev"] == "mesh-2" and template.annotations == {"inject.istio.io/templates": "gateway"}
+    mark, dummy = cluster.write_requests()
+    again = site(cluster, meshes=with_gateway)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+    assert cluster.write_requests(mark)[1] == [] and gateway_objects(kube, "mesh-2-ingress") == made
+    dropped = site(cluster, meshes=[TWO_MESHES[0], dict(TWO_MESHES[1], ingress_gateway={"enabled": False})])
+    assert dropped.rc == 0, dropped.out
+    assert gateway_objects(kube, "mesh-2-ingress") == {}
+    # The namespace stays (members_prune would take its labels off); its Sidecar went with the gateway's scope.
+    left = stored(kube)
+    assert ("Namespace", "mesh-2-ingress") in left and ("Sidecar", "mesh-2-ingress") not in left
+    back = site(cluster)
+    assert back.rc == 0, back.out
+    assert dict((k, v) for k, v in stored(kube).items() if k not in mesh_2) == dict(
+        (k, v) for k, v in before.items() if k not in mesh_2)
+
+
 def test_another_inventory_cannot_take_this_ones_objects(converged, cluster, kube):
     """Issue 13 point 2: the same meshes under another identity (a second inventory on the cluster) are refused."""
     before = stored(kube)

@@ -19,6 +19,8 @@ from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness,
 INVENTORY = os.path.join(REPO, "tests", "integration", "inventories", "verify.yml")
 MESHES = {"mesh-a": ("istio-a", ["app-a"]), "mesh-b": ("istio-b", ["app-b1", "app-b2"])}
 MEMBERS = [ns for dummy, members in MESHES.values() for ns in members]
+# mesh-a's own ingress gateway: a namespace of the mesh besides its members.
+GATEWAY = ("mesh-a-ingress", "ingressgateway-mesh-a")
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +73,39 @@ def test_real_istiods_inject_bind_distribute_roots_and_discover_only_their_mesh(
     for mesh, (namespace, members) in MESHES.items():
         for check in ("istiod ", "injector ", "validator ", "discovery scope "):
             assert checks[check + mesh]["status"] == "pass", checks[check + mesh]
-        assert checks["discovery scope " + mesh]["evidence"]["seen"] == sorted([namespace] + members)
+        gateway = [GATEWAY[0]] if mesh == "mesh-a" else []
+        assert checks["discovery scope " + mesh]["evidence"]["seen"] == sorted([namespace] + members + gateway)
         for member in members:
             assert checks["root of trust " + member]["status"] == "pass", checks["root of trust " + member]
             # The scoping Sidecar is stored and the real istiod holds it (its /debug/configz).
             scope = checks["sidecar scope " + member]
             assert scope["status"] == "pass" and scope["observed"] == "stored, held by istiod-" + mesh, scope
-            assert scope["evidence"]["held_by_istiod"] == sorted([namespace + "/*"] + [m + "/*" for m in members])
+            assert scope["evidence"]["held_by_istiod"] == sorted([namespace + "/*"] + [m + "/*" for m in members + gateway])
     assert checks["default webhooks"]["status"] == "pass"
+
+
+def test_the_meshs_ingress_gateway_is_injected_by_its_istiod_and_held_by_it_alone(converged, api):
+    """Issue 15 item 3: the gateway pod got the gateway template from istiod-mesh-a; mesh-a's real istiod holds its
+    Gateway, mesh-b's does not; the probe from inside mesh-a through it ran (no pod network: inconclusive)."""
+    from kubernetes import client
+
+    dummy, report_dir = converged
+    report, checks = read_report(report_dir)
+    gateway = checks["ingress gateway mesh-a"]
+    assert gateway["status"] == "pass", gateway
+    assert gateway["observed"] == "injected by mesh-a, Gateway selects only it, held by istiod-mesh-a alone"
+    assert gateway["evidence"]["held_by"] == ["mesh-a"]
+    assert "ingress gateway mesh-b" not in checks
+    pods = client.CoreV1Api(api).list_namespaced_pod(GATEWAY[0], label_selector="istio=" + GATEWAY[1]).items
+    assert len(pods) == 1
+    proxy = [c for c in pods[0].spec.containers if c.name == "istio-proxy"][0]
+    # The injector replaced image auto and made it a router, bound to mesh-a's istiod.
+    assert proxy.image != "auto" and "router" in proxy.args, proxy.args
+    config = [e.value for e in proxy.env or [] if e.name == "PROXY_CONFIG"][0]
+    assert '"discoveryAddress":"istiod-mesh-a.istio-a.svc:15012"' in config
+    probe = checks["connectivity app-a -> " + GATEWAY[0]]
+    assert probe["evidence"]["url"] == "http://ingressgateway-mesh-a.mesh-a-ingress.svc.cluster.local:80/get"
+    assert probe["status"] == "fail" and probe["reason"].startswith("inconclusive: curl exit 6"), probe
 
 
 def test_each_sidecar_was_injected_by_its_own_istiod(converged, api):
@@ -98,7 +125,8 @@ def test_probes_executed_and_every_failure_is_inconclusive_not_a_pass(converged)
     run, report_dir = converged
     report, checks = read_report(report_dir)
     probes = [c for c in report["checks"] if c["category"] == "connectivity"]
-    assert len(probes) == len(MEMBERS) ** 2
+    # Every member pair, and mesh-a's gateway from app-a.
+    assert len(probes) == len(MEMBERS) ** 2 + 1
     for probe in probes:
         # curl really ran (kwok's exec) and could not resolve the service name: no network, no verdict.
         assert probe["status"] == "fail" and probe["evidence"]["rc"] == 6, probe
@@ -139,6 +167,10 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     # 5. app-a's scoping Sidecar widened to every namespace.
     client.CustomObjectsApi(api).patch_namespaced_custom_object(
         "networking.istio.io", "v1", "app-a", "sidecars", "default", {"spec": {"egress": [{"hosts": ["*/*"]}]}})
+    # 6. mesh-a's Gateway selecting the classic default label: it reaches no gateway of the mesh.
+    client.CustomObjectsApi(api).patch_namespaced_custom_object(
+        "networking.istio.io", "v1", GATEWAY[0], "gateways", GATEWAY[1],
+        {"spec": {"selector": {"istio": "ingressgateway"}}})
 
     def rebound():
         pods = core.list_namespaced_pod("app-a", label_selector="app=httpbin").items
@@ -179,5 +211,7 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
     # app-b2 left mesh-b's discovery: its Sidecar is stored, but mesh-b's istiod no longer holds it.
     assert checks["sidecar scope app-b2"]["observed"] == "istiod-mesh-b does not hold it as stored (not at all)", \
         checks["sidecar scope app-b2"]
-    for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander"):
+    assert checks["ingress gateway mesh-a"]["observed"] == "its Gateway selects the pods of no Deployment", \
+        checks["ingress gateway mesh-a"]
+    for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander", "ingress gateway mesh-a"):
         assert "FAILED " + name in run.out

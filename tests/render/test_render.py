@@ -61,6 +61,10 @@ def assert_all_valid(files, crd_schemas):
     assert sum(len(objs) for objs in files.values()) > 0
 
 
+def by_kind_all(files, kind):
+    return [obj for objs in files.values() for obj in objs if obj["kind"] == kind]
+
+
 def by_kind(files, kind):
     return {obj["metadata"]["name"]: obj for objs in files.values() for obj in objs if obj["kind"] == kind}
 
@@ -147,6 +151,28 @@ def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):
     assert cni["components"]["cni"] == {"enabled": True, "namespace": "kube-cni"}
     # Cluster objects beside the inputs are plain Kubernetes/Istio objects, no IstioOperator among them.
     assert all(o["kind"] != "IstioOperator" for p, objs in files.items() if not p.startswith("istioctl/") for o in objs)
+    # An ingress gateway per mesh (issue 15 item 3), each injected by its own revision and reached by its own Gateway.
+    members = {path: [(o["kind"], o["metadata"].get("namespace")) for o in objs] for path, objs in files.items()
+               if path.startswith("30-members-usergroup")}
+    assert members["30-members-usergroup-2.yaml"] == [
+        ("Namespace", None), ("Sidecar", "inventory"), ("Namespace", None), ("Sidecar", "usergroup-2-edge")] + [
+        (kind, "usergroup-2-edge") for kind in ("ServiceAccount", "Role", "RoleBinding", "Deployment", "Service", "Gateway")]
+    deployments = dict(((o["metadata"]["namespace"], o["metadata"]["name"]), o) for o in by_kind_all(files, "Deployment"))
+    for mesh, revision, ns in (("usergroup-1", "ug1-1-30", "usergroup-1-ingress"), ("usergroup-2", "usergroup-2", "usergroup-2-edge")):
+        gateway = [o for o in by_kind_all(files, "Gateway") if o["metadata"]["namespace"] == ns][0]
+        reached = [k for k, d in deployments.items()
+                   if all(d["spec"]["template"]["metadata"]["labels"].get(a) == b for a, b in gateway["spec"]["selector"].items())]
+        assert reached == [(ns, "ingressgateway-" + mesh)]
+        assert deployments[reached[0]]["spec"]["template"]["metadata"]["labels"]["istio.io/rev"] == revision
+    services = dict((o["metadata"]["namespace"], o["spec"]) for o in by_kind_all(files, "Service")
+                    if o["metadata"]["name"].startswith("ingressgateway-"))
+    assert services["usergroup-1-ingress"]["type"] == "NodePort"
+    assert services["usergroup-1-ingress"]["ports"][1] == {"name": "http2", "port": 80, "targetPort": 8080, "nodePort": 30081}
+    assert services["usergroup-2-edge"]["type"] == "LoadBalancer"
+    # The samples route usergroup-1's gateway to its first member's httpbin.
+    route = by_kind(files, "VirtualService")["ingressgateway-usergroup-1-httpbin"]["spec"]
+    assert route["gateways"] == ["ingressgateway-usergroup-1"]
+    assert route["http"][0]["route"][0]["destination"]["host"] == "httpbin.shop.svc.cluster.local"
 
 
 def test_second_render_changes_nothing(tmp_path):
@@ -314,6 +340,8 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
     objects = dict(((o["kind"], o["metadata"].get("namespace")), o) for o in files["central/23-gateways-mesh-ext.yaml"])
     assert sorted(objects) == [
         ("Deployment", "istio-system"), ("DestinationRule", "external-istiod"), ("Gateway", "external-istiod"),
+        # The Role lets the gateway read its TLS credential (credentialName) in its own namespace.
+        ("Role", "istio-system"), ("RoleBinding", "istio-system"),
         ("Service", "istio-system"), ("ServiceAccount", "istio-system"), ("VirtualService", "external-istiod")]
     pod = objects[("Deployment", "istio-system")]["spec"]["template"]["metadata"]
     assert pod["labels"]["istio.io/rev"] == "gateways"  # injected by the gateway mesh's istiod

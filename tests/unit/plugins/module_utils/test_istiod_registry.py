@@ -77,3 +77,18 @@ def test_sidecars_istiod_holds_from_configz():
         {"namespace": "app-ns-1", "name": "narrow", "egress_hosts": []},
         {"namespace": "app-ns-2", "name": "default", "egress_hosts": ["app-ns-2/*", "istio-system-1/*"]}]
     assert r.config_sidecars("null") == []
+
+
+def test_gateways_istiod_holds_come_from_configz():
+    configz = [
+        {"kind": "Gateway", "apiVersion": "networking.istio.io/v1",
+         "metadata": {"name": "ingressgateway-mesh-1", "namespace": "mesh-1-ingress"},
+         "spec": {"selector": {"istio": "ingressgateway-mesh-1"}, "servers": []}},
+        {"kind": "Sidecar", "apiVersion": "networking.istio.io/v1", "metadata": {"name": "default", "namespace": "a"}},
+        {"kind": "Gateway", "apiVersion": "networking.istio.io/v1", "metadata": {"name": "any", "namespace": "a"},
+         "spec": {}},
+    ]
+    assert r.config_gateways(json.dumps(configz)) == [
+        {"namespace": "a", "name": "any", "selector": {}},
+        {"namespace": "mesh-1-ingress", "name": "ingressgateway-mesh-1", "selector": {"istio": "ingressgateway-mesh-1"}}]
+    assert r.config_gateways("[]") == []

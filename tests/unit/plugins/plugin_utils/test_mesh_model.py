@@ -217,6 +217,10 @@ def test_defaults_are_expanded():
         "discovery_labels": {"istio-discovery": "mesh-2"},
         "mtls_mode": "STRICT",
         "members": [{"name": "app-ns-2", "owned": False}, {"name": "app-ns-3", "owned": False}],
+        # No ingress gateway unless asked; the namespaces the members stage labels are the members then.
+        "ingress_gateway": None, "ingress_gateway_name": "ingressgateway-mesh-2",
+        "labelled_namespaces": [{"name": "app-ns-2", "owned": False}, {"name": "app-ns-3", "owned": False}],
+        "holds_config": True,
         "samples": ["sleep", "httpbin"],
         "values": {},
         "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],

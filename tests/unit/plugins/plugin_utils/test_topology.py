@@ -236,7 +236,11 @@ def test_external_istiod_behind_another_meshs_ingress_gateway():
     meshes = exposed({"mesh": "gateways", "credential": "istiod-cert"})
     central = dict((m["name"], m) for m in model(meshes, THREE, here="central")["meshes"])
     assert central["mesh-x"]["istiod_gateway"] == {"mesh": "gateways", "credential": "istiod-cert", "namespace": "istio-system",
-                                                   "revision": "gateways", "name": "istiod-gateway-mesh-x"}
+                                                   "revision": "gateways", "name": "istiod-gateway-mesh-x",
+                                                   "service_type": "LoadBalancer", "ports": [
+                                                       {"name": "status-port", "port": 15021, "target_port": 15021},
+                                                       {"name": "tls-xds", "port": 15012, "target_port": 15012},
+                                                       {"name": "tls-webhook", "port": 15017, "target_port": 15017}]}
     # The gateway's mesh discovers the external istiod's namespace too, and nothing else of it.
     assert control_plane_values(central["gateways"], "sail")["meshConfig"]["discoverySelectors"] == [
         {"matchLabels": {"istio-discovery": "gateways"}}, {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}]
