@@ -96,6 +96,11 @@ def config_gateways(body):
     return sorted(gateways, key=lambda g: (g["namespace"] or "", g["name"] or ""))
 
 
+def sidecar_egress_hosts(sidecar):
+    """The egress hosts of a Sidecar object (stored, or as istiod holds it), sorted."""
+    return sorted(h for e in (sidecar.get("spec") or {}).get("egress") or [] for h in e.get("hosts") or [])
+
+
 def config_sidecars(body):
     """[{namespace, name, egress_hosts}] of the Sidecar resources in /debug/configz (the configuration istiod holds
     and pushes to its proxies), sorted."""
@@ -104,9 +109,8 @@ def config_sidecars(body):
         if item.get("kind") != "Sidecar":
             continue
         meta = item.get("metadata") or {}
-        egress = (item.get("spec") or {}).get("egress") or []
         sidecars.append({"namespace": meta.get("namespace"), "name": meta.get("name"),
-                         "egress_hosts": sorted(h for e in egress for h in (e.get("hosts") or []))})
+                         "egress_hosts": sidecar_egress_hosts(item)})
     return sorted(sidecars, key=lambda s: (s["namespace"] or "", s["name"] or ""))
 
 

@@ -13,6 +13,11 @@ import json
 import re
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (  # noqa: F401 (re-exported)
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    OWNER_LABEL,
+)
 
 MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
@@ -21,8 +26,6 @@ CONFIG_SECRET = "istio-kubeconfig"
 CONFIG_KEY = "config"
 DEFAULT_SERVICE_ACCOUNTS = {"remote": "istio-reader-service-account", "config": "istiod"}
 CREATED_BY = "multimesh.istio/created-by"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-OWNER_LABEL = "multimesh.istio/owner"
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 REDACTED = "<redacted>"
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -123,7 +126,7 @@ def kubeconfig_text(kubeconfig):
 
 def marks(owner=None):
     """Labels and annotations that say this module (and, with an owner, which inventory) created an object."""
-    labels = {MANAGED_BY_LABEL: "multimesh.istio"}
+    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
     if owner:
         labels[OWNER_LABEL] = owner
     return labels, {CREATED_BY: "remote_secret"}

@@ -16,6 +16,11 @@ import difflib
 import os
 import re
 
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (  # noqa: F401 (re-exported)
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    OWNER_LABEL,
+)
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
@@ -26,10 +31,6 @@ SAMPLES = ("sleep", "curl", "httpbin", "helloworld")
 DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_CNI_NAMESPACE = "istio-cni"
 REVISION_LABEL = "istio.io/rev"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-# Which inventory created an object: two inventories on one cluster never take each other's objects.
-OWNER_LABEL = "multimesh.istio/owner"
-MANAGED_BY_VALUE = "multimesh.istio"
 MESH_LABEL = "multimesh.istio/mesh"
 # Namespaces Kubernetes itself owns: making them mesh members breaks the cluster.
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")

@@ -11,6 +11,8 @@ import json
 import re
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.multimesh.istio.plugins.module_utils.istiod_registry import sidecar_egress_hosts
+
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 # A denial counts only when the mesh denied: HTTP 503 from the client's sidecar, or the server's sidecar resetting
 # the connection after it was made. Any other failure shows nothing about isolation.
@@ -348,8 +350,7 @@ def check_sidecar_scope(model, sidecars, registries):
     """Per member namespace of a mesh whose configuration lives here: the Sidecar 'default' exists with exactly the
     mesh's egress hosts and, where the mesh's istiod runs here and could be asked, istiod holds it as stored.
     sidecars: every Sidecar object of the cluster; registries: what multimesh.istio.istiod_registry returned."""
-    stored = dict(((o["metadata"].get("namespace"), o["metadata"].get("name")),
-                   sorted(h for e in (o.get("spec") or {}).get("egress") or [] for h in e.get("hosts") or []))
+    stored = dict(((o["metadata"].get("namespace"), o["metadata"].get("name")), sidecar_egress_hosts(o))
                   for o in sidecars or [])
     by_mesh = dict((r.get("name"), r) for r in registries or [])
     checks = []
