@@ -20,6 +20,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     CLUSTER_OBJECT_KINDS,
     SAIL_CRDS,
+    TAG_CRD,
     preflight_problems,
 )
 
@@ -41,7 +42,7 @@ class ActionModule(ActionBase):
         model = args["model"]
         try:
             cluster = Cluster(auth_options(args))
-            crds = [name for name in SAIL_CRDS
+            crds = [name for name in SAIL_CRDS + (TAG_CRD,)
                     if cluster.get({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
                                     "metadata": {"name": name}})]
             istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []

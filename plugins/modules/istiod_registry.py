@@ -29,7 +29,10 @@ extends_documentation_fragment:
   - multimesh.istio.read_only
 options:
   meshes:
-    description: The meshes, each with C(name), C(namespace) and C(revision) (as in C(multimesh_model.meshes)).
+    description:
+      - The meshes, each with C(name), C(namespace) and C(revision) (as in C(multimesh_model.meshes)).
+      - C(control_plane_revision), when given, is the revision istiod runs as (a RevisionBased mesh's active revision;
+        its C(revision) is then the tag its namespaces carry).
     type: list
     elements: dict
     required: true
@@ -80,12 +83,14 @@ from ansible_collections.multimesh.istio.plugins.module_utils import kube_client
 def ask(api, mesh, timeout):
     from kubernetes import client as k8s
 
-    out = {"name": mesh["name"], "namespace": mesh["namespace"], "revision": mesh["revision"], "pod": None}
+    # A RevisionBased mesh's istiod runs as its active revision (its own 'revision' is the tag).
+    revision = mesh.get("control_plane_revision") or mesh["revision"]
+    out = {"name": mesh["name"], "namespace": mesh["namespace"], "revision": revision, "pod": None}
     try:
         pods = k8s.CoreV1Api(api).list_namespaced_pod(mesh["namespace"], label_selector="app=istiod").items
-        out["pod"] = registry.istiod_pod(pods, mesh["revision"])
+        out["pod"] = registry.istiod_pod(pods, revision)
         if not out["pod"]:
-            return dict(out, error="no running istiod pod of revision {0} in {1}".format(mesh["revision"], mesh["namespace"]))
+            return dict(out, error="no running istiod pod of revision {0} in {1}".format(revision, mesh["namespace"]))
         raw = kube_client.pod_port_request(api, mesh["namespace"], out["pod"], registry.MONITORING_PORT,
                                            registry.http_request(registry.REGISTRY_PATH), timeout,
                                            registry.response_complete)

@@ -22,6 +22,8 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
 )
 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
+# Needed only by RevisionBased meshes (their revision tag).
+TAG_CRD = "istiorevisiontags.sailoperator.io"
 
 
 def _plain(data):
@@ -48,7 +50,7 @@ def control_plane_values(mesh, backend):
     # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
     # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
     return deep_merge(values, {"global": {"istioNamespace": mesh["namespace"]},
-                               "defaultRevision": mesh["revision"] if mesh.get("default") else ""})
+                               "defaultRevision": mesh["control_plane_revision"] if mesh.get("default") else ""})
 
 
 # ------------------------------------------------------------------ selectors
@@ -126,7 +128,7 @@ def _ownership_problems(model, namespaces, istiods):
                 "Namespace {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: take it out of "
                 "this inventory, or set multimesh_owner: {1} if this is that inventory.".format(
                     _name(ns), other, OWNER_LABEL, model.get("owner")))
-    homes = dict((mesh["revision"], mesh) for mesh in model["meshes"])
+    homes = dict((mesh["control_plane_revision"], mesh) for mesh in model["meshes"])
     for deployment in sorted(istiods, key=_name):
         meta = deployment.get("metadata") or {}
         mesh = homes.get(_labels(deployment).get(REVISION_LABEL))
@@ -134,7 +136,7 @@ def _ownership_problems(model, namespaces, istiods):
             problems.append(
                 "Revision {0} of mesh '{1}' is already served by istiod Deployment {2}/{3}, outside the mesh's namespace "
                 "{4}. Fix: give mesh '{1}' another revision, or remove that installation first.".format(
-                    mesh["revision"], mesh["name"], meta.get("namespace"), meta.get("name"), mesh["namespace"]))
+                    mesh["control_plane_revision"], mesh["name"], meta.get("namespace"), meta.get("name"), mesh["namespace"]))
     return problems
 
 
@@ -142,7 +144,7 @@ def _default_tag_problems(model, tags):
     """Making a mesh the default takes the default tag over; one that points outside this inventory is not ours."""
     if not model.get("default_mesh"):
         return []
-    revisions = set(mesh["revision"] for mesh in model["meshes"])
+    revisions = set(mesh["control_plane_revision"] for mesh in model["meshes"])
     problems = []
     for tag in sorted(tags, key=_name):
         revision = _labels(tag).get(REVISION_LABEL)
@@ -195,10 +197,10 @@ def _not_the_meshs(kind, obj, mesh, model, bindings):
     labels = _labels(obj)
     if _other_owner(obj, model):
         return "it belongs to the inventory '{0}'".format(_other_owner(obj, model))
-    if labels.get(REVISION_LABEL) not in (None, mesh["revision"]):
+    if labels.get(REVISION_LABEL) not in (None, mesh["control_plane_revision"]):
         return "it carries {0}={1}".format(REVISION_LABEL, labels[REVISION_LABEL])
     refs = [r for r in (obj.get("metadata") or {}).get("ownerReferences") or []
-            if r.get("kind") in ("Istio", "IstioRevision") and r.get("name") != mesh["revision"]]
+            if r.get("kind") in ("Istio", "IstioRevision") and r.get("name") not in (mesh["revision"], mesh["control_plane_revision"])]
     if refs:
         return "it is owned by {0} {1}".format(refs[0]["kind"], refs[0]["name"])
     elsewhere = sorted(_referenced_namespaces(kind, obj) - set([mesh["namespace"]]))
@@ -226,7 +228,7 @@ def cluster_object_problems(model, existing):
                 problems.append(
                     "{0} {1}, which the install of mesh '{2}' (revision {3}, namespace {4}) would create, exists and is "
                     "not that mesh's: {5}; made by: {6}. Fix: remove it if nothing uses it, or give mesh '{2}' another "
-                    "revision or namespace.".format(planned["kind"], planned["name"], mesh["name"], mesh["revision"],
+                    "revision or namespace.".format(planned["kind"], planned["name"], mesh["name"], mesh["control_plane_revision"],
                                                     mesh["namespace"], why, _describe_owner(obj)))
     return problems
 
@@ -247,6 +249,11 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                     "CRD {0} not found: the Sail Operator is not installed. Fix: on OpenShift install OpenShift Service "
                     "Mesh 3 from OperatorHub; on Kubernetes set multimesh_sail_operator.install=true or install the "
                     "sail-operator Helm chart.".format(crd))
+        tagged = [m["name"] for m in model["meshes"] if m["update_strategy"]["type"] == "RevisionBased"]
+        if tagged and TAG_CRD not in crds:
+            problems.append(
+                "CRD {0} not found, and mesh(es) {1} use update_strategy RevisionBased (a revision tag). Fix: install a "
+                "Sail Operator that serves IstioRevisionTag (1.26 or later), or use InPlace.".format(TAG_CRD, ", ".join(tagged)))
     ours = dict((m["revision"], m) for m in model["meshes"])
     planned = planned_namespace_labels(model, namespaces)
     for istio in sorted(istios, key=_name):

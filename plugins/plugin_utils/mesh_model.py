@@ -36,10 +36,13 @@ MESH_LABEL = "multimesh.istio/mesh"
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mtls_mode",
-             "members", "samples", "values", "topology", "mesh_id", "clusters", "sidecar_scope", "ingress_gateway")
+             "members", "samples", "values", "topology", "mesh_id", "clusters", "sidecar_scope", "ingress_gateway",
+             "update_strategy")
 MEMBER_KEYS = ("name", "owned")
 SIDECAR_SCOPE_KEYS = ("enabled", "namespaces")
 INGRESS_GATEWAY_KEYS = ("enabled", "namespace", "service_type", "ports")
+UPDATE_STRATEGY_KEYS = ("type", "inactive_revision_deletion_grace_period_seconds")
+UPDATE_TYPES = ("InPlace", "RevisionBased")
 GATEWAY_PORT_KEYS = ("name", "port", "target_port", "node_port")
 SERVICE_TYPES = ("LoadBalancer", "NodePort", "ClusterIP")
 # The proxy's health port, always on an ingress gateway's Service (load balancers probe it).
@@ -359,6 +362,8 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
     samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
     values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
     topology, mesh_id, placements = topologies.expand_topology(errs, where, raw, clusters)
+    strategy = _expand_update_strategy(errs, where + ".update_strategy", raw.get("update_strategy"))
+    control_plane_revision = _control_plane_revision(errs, where, revision, version, strategy, topology)
     if not valid:
         return None
     return {
@@ -368,7 +373,11 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
         "placements": placements,
         "name": name,
         "namespace": raw["namespace"],
+        # The label member namespaces carry. InPlace: the istiod revision itself; RevisionBased: a revision tag that
+        # follows the active revision, control_plane_revision (one per version), so that namespaces never change.
         "revision": revision,
+        "control_plane_revision": control_plane_revision,
+        "update_strategy": strategy,
         "version": version,
         "discovery_labels": dict(labels),
         "mtls_mode": mtls_mode,
@@ -388,6 +397,48 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
             "{0}/*".format(ns) for ns in [raw["namespace"]] + [m["name"] for m in labelled] + scope["namespaces"]))
         if scope["enabled"] else [],
     }
+
+
+def _expand_update_strategy(errs, where, raw):
+    """{type, inactive_revision_deletion_grace_period_seconds} of a mesh (Sail's Istio.spec.updateStrategy)."""
+    strategy = {"type": "InPlace", "inactive_revision_deletion_grace_period_seconds": 30}
+    if raw is None:
+        return strategy
+    if not _check_type(errs, where, raw, dict, "give a mapping such as {type: RevisionBased}"):
+        return strategy
+    _check_unknown_keys(errs, where, raw, UPDATE_STRATEGY_KEYS)
+    kind = raw.get("type", "InPlace")
+    if kind not in UPDATE_TYPES:
+        errs.add(where + ".type", "unsupported strategy {0!r}".format(kind),
+                 "use InPlace (the control plane is upgraded where it runs) or RevisionBased (a revision per version, "
+                 "the mesh's namespaces follow its revision tag)")
+    else:
+        strategy["type"] = kind
+    key = "inactive_revision_deletion_grace_period_seconds"
+    grace = raw.get(key, strategy[key])
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        errs.add("{0}.{1}".format(where, key), "{0!r} is not a number of seconds".format(grace), "use an integer >= 0")
+    else:
+        strategy[key] = grace
+    return strategy
+
+
+def _control_plane_revision(errs, where, revision, version, strategy, topology):
+    """The revision istiod runs as: the mesh's revision (InPlace), or, RevisionBased, Sail's name for the revision of
+    this version (mesh-1 at 1.30.3 is mesh-1-v1-30-3; the mesh's revision becomes the tag pointing at it)."""
+    if strategy["type"] != "RevisionBased" or not isinstance(revision, str):
+        return revision
+    if revision == "default":
+        errs.add(where + ".update_strategy", "revision 'default' cannot be a RevisionBased mesh's tag (the 'default' tag "
+                 "takes over istio-injection=enabled for the whole cluster)", "give the mesh a revision of its own")
+    if topology != "single":
+        errs.add(where + ".update_strategy", "RevisionBased is not supported for a {0} mesh yet (a tag cannot point at "
+                 "a remote revision)".format(topology), "use InPlace for meshes across clusters")
+    name = "{0}-v{1}".format(revision, version.replace(".", "-"))
+    if len(name) > 63:
+        errs.add(where + ".revision", "'{0}' with the version makes the revision '{1}', longer than 63 characters".format(
+            revision, name), "use a shorter revision")
+    return name
 
 
 def _expand_sidecar_scope(errs, where, raw):
@@ -549,8 +600,8 @@ def _plan_cluster_objects(errs, meshes):
     (names join revision and namespace with '-': revision a-b in namespace c meets revision a in namespace b-c)."""
     makers = {}
     for mesh in meshes:
-        mesh["cluster_objects"] = chart_names.cluster_scoped_objects(mesh["role"], mesh["revision"], mesh["namespace"],
-                                                                     mesh["values"])
+        mesh["cluster_objects"] = chart_names.cluster_scoped_objects(mesh["role"], mesh["control_plane_revision"],
+                                                                     mesh["namespace"], mesh["values"])
         shared = {}
         for obj in mesh["cluster_objects"]:
             other = makers.setdefault((obj["kind"], obj["name"]), mesh)
@@ -561,7 +612,7 @@ def _plan_cluster_objects(errs, meshes):
                      "its install would create {0} {1}{2}, as would mesh '{3}' (revision {4}, namespace {5})".format(
                          objs[0]["kind"], objs[0]["name"],
                          " and {0} more object(s)".format(len(objs) - 1) if len(objs) > 1 else "",
-                         other["name"], other["revision"], other["namespace"]),
+                         other["name"], other["control_plane_revision"], other["namespace"]),
                      "choose revisions and namespaces whose '-'-joined names differ, e.g. revision = mesh name")
 
 
@@ -682,6 +733,9 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         _plan_cluster_objects(errs, views[cluster["host"]])
     _check_trust_domains(errs, expanded)
     for mesh in expanded:
+        if backend == "istioctl" and mesh["update_strategy"]["type"] == "RevisionBased":
+            errs.add("mesh '{0}'.update_strategy".format(mesh["name"]), "RevisionBased is implemented for the sail "
+                     "backend only so far", "use InPlace with istioctl (an upgrade reinstalls the revision in place)")
         if backend == "istioctl" and cni_model["enabled"] and mesh["revision"] == "cni":
             errs.add("mesh '{0}'.revision".format(mesh["name"]), "'cni' is the revision of the shared CNI's IstioOperator",
                      "give this mesh another revision")

@@ -370,7 +370,7 @@ def values(mesh):
         result["pilot"] = {"configMap": True}
     if role == "external":
         address = mesh["expose_address"]
-        suffix = chart_names.revision_suffix(mesh["revision"])
+        suffix = chart_names.revision_suffix(mesh["control_plane_revision"])
         glob.update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
                     configValidation=False)
         result["meshConfig"] = {"rootNamespace": mesh["namespace"],
@@ -382,8 +382,10 @@ def values(mesh):
             # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
             # (the chart refuses them twice).
             "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
-                    "INJECTION_WEBHOOK_CONFIG_NAME": chart_names.injector_webhook(mesh["revision"], mesh["namespace"]),
-                    "VALIDATION_WEBHOOK_CONFIG_NAME": chart_names.validator_webhook(mesh["revision"], mesh["namespace"])},
+                    "INJECTION_WEBHOOK_CONFIG_NAME": chart_names.injector_webhook(mesh["control_plane_revision"],
+                                                                                  mesh["namespace"]),
+                    "VALIDATION_WEBHOOK_CONFIG_NAME": chart_names.validator_webhook(mesh["control_plane_revision"],
+                                                                                    mesh["namespace"])},
             "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
                         {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
             "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
@@ -393,5 +395,5 @@ def values(mesh):
 
 
 def istiod_service(mesh):
-    """The istiod Service of the mesh's revision, as the charts name it."""
-    return chart_names.istiod_service(mesh["revision"])
+    """The istiod Service of the mesh's (control-plane) revision, as the charts name it."""
+    return chart_names.istiod_service(mesh["control_plane_revision"])

@@ -159,11 +159,12 @@ def check_pods(model, pods):
         checks.append(check("sidecar " + label, "injection", "istio-proxy container", "istio-proxy", PASS))
         revision = injected_revision(pod)
         address = _discovery_address(sidecar)
-        want = "istiod-{0}.{1}.svc:15012".format(mesh["revision"], mesh["namespace"])
+        active = mesh["control_plane_revision"]  # what the injector writes (a RevisionBased mesh's tag resolves to it)
+        want = "istiod-{0}.{1}.svc:15012".format(active, mesh["namespace"])
         if mesh.get("topology") == "external" and mesh.get("served_by"):  # meshConfig.defaultConfig.discoveryAddress
             want = "{0}:15012".format(mesh["served_by"]["address"])
-        bound = revision == mesh["revision"] and address == want
-        checks.append(check("binding " + label, "injection", "revision {0}, {1}".format(mesh["revision"], want),
+        bound = revision == active and address == want
+        checks.append(check("binding " + label, "injection", "revision {0}, {1}".format(active, want),
                             "revision {0}, {1}".format(revision, address), PASS if bound else FAIL,
                             {"revision": revision, "discoveryAddress": address},
                             None if bound else "the sidecar of {0} is bound to another control plane".format(label)))
@@ -178,13 +179,13 @@ def check_control_planes(model, deployments, mutating, validating):
     checks = []
     ready = {(d["metadata"].get("namespace"), d["metadata"]["name"]): (d.get("status") or {}).get("readyReplicas") or 0
              for d in deployments}
-    revisions = {mesh["revision"]: mesh["name"] for mesh in model["meshes"]}
+    revisions = {mesh["control_plane_revision"]: mesh["name"] for mesh in model["meshes"]}
     for mesh in model["meshes"]:
-        role = mesh.get("role", "primary")
+        role, active = mesh.get("role", "primary"), mesh["control_plane_revision"]
         if role in ("primary", "external"):  # remote and config clusters are served by an istiod elsewhere
-            key = (mesh["namespace"], "istiod-" + mesh["revision"])
+            key = (mesh["namespace"], "istiod-" + active)
             replicas = ready.get(key)
-            checks.append(check("istiod " + mesh["name"], "control-plane", "istiod-{0} ready in {1}".format(mesh["revision"], mesh["namespace"]),
+            checks.append(check("istiod " + mesh["name"], "control-plane", "istiod-{0} ready in {1}".format(active, mesh["namespace"]),
                                 "missing" if replicas is None else "{0} ready replica(s)".format(replicas),
                                 PASS if replicas else FAIL))
         # An external istiod's webhooks live in its config cluster; a plain remote holds no configuration to validate.
@@ -192,13 +193,15 @@ def check_control_planes(model, deployments, mutating, validating):
         for kind, hooks in (("injector", mutating), ("validator", validating)):
             if kind not in kinds.get(role, ()):
                 continue
-            mine = [h for h in hooks if (h["metadata"].get("labels") or {}).get("istio.io/rev") == mesh["revision"]
+            mine = [h for h in hooks if (h["metadata"].get("labels") or {}).get("istio.io/rev") == active
                     and "istio.io/tag" not in (h["metadata"].get("labels") or {})
                     and h["metadata"]["name"] != "istiod-default-validator"]
-            checks.append(check("{0} {1}".format(kind, mesh["name"]), "control-plane", "a {0} for revision {1}".format(kind, mesh["revision"]),
+            checks.append(check("{0} {1}".format(kind, mesh["name"]), "control-plane", "a {0} for revision {1}".format(kind, active),
                                 ", ".join(h["metadata"]["name"] for h in mine) or "none", PASS if mine else FAIL))
             if kind == "injector" and role in ("remote", "config"):
                 checks.append(_remote_injector(mesh, mine))
+        if mesh.get("update_strategy", {}).get("type") == "RevisionBased":
+            checks.append(_revision_tag(mesh, mutating))
     if not model.get("default_mesh"):
         pointing = []
         for hook in mutating + validating:
@@ -209,6 +212,19 @@ def check_control_planes(model, deployments, mutating, validating):
         checks.append(check("default webhooks", "control-plane", "no default webhook points at a mesh (no default mesh)",
                             ", ".join(pointing) or "none", FAIL if pointing else PASS, {"pointing": pointing}))
     return checks
+
+
+def _revision_tag(mesh, mutating):
+    """A RevisionBased mesh's namespaces carry its revision as a tag: the tag's webhook must point at the active
+    revision, or new pods are injected by an old control plane."""
+    tags = [h for h in mutating if (h["metadata"].get("labels") or {}).get("istio.io/tag") == mesh["revision"]]
+    targets = sorted(set((h["metadata"].get("labels") or {}).get("istio.io/rev") for h in tags))
+    good = targets == [mesh["control_plane_revision"]]
+    return check("revision tag " + mesh["name"], "control-plane",
+                 "tag {0} -> {1}".format(mesh["revision"], mesh["control_plane_revision"]),
+                 "tag {0} -> {1}".format(mesh["revision"], ", ".join(t or "?" for t in targets) or "no webhook"),
+                 PASS if good else FAIL, {"webhooks": [h["metadata"]["name"] for h in tags]},
+                 None if good else "new pods of {0} are not injected by its active revision".format(mesh["name"]))
 
 
 def _remote_injector(mesh, hooks):
@@ -323,7 +339,7 @@ def check_discovery(model, registries, services):
         if mesh.get("role", "primary") != "primary":  # no istiod here, or one whose namespaces are elsewhere
             continue
         want = sorted(mesh_namespaces(mesh) & with_services)
-        expected = "istiod-{0} discovers exactly {1}".format(mesh["revision"], ", ".join(want) or "no namespace")
+        expected = "istiod-{0} discovers exactly {1}".format(mesh["control_plane_revision"], ", ".join(want) or "no namespace")
         registry = by_mesh.get(mesh["name"])
         if registry is None or registry.get("error"):
             reason = (registry or {}).get("error") or "istiod was not asked"
@@ -376,8 +392,8 @@ def check_sidecar_scope(model, sidecars, registries):
                 problem = "its egress hosts are " + (", ".join(stored[(ns, "default")]) or "none")
             elif held is not None and held.get((ns, "default")) != want:
                 problem = "istiod-{0} does not hold it as stored ({1})".format(
-                    mesh["revision"], ", ".join(held.get((ns, "default")) or ["not at all"]))
-            observed = problem or "stored" + (", held by istiod-" + mesh["revision"] if held is not None else "")
+                    mesh["control_plane_revision"], ", ".join(held.get((ns, "default")) or ["not at all"]))
+            observed = problem or "stored" + (", held by istiod-" + mesh["control_plane_revision"] if held is not None else "")
             checks.append(check("sidecar scope " + ns, "scope", expected, observed, FAIL if problem else PASS, evidence,
                                 problem and "proxies in {0} may receive other meshes' services".format(ns)))
     return checks
@@ -441,7 +457,7 @@ def check_ingress_gateways(model, deployments, gateways, registries):
                         "no istiod of {0} here".format(mesh["name"]) if asked is None else
                         asked.get("sidecars_error") or asked.get("error") or "not asked")}
         observed = problem or "injected by {0}, Gateway selects only it".format(mesh["revision"]) + (
-            ", held by istiod-" + mesh["revision"] + " alone" if observed_by_istiod and gateway["http_ports"] else "")
+            ", held by istiod-" + mesh["control_plane_revision"] + " alone" if observed_by_istiod and gateway["http_ports"] else "")
         checks.append(check("ingress gateway " + mesh["name"], "gateway",
                             "{0}/{1} injected by {2}, reached only by its own Gateway".format(
                                 gateway["namespace"], gateway["name"], mesh["revision"]),

@@ -133,6 +133,14 @@ def test_three_meshes_render_valid_objects(tmp_path, crd_schemas):
                                                 "multimesh.istio/owner": "three-mesh"}
     modes = sorted(obj["spec"]["mtls"]["mode"] for path, objs in files.items() for obj in objs if obj["kind"] == "PeerAuthentication")
     assert modes == ["PERMISSIVE", "STRICT", "STRICT"]
+    # A RevisionBased mesh: the operator names revisions by version, a tag named like the mesh's revision follows them.
+    assert istios["canary"]["spec"]["updateStrategy"] == {"type": "RevisionBased", "inactiveRevisionDeletionGracePeriodSeconds": 60}
+    assert istios["ug1-1-30"]["spec"]["updateStrategy"] == {"type": "InPlace"}
+    assert by_kind(files, "IstioRevisionTag") == {"canary": {
+        "apiVersion": "sailoperator.io/v1", "kind": "IstioRevisionTag",
+        "metadata": {"name": "canary", "labels": {"app.kubernetes.io/managed-by": "multimesh.istio",
+                                                  "multimesh.istio/owner": "three-mesh"}},
+        "spec": {"targetRef": {"kind": "Istio", "name": "canary"}}}}
 
 
 def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):

@@ -213,6 +213,8 @@ def test_defaults_are_expanded():
         "name": "mesh-2",
         "namespace": "istio-system-2",
         "revision": "mesh-2",
+        "control_plane_revision": "mesh-2",
+        "update_strategy": {"type": "InPlace", "inactive_revision_deletion_grace_period_seconds": 30},
         "version": "1.30.3",
         "discovery_labels": {"istio-discovery": "mesh-2"},
         "mtls_mode": "STRICT",

@@ -1,0 +1,197 @@
+"""RevisionBased meshes (issue 15 item 4) against a real API server and garbage collector. First the Sail stand-in's
+part, as the operator does it: a revision per version, a tag that follows the Istio's active revision, an old revision
+kept while a workload uses it and deleted once nothing does. Then site.yml on a RevisionBased mesh beside an InPlace
+one: converge, a version bump that moves only that mesh, idempotence, verification of the tag, cleanup."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import time
+
+import pytest
+
+from conftest import HERE, UPSTREAM, ansible_playbook, api_client, fresh_cluster, play, read_report, wait_for, write_inventory
+
+GROUP, VERSION = "sailoperator.io", "v1"
+
+
+@pytest.fixture(scope="module")
+def world():
+    with fresh_cluster("it-c8", 2500, sail_standin=True) as cluster:
+        crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
+                                "-e", "upstream_dir=" + UPSTREAM)
+        assert crds.rc == 0, crds.out
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def api(world):
+    return api_client(world.kubeconfig)
+
+
+def get(api, plural, name):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    try:
+        return client.CustomObjectsApi(api).get_cluster_custom_object(GROUP, VERSION, plural, name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        return None
+
+
+def condition(obj, kind):
+    return dict((c["type"], c) for c in ((obj or {}).get("status") or {}).get("conditions") or []).get(kind, {})
+
+
+def istiods(api):
+    from kubernetes import client
+
+    return sorted(d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment("canary-system").items)
+
+
+def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_one_once_unused(api):
+    from kubernetes import client
+
+    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    admission = client.AdmissionregistrationV1Api(api)
+    core.create_namespace({"metadata": {"name": "canary-system"}})
+    custom.create_cluster_custom_object(GROUP, VERSION, "istios", {
+        "apiVersion": GROUP + "/" + VERSION, "kind": "Istio", "metadata": {"name": "canary"},
+        "spec": {"namespace": "canary-system", "version": "v1.30.3",
+                 "updateStrategy": {"type": "RevisionBased", "inactiveRevisionDeletionGracePeriodSeconds": 0}}})
+    custom.create_cluster_custom_object(GROUP, VERSION, "istiorevisiontags", {
+        "apiVersion": GROUP + "/" + VERSION, "kind": "IstioRevisionTag", "metadata": {"name": "canary"},
+        "spec": {"targetRef": {"kind": "Istio", "name": "canary"}}})
+
+    wait_for("Istio canary Ready on revision canary-v1-30-3", lambda: condition(
+        get(api, "istios", "canary"), "Ready").get("status") == "True", timeout=60)
+    assert get(api, "istios", "canary")["status"]["activeRevisionName"] == "canary-v1-30-3"
+    revision = get(api, "istiorevisions", "canary-v1-30-3")
+    assert revision["spec"]["values"]["revision"] == "canary-v1-30-3"
+    assert [r["kind"] for r in revision["metadata"]["ownerReferences"]] == ["Istio"]
+    assert istiods(api) == ["istiod-canary-v1-30-3"]
+    wait_for("tag canary resolved to canary-v1-30-3", lambda: (get(api, "istiorevisiontags", "canary").get(
+        "status") or {}).get("istioRevision") == "canary-v1-30-3")
+    hook = admission.read_mutating_webhook_configuration("istio-revision-tag-canary-canary-system")
+    assert hook.metadata.labels == {"app": "sidecar-injector", "istio.io/tag": "canary", "istio.io/rev": "canary-v1-30-3"}
+    assert hook.webhooks[0].client_config.service.name == "istiod-canary-v1-30-3"
+
+    # A namespace on the tag, and a workload the old revision injected (the injector labels pods with the revision).
+    core.create_namespace({"metadata": {"name": "canary-apps", "labels": {"istio.io/rev": "canary"}}})
+    core.create_namespaced_pod("canary-apps", {"metadata": {"name": "app", "labels": {"istio.io/rev": "canary-v1-30-3"}},
+                                               "spec": {"containers": [{"name": "app", "image": "app"}]}})
+    wait_for("tag canary in use by its namespace", lambda: condition(
+        get(api, "istiorevisiontags", "canary"), "InUse").get("status") == "True")
+
+    custom.patch_cluster_custom_object(GROUP, VERSION, "istios", "canary", {"spec": {"version": "v1.30.2"}})
+    wait_for("Istio canary active on canary-v1-30-2", lambda: (get(api, "istios", "canary").get("status") or {}).get(
+        "activeRevisionName") == "canary-v1-30-2", timeout=60)
+    wait_for("tag canary moved to canary-v1-30-2", lambda: admission.read_mutating_webhook_configuration(
+        "istio-revision-tag-canary-canary-system").metadata.labels["istio.io/rev"] == "canary-v1-30-2")
+    assert get(api, "istiorevisiontags", "canary")["status"]["istioRevision"] == "canary-v1-30-2"
+    # The old revision stays while its workload runs, however short the grace period.
+    time.sleep(3)
+    old = get(api, "istiorevisions", "canary-v1-30-3")
+    assert condition(old, "InUse")["status"] == "True" and "pod canary-apps/app" in condition(old, "InUse")["message"]
+    assert istiods(api) == ["istiod-canary-v1-30-2", "istiod-canary-v1-30-3"]
+    assert get(api, "istios", "canary")["status"]["revisions"] == {"total": 2, "ready": 2, "inUse": 2}
+
+    # The workload restarts on the new revision: nothing uses the old one, which goes with its istiod.
+    core.delete_namespaced_pod("app", "canary-apps", grace_period_seconds=0)
+    wait_for("revision canary-v1-30-3 deleted", lambda: get(api, "istiorevisions", "canary-v1-30-3") is None, timeout=60)
+    wait_for("its istiod garbage-collected", lambda: istiods(api) == ["istiod-canary-v1-30-2"], timeout=60)
+    wait_for("Istio canary counting one revision", lambda: get(api, "istios", "canary")["status"]["revisions"] == {
+        "total": 1, "ready": 1, "inUse": 1})
+
+    # Gone with the Istio: its revisions and their istiods (garbage collector), the tag's webhook with the tag.
+    custom.delete_cluster_custom_object(GROUP, VERSION, "istiorevisiontags", "canary")
+    custom.delete_cluster_custom_object(GROUP, VERSION, "istios", "canary")
+    wait_for("canary's revision garbage-collected", lambda: get(api, "istiorevisions", "canary-v1-30-2") is None, timeout=60)
+    wait_for("canary's tag webhook garbage-collected", lambda: "istio-revision-tag-canary-canary-system" not in [
+        h.metadata.name for h in admission.list_mutating_webhook_configuration().items], timeout=60)
+    for namespace in ("canary-apps", "canary-system"):
+        core.delete_namespace(namespace)
+
+
+# ------------------------------------------------------------------ site.yml on a RevisionBased mesh
+
+def meshes(version):
+    return [{"name": "blue", "namespace": "blue-system", "members": [{"name": "blue-apps", "owned": True}],
+             "version": version,
+             "update_strategy": {"type": "RevisionBased", "inactive_revision_deletion_grace_period_seconds": 0}},
+            {"name": "green", "namespace": "green-system", "members": [{"name": "green-apps", "owned": True}]}]
+
+
+def stored(api):
+    """resourceVersions of the Istios, tags and namespaces of both meshes."""
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(api)
+    found = dict(((plural, o["metadata"]["name"]), o["metadata"]["resourceVersion"])
+                 for plural in ("istios", "istiorevisiontags")
+                 for o in custom.list_cluster_custom_object(GROUP, VERSION, plural)["items"] if o["metadata"]["name"] != "canary")
+    found.update((("namespace", n.metadata.name), n.metadata.resource_version)
+                 for n in client.CoreV1Api(api).list_namespace().items if n.metadata.name.startswith(("blue", "green")))
+    return found
+
+
+@pytest.fixture(scope="module")
+def inventory(world, tmp_path_factory):
+    work = tmp_path_factory.mktemp("revision-based")
+    return write_inventory(work / "revision-based.yml", {"cluster-1": {"multimesh_kubeconfig": world.ansible_kubeconfig}}, {
+        "multimesh_backend": "sail", "multimesh_cni": {"enabled": False}, "multimesh_meshes": meshes("1.30.2"),
+        # The stand-in injects nothing: no samples; the verification is run on its own below.
+        "multimesh_samples": [], "multimesh_verify": False})
+
+
+def test_site_converges_a_revision_based_mesh_and_a_version_bump_moves_only_that_mesh(world, api, inventory, tmp_path):
+    from kubernetes import client
+
+    core, admission = client.CoreV1Api(api), client.AdmissionregistrationV1Api(api)
+    run = play(inventory, "site.yml")
+    assert run.rc == 0, run.out
+    assert get(api, "istios", "blue")["status"]["activeRevisionName"] == "blue-v1-30-2"
+    assert get(api, "istios", "blue")["spec"]["updateStrategy"] == {
+        "type": "RevisionBased", "inactiveRevisionDeletionGracePeriodSeconds": 0}
+    assert get(api, "istios", "green")["spec"]["updateStrategy"] == {"type": "InPlace"}
+    wait_for("tag blue resolved", lambda: (get(api, "istiorevisiontags", "blue").get("status") or {}).get(
+        "istioRevision") == "blue-v1-30-2")
+    assert core.read_namespace("blue-apps").metadata.labels["istio.io/rev"] == "blue"
+
+    mark, dummy = world.write_requests()
+    again = play(inventory, "site.yml")
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+    assert world.write_requests(mark)[1] == []
+
+    report_dir = tmp_path / "verify"
+    check = play(inventory, "verify.yml", "-e", "multimesh_verify_report_dir=" + str(report_dir))
+    dummy, checks = read_report(report_dir)
+    for name in ("istiod blue", "revision tag blue"):
+        assert checks[name]["status"] == "pass", (checks[name], check.out[-3000:])
+    assert checks["revision tag blue"]["observed"] == "tag blue -> blue-v1-30-2"
+    assert checks["istiod blue"]["expected"] == "istiod-blue-v1-30-2 ready in blue-system"
+
+    before = stored(api)
+    bumped = play(inventory, "site.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.3")}))
+    assert bumped.rc == 0, bumped.out
+    assert get(api, "istios", "blue")["status"]["activeRevisionName"] == "blue-v1-30-3"
+    wait_for("tag blue moved to blue-v1-30-3", lambda: admission.read_mutating_webhook_configuration(
+        "istio-revision-tag-blue-blue-system").metadata.labels["istio.io/rev"] == "blue-v1-30-3")
+    # Nothing of the other mesh, and no namespace, was written; blue's Istio (and its tag's status) changed.
+    after = stored(api)
+    assert dict((k, v) for k, v in after.items() if k not in (("istios", "blue"), ("istiorevisiontags", "blue"))) == \
+        dict((k, v) for k, v in before.items() if k not in (("istios", "blue"), ("istiorevisiontags", "blue")))
+    # No pod uses the old revision: the operator deletes it, the garbage collector its istiod.
+    wait_for("revision blue-v1-30-2 deleted", lambda: get(api, "istiorevisions", "blue-v1-30-2") is None, timeout=60)
+    wait_for("istiod-blue-v1-30-2 gone", lambda: [d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment(
+        "blue-system").items] == ["istiod-blue-v1-30-3"], timeout=60)
+
+    removed = play(inventory, "cleanup.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.3")}))
+    assert removed.rc == 0, removed.out
+    assert get(api, "istios", "blue") is None and get(api, "istiorevisiontags", "blue") is None
+    wait_for("blue's revisions garbage-collected", lambda: get(api, "istiorevisions", "blue-v1-30-3") is None, timeout=60)

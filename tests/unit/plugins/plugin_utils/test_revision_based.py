@@ -1,0 +1,103 @@
+"""A RevisionBased mesh (issue 15 item 4, Sail): a revision per version named by the operator, a tag named like the
+mesh's revision that namespaces carry; everything that talks to istiod uses the active revision."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
+
+CRDS = ["istios.sailoperator.io", "istiocnis.sailoperator.io", "istiorevisiontags.sailoperator.io"]
+
+
+def meshes(strategy=None, **changes):
+    first = dict({"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"], "version": "1.30.2"}, **changes)
+    if strategy is not None:
+        first["update_strategy"] = strategy
+    return [first, {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2"]}]
+
+
+def errors(**kwargs):
+    with pytest.raises(ModelError) as caught:
+        build_model(**kwargs)
+    return caught.value.errors
+
+
+def test_the_active_revision_is_named_by_version_and_the_mesh_revision_becomes_the_tag():
+    model = build_model(meshes=meshes({"type": "RevisionBased"}), samples=["sleep"])
+    first, second = model["meshes"]
+    assert first["revision"] == "mesh-1" and first["control_plane_revision"] == "mesh-1-v1-30-2"
+    assert first["update_strategy"] == {"type": "RevisionBased", "inactive_revision_deletion_grace_period_seconds": 30}
+    # Namespaces keep the tag; istiod, its Service and its cluster-scoped objects carry the active revision.
+    assert first["member_labels"]["istio.io/rev"] == "mesh-1"
+    assert first["istiod_service"] == "istiod-mesh-1-v1-30-2"
+    assert {o["name"] for o in first["cluster_objects"]} >= {"istiod-clusterrole-mesh-1-v1-30-2-istio-system-1",
+                                                             "istio-sidecar-injector-mesh-1-v1-30-2-istio-system-1"}
+    assert second["control_plane_revision"] == "mesh-2" and second["update_strategy"]["type"] == "InPlace"
+
+
+@pytest.mark.parametrize("kwargs,field,fragment", [
+    (dict(meshes=meshes({"type": "Canary"})), "mesh 'mesh-1'.update_strategy.type", "unsupported strategy 'Canary'"),
+    (dict(meshes=meshes({"typ": "RevisionBased"})), "mesh 'mesh-1'.update_strategy.typ", "did you mean 'type'"),
+    (dict(meshes=meshes({"type": "RevisionBased", "inactive_revision_deletion_grace_period_seconds": -1})),
+     "mesh 'mesh-1'.update_strategy.inactive_revision_deletion_grace_period_seconds", "not a number of seconds"),
+    (dict(meshes=meshes("RevisionBased")), "mesh 'mesh-1'.update_strategy", "give a mapping"),
+    (dict(meshes=meshes({"type": "RevisionBased"}, revision="default")), "mesh 'mesh-1'.update_strategy",
+     "revision 'default' cannot be a RevisionBased mesh's tag"),
+    (dict(meshes=meshes({"type": "RevisionBased"}), backend="istioctl"), "mesh 'mesh-1'.update_strategy",
+     "RevisionBased is implemented for the sail backend only so far"),
+    (dict(meshes=meshes({"type": "RevisionBased"}, revision="r" * 56)), "mesh 'mesh-1'.revision", "longer than 63"),
+])
+def test_bad_strategies_name_the_field_and_the_fix(kwargs, field, fragment):
+    found = errors(**kwargs)
+    assert len(found) == 1, found
+    assert found[0].startswith(field + ": ") and fragment in found[0] and "Fix: " in found[0], found
+
+
+def test_pre_flight_wants_the_tag_crd_only_for_revision_based_meshes():
+    tagged = build_model(meshes=meshes({"type": "RevisionBased"}))
+    problems = preflight_problems(tagged, CRDS[:2], [], [])
+    assert len(problems) == 1 and problems[0].startswith("CRD istiorevisiontags.sailoperator.io not found, and mesh(es) "
+                                                         "mesh-1 use update_strategy RevisionBased")
+    assert preflight_problems(tagged, CRDS, [], []) == []
+    assert preflight_problems(build_model(meshes=meshes()), CRDS[:2], [], []) == []
+
+
+def hook(name, rev, tag=None):
+    labels = {"istio.io/rev": rev}
+    if tag:
+        labels["istio.io/tag"] = tag
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def test_control_planes_are_checked_on_the_active_revision_and_the_tag_must_point_at_it():
+    model = build_model(meshes=meshes({"type": "RevisionBased"}))
+    deployments = [{"metadata": {"namespace": "istio-system-1", "name": "istiod-mesh-1-v1-30-2"}, "status": {"readyReplicas": 1}},
+                   {"metadata": {"namespace": "istio-system-2", "name": "istiod-mesh-2"}, "status": {"readyReplicas": 1}}]
+    mutating = [hook("istio-sidecar-injector-mesh-1-v1-30-2-istio-system-1", "mesh-1-v1-30-2"),
+                hook("istio-sidecar-injector-mesh-2-istio-system-2", "mesh-2"),
+                hook("istio-revision-tag-mesh-1-istio-system-1", "mesh-1-v1-30-2", tag="mesh-1")]
+    validating = [hook("istio-validator-mesh-1-v1-30-2-istio-system-1", "mesh-1-v1-30-2"),
+                  hook("istio-validator-mesh-2-istio-system-2", "mesh-2")]
+    checks = dict((c["name"], c) for c in v.check_control_planes(model, deployments, mutating, validating))
+    assert set(c["status"] for c in checks.values()) == {"pass"}, checks
+    assert checks["revision tag mesh-1"]["observed"] == "tag mesh-1 -> mesh-1-v1-30-2"
+    assert "revision tag mesh-2" not in checks
+    stale = mutating[:2] + [hook("istio-revision-tag-mesh-1-istio-system-1", "mesh-1-v1-30-1", tag="mesh-1")]
+    tag = dict((c["name"], c) for c in v.check_control_planes(model, deployments, stale, validating))["revision tag mesh-1"]
+    assert (tag["status"], tag["observed"]) == ("fail", "tag mesh-1 -> mesh-1-v1-30-1")
+    assert tag["reason"] == "new pods of mesh-1 are not injected by its active revision"
+
+
+def test_a_pod_is_bound_when_the_active_revision_injected_it():
+    model = build_model(meshes=meshes({"type": "RevisionBased"}))
+    pod = {"metadata": {"namespace": "app-ns-1", "name": "app", "labels": {"istio.io/rev": "mesh-1"},
+                        "annotations": {"sidecar.istio.io/status": '{"revision":"mesh-1-v1-30-2"}'}},
+           "spec": {"containers": [{"name": "app"}, {"name": "istio-proxy", "env": [
+               {"name": "PROXY_CONFIG", "value": '{"discoveryAddress":"istiod-mesh-1-v1-30-2.istio-system-1.svc:15012"}'}]}]}}
+    checks = dict((c["name"], c) for c in v.check_pods(model, [pod]))
+    assert checks["binding app-ns-1/app"]["status"] == "pass", checks["binding app-ns-1/app"]
