@@ -216,6 +216,8 @@ def users(core, custom, revision):
     found = ["namespace " + n.metadata.name for n in core.list_namespace(label_selector="istio.io/rev=" + revision).items]
     for pod in core.list_pod_for_all_namespaces().items:
         meta = pod.metadata
+        if (meta.labels or {}).get("app") == "istiod":  # the revision's own control plane is not a user of it
+            continue
         if revision in ((meta.labels or {}).get("istio.io/rev"), (meta.annotations or {}).get("istio.io/rev")):
             found.append("pod {0}/{1}".format(meta.namespace, meta.name))
     for tag in custom.list_cluster_custom_object(GROUP, VERSION, "istiorevisiontags")["items"]:

@@ -103,7 +103,11 @@ def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_on
 
     # The workload restarts on the new revision: nothing uses the old one, which goes with its istiod.
     core.delete_namespaced_pod("app", "canary-apps", grace_period_seconds=0)
-    wait_for("revision canary-v1-30-3 deleted", lambda: get(api, "istiorevisions", "canary-v1-30-3") is None, timeout=60)
+    try:
+        wait_for("revision canary-v1-30-3 deleted", lambda: get(api, "istiorevisions", "canary-v1-30-3") is None, timeout=60)
+    except AssertionError:
+        raise AssertionError((get(api, "istiorevisions", "canary-v1-30-3"), [
+            (p.metadata.name, p.metadata.deletion_timestamp) for p in core.list_namespaced_pod("canary-apps").items]))
     wait_for("its istiod garbage-collected", lambda: istiods(api) == ["istiod-canary-v1-30-2"], timeout=60)
     wait_for("Istio canary counting one revision", lambda: get(api, "istios", "canary")["status"]["revisions"] == {
         "total": 1, "ready": 1, "inUse": 1})
