@@ -233,6 +233,18 @@ def cluster_object_problems(model, existing):
     return problems
 
 
+def _strategy_change(istio, mesh):
+    """An existing Istio cannot switch between InPlace and RevisionBased: InPlace's revision carries the name the
+    tag would take (and the other way round), so the operator would refuse one of them."""
+    running = (((istio.get("spec") or {}).get("updateStrategy") or {}).get("type")) or "InPlace"
+    wanted = mesh["update_strategy"]["type"]
+    if running == wanted:
+        return []
+    return ["Istio {0} runs with updateStrategy {1}, and mesh '{2}' asks for {3}: an existing mesh cannot switch, as the "
+            "revision and tag names would collide. Fix: keep {1} for mesh '{2}', or remove it (playbooks/cleanup.yml) "
+            "and converge it again with {3}.".format(_name(istio), running, mesh["name"], wanted)]
+
+
 def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
@@ -268,6 +280,8 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                     "Istio {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: give mesh '{4}' "
                     "another revision, or set multimesh_owner: {1} if this is that inventory.".format(
                         name, _other_owner(istio, model), OWNER_LABEL, model.get("owner"), ours[name]["name"]))
+            else:
+                problems += _strategy_change(istio, ours[name])
             continue
         selectors = discovery_selectors(istio)
         if selectors is None:

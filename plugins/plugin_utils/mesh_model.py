@@ -40,7 +40,7 @@ MESH_KEYS = ("name", "namespace", "revision", "version", "discovery_labels", "mt
              "update_strategy")
 MEMBER_KEYS = ("name", "owned")
 SIDECAR_SCOPE_KEYS = ("enabled", "namespaces")
-INGRESS_GATEWAY_KEYS = ("enabled", "namespace", "service_type", "ports")
+INGRESS_GATEWAY_KEYS = ("enabled", "namespace", "owned", "service_type", "ports")
 UPDATE_STRATEGY_KEYS = ("type", "inactive_revision_deletion_grace_period_seconds")
 UPDATE_TYPES = ("InPlace", "RevisionBased")
 GATEWAY_PORT_KEYS = ("name", "port", "target_port", "node_port")
@@ -65,6 +65,8 @@ _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _HTTP_PORT_NAME = re.compile(r"http(?!s)")
+# A Service port name (IANA_SVC_NAME): at most 15 characters, lowercase alphanumerics and single dashes, a letter.
+_SERVICE_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
 # A patch release or MINOR-latest: Sail's Istio.spec.version accepts nothing else (v1.30 is refused at apply time).
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+|-latest)")
 # Discovery label keys that must not select a mesh's namespaces, with the reason.
@@ -358,7 +360,7 @@ def _expand_mesh(errs, index, raw, defaults, clusters):
                  "give the gateway a namespace of its own (the default is {0}-ingress)".format(name))
         gateway = None
     # Every namespace the members stage labels into the mesh: the members, and its ingress gateway's namespace.
-    labelled = members + ([{"name": gateway["namespace"], "owned": True}] if gateway else [])
+    labelled = members + ([{"name": gateway["namespace"], "owned": gateway["owned"]}] if gateway else [])
     samples = _expand_samples(errs, where + ".samples", raw["samples"]) if "samples" in raw else list(defaults["samples"])
     values = _check_values(errs, where + ".values", raw.get("values", {}), raw["namespace"])
     topology, mesh_id, placements = topologies.expand_topology(errs, where, raw, clusters)
@@ -464,7 +466,10 @@ def _expand_gateway_port(errs, where, raw):
         return None
     _check_unknown_keys(errs, where, raw, GATEWAY_PORT_KEYS)
     port = dict((key, raw.get(key)) for key in GATEWAY_PORT_KEYS)
-    valid = _check_dns_label(errs, where + ".name", port["name"], "a port name")
+    valid = isinstance(port["name"], str) and len(port["name"]) <= 15 and bool(_SERVICE_PORT_NAME.fullmatch(port["name"]))
+    if not valid:
+        errs.add(where + ".name", "{0!r} is not a Service port name".format(port["name"]),
+                 "use at most 15 lowercase letters, digits and single dashes, with a letter, e.g. http2")
     ranges = (("port", 1, 65535, "a port number 1-65535", ""),
               ("target_port", 1, 65535, "a port number 1-65535", ", or leave it unset (= port)"),
               ("node_port", 30000, 32767, "a port in Kubernetes' NodePort range 30000-32767",
@@ -500,6 +505,16 @@ def _expand_ingress_gateway(errs, where, raw, mesh_name, revision):
         return None
     namespace = raw.get("namespace", "{0}-ingress".format(mesh_name))
     valid = _check_dns_label(errs, where + ".namespace", namespace, "a namespace name")
+    # A namespace the collection names itself is its own; one the user names may hold other things: cleanup deletes
+    # it only when declared owned.
+    owned = raw.get("owned", "namespace" not in raw)
+    if not _check_type(errs, where + ".owned", owned, bool, "use true or false"):
+        valid = False
+    name = ingress_gateway_name(mesh_name)
+    if len(name) > 63:
+        errs.add(where, "the gateway's name '{0}' is longer than 63 characters".format(name),
+                 "give the mesh a name of at most 48 characters")
+        valid = False
     if namespace in RESERVED_NAMESPACES:
         errs.add(where + ".namespace", "'{0}' is a namespace Kubernetes owns".format(namespace),
                  "use a namespace of the mesh's own, e.g. {0}-ingress".format(mesh_name))
@@ -517,12 +532,17 @@ def _expand_ingress_gateway(errs, where, raw, mesh_name, revision):
         if port and any(p[k] == port[k] for p in ports for k in ("name", "port")):
             errs.add("{0}.ports[{1}]".format(where, index), "name or port number repeats an earlier port",
                      "give every port its own name and number")
+        elif port and port["node_port"] and any(p["node_port"] == port["node_port"] for p in ports):
+            errs.add("{0}.ports[{1}].node_port".format(where, index), "repeats an earlier port's node_port",
+                     "give every port its own node_port, or leave it unset")
+        elif port and port["node_port"] and service_type == "ClusterIP":
+            errs.add("{0}.ports[{1}].node_port".format(where, index), "a ClusterIP Service has no node ports",
+                     "use service_type NodePort or LoadBalancer, or leave node_port unset")
         elif port:
             ports.append(port)
     if not valid:
         return None
-    name = ingress_gateway_name(mesh_name)
-    return {"name": name, "namespace": namespace, "revision": revision, "service_type": service_type,
+    return {"name": name, "namespace": namespace, "owned": owned, "revision": revision, "service_type": service_type,
             "ports": [dict(GATEWAY_STATUS_PORT)] + [dict(p, target_port=p["target_port"] or p["port"]) for p in ports],
             # The ports its Gateway serves plain HTTP on (named http..., as Istio's protocol selection reads them).
             "http_ports": [p["port"] for p in ports if _HTTP_PORT_NAME.match(p["name"])]}
@@ -549,6 +569,14 @@ def _check_cross_mesh(errs, meshes, cni):
                              "give every mesh a unique {0}".format(field))
             else:
                 seen[value] = mesh["name"]
+    # A RevisionBased mesh's active revision is an IstioRevision name too: no other mesh may use it as its revision.
+    for mesh in meshes:
+        for other in meshes:
+            active = other["control_plane_revision"]
+            if other is not mesh and active != other["revision"] and mesh["revision"] == active:
+                errs.add("mesh '{0}'.revision".format(mesh["name"]),
+                         "'{0}' is the active revision of mesh '{1}' (RevisionBased)".format(active, other["name"]),
+                         "give every mesh a unique revision")
     control_planes = dict((m["namespace"], m["name"]) for m in meshes)
     owner = {}
     node_ports = {}

@@ -33,7 +33,7 @@ def test_off_unless_given_and_defaults_when_given():
     first, second = model["meshes"]
     assert second["ingress_gateway"] is None and second["labelled_namespaces"] == second["members"]
     assert first["ingress_gateway"] == {
-        "name": "ingressgateway-mesh-1", "namespace": "mesh-1-ingress", "revision": "mesh-1",
+        "name": "ingressgateway-mesh-1", "namespace": "mesh-1-ingress", "owned": True, "revision": "mesh-1",
         "service_type": "LoadBalancer", "http_ports": [80],
         "ports": [{"name": "status-port", "port": 15021, "target_port": 15021, "node_port": None},
                   {"name": "http2", "port": 80, "target_port": 80, "node_port": None},
@@ -43,6 +43,11 @@ def test_off_unless_given_and_defaults_when_given():
     assert "mesh-1-ingress/*" in first["sidecar_egress_hosts"]
     assert v.mesh_namespaces(first) == {"istio-system-1", "app-ns-1", "mesh-1-ingress"}
     assert build_model(meshes=meshes(gateway_1={"enabled": False}))["meshes"][0]["ingress_gateway"] is None
+    # A namespace the user names may hold other things: cleanup deletes it only when declared owned.
+    named = build_model(meshes=meshes(gateway_1={"namespace": "edge"}))["meshes"][0]
+    assert named["ingress_gateway"]["owned"] is False and named["labelled_namespaces"][-1] == {"name": "edge", "owned": False}
+    owned = build_model(meshes=meshes(gateway_1={"namespace": "edge", "owned": True}))["meshes"][0]
+    assert owned["labelled_namespaces"][-1] == {"name": "edge", "owned": True}
 
 
 @pytest.mark.parametrize("gateway_1,gateway_2,field,fragment", [
@@ -63,6 +68,14 @@ def test_off_unless_given_and_defaults_when_given():
     ({"ports": [{"name": "http", "port": 80, "node_port": 80}]}, None,
      "mesh 'mesh-1'.ingress_gateway.ports[0].node_port", "30000-32767"),
     ({"ports": [{"name": "status-port", "port": 8080}]}, None, "mesh 'mesh-1'.ingress_gateway.ports[0]", "health port"),
+    ({"ports": [{"name": "http-for-the-shop", "port": 80}]}, None, "mesh 'mesh-1'.ingress_gateway.ports[0].name",
+     "not a Service port name"),
+    ({"ports": [{"name": "8080", "port": 80}]}, None, "mesh 'mesh-1'.ingress_gateway.ports[0].name", "with a letter"),
+    ({"service_type": "ClusterIP", "ports": [{"name": "http", "port": 80, "node_port": 30080}]}, None,
+     "mesh 'mesh-1'.ingress_gateway.ports[0].node_port", "a ClusterIP Service has no node ports"),
+    ({"ports": [{"name": "http", "port": 80, "node_port": 30080}, {"name": "web", "port": 81, "node_port": 30080}]}, None,
+     "mesh 'mesh-1'.ingress_gateway.ports[1].node_port", "repeats an earlier port's node_port"),
+    ({"owned": "yes"}, None, "mesh 'mesh-1'.ingress_gateway.owned", "use true or false"),
     ({"ports": [{"name": "http", "port": 80}, {"name": "web", "port": 80}]}, None,
      "mesh 'mesh-1'.ingress_gateway.ports[1]", "repeats an earlier port"),
     ({"ports": [{"name": "http", "port": 80, "node_port": 30080}]},
@@ -153,3 +166,11 @@ def test_a_gateway_that_could_reach_another_mesh_fails_and_says_how(breakage, pr
         registries[1] = registry("mesh-2", ("mesh-1-ingress", "ingressgateway-mesh-1"))
     first = v.check_ingress_gateways(MODEL, deployments, gateways, registries)[0]
     assert (first["status"], first["observed"]) == ("fail", problem)
+
+
+def test_a_mesh_name_too_long_for_its_gateway_is_refused():
+    name = "m" * 49
+    with pytest.raises(ModelError) as caught:
+        build_model(meshes=[{"name": name, "namespace": "ns-1", "ingress_gateway": {"namespace": "edge"}}])
+    found = caught.value.errors
+    assert any("the gateway's name 'ingressgateway-{0}' is longer than 63 characters".format(name) in e for e in found), found

@@ -51,6 +51,8 @@ def test_the_active_revision_is_named_by_version_and_the_mesh_revision_becomes_t
     (dict(meshes=meshes({"type": "RevisionBased"}), backend="istioctl"), "mesh 'mesh-1'.update_strategy",
      "RevisionBased is implemented for the sail backend only so far"),
     (dict(meshes=meshes({"type": "RevisionBased"}, revision="r" * 56)), "mesh 'mesh-1'.revision", "longer than 63"),
+    (dict(meshes=[meshes({"type": "RevisionBased"})[0], {"name": "m3", "namespace": "m3", "revision": "mesh-1-v1-30-2"}]),
+     "mesh 'm3'.revision", "'mesh-1-v1-30-2' is the active revision of mesh 'mesh-1' (RevisionBased)"),
 ])
 def test_bad_strategies_name_the_field_and_the_fix(kwargs, field, fragment):
     found = errors(**kwargs)
@@ -101,3 +103,18 @@ def test_a_pod_is_bound_when_the_active_revision_injected_it():
                {"name": "PROXY_CONFIG", "value": '{"discoveryAddress":"istiod-mesh-1-v1-30-2.istio-system-1.svc:15012"}'}]}]}}
     checks = dict((c["name"], c) for c in v.check_pods(model, [pod]))
     assert checks["binding app-ns-1/app"]["status"] == "pass", checks["binding app-ns-1/app"]
+
+
+def test_pre_flight_refuses_to_switch_an_existing_mesh_between_strategies():
+    ours = {"app.kubernetes.io/managed-by": "multimesh.istio", "multimesh.istio/owner": "default"}
+    in_place = {"metadata": {"name": "mesh-1", "labels": ours}, "spec": {"updateStrategy": {"type": "InPlace"}}}
+    problems = preflight_problems(build_model(meshes=meshes({"type": "RevisionBased"})), CRDS, [in_place], [])
+    assert problems == [
+        "Istio mesh-1 runs with updateStrategy InPlace, and mesh 'mesh-1' asks for RevisionBased: an existing mesh cannot "
+        "switch, as the revision and tag names would collide. Fix: keep InPlace for mesh 'mesh-1', or remove it "
+        "(playbooks/cleanup.yml) and converge it again with RevisionBased."]
+    revision_based = {"metadata": {"name": "mesh-1", "labels": ours}, "spec": {"updateStrategy": {"type": "RevisionBased"}}}
+    assert preflight_problems(build_model(meshes=meshes({"type": "RevisionBased"})), CRDS, [revision_based], []) == []
+    assert "asks for InPlace" in preflight_problems(build_model(meshes=meshes()), CRDS, [revision_based], [])[0]
+    # An Istio written before the strategy existed (no updateStrategy) is InPlace.
+    assert preflight_problems(build_model(meshes=meshes()), CRDS, [{"metadata": in_place["metadata"], "spec": {}}], []) == []
