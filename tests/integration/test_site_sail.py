@@ -227,6 +227,15 @@ def test_a_mesh_gets_its_own_ingress_gateway_and_loses_it_when_it_opts_out(conve
     again = site(cluster, meshes=with_gateway)
     assert again.rc == 0 and again.recap()["changed"] == 0, again.out
     assert cluster.write_requests(mark)[1] == [] and gateway_objects(kube, "mesh-2-ingress") == made
+    # Serving no plain HTTP any more: its Gateway goes, the gateway itself stays.
+    https_only = [TWO_MESHES[0], dict(TWO_MESHES[1], ingress_gateway={"service_type": "ClusterIP", "ports": [
+        {"name": "https", "port": 443}]})]
+    run = site(cluster, meshes=https_only)
+    assert run.rc == 0, run.out
+    assert sorted(gateway_objects(kube, "mesh-2-ingress")) == sorted((kind, name) for kind in (
+        "ServiceAccount", "Service", "Deployment", "Role", "RoleBinding"))
+    again = site(cluster, meshes=https_only)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
     dropped = site(cluster, meshes=[TWO_MESHES[0], dict(TWO_MESHES[1], ingress_gateway={"enabled": False})])
     assert dropped.rc == 0, dropped.out
     assert gateway_objects(kube, "mesh-2-ingress") == {}
