@@ -84,34 +84,41 @@ def registry_services(body):
     return sorted(services, key=lambda s: (s["namespace"] or "", s["hostname"]))
 
 
-def config_gateways(body):
-    """[{namespace, name, selector}] of the Gateway resources in /debug/configz, sorted."""
-    gateways = []
-    for item in json.loads(body) or []:
-        if item.get("kind") != "Gateway":
-            continue
-        meta = item.get("metadata") or {}
-        gateways.append({"namespace": meta.get("namespace"), "name": meta.get("name"),
-                         "selector": (item.get("spec") or {}).get("selector") or {}})
-    return sorted(gateways, key=lambda g: (g["namespace"] or "", g["name"] or ""))
-
-
 def sidecar_egress_hosts(sidecar):
     """The egress hosts of a Sidecar object (stored, or as istiod holds it), sorted."""
     return sorted(h for e in (sidecar.get("spec") or {}).get("egress") or [] for h in e.get("hosts") or [])
 
 
-def config_sidecars(body):
-    """[{namespace, name, egress_hosts}] of the Sidecar resources in /debug/configz (the configuration istiod holds
-    and pushes to its proxies), sorted."""
-    sidecars = []
+def _gateway_selector(gateway):
+    return (gateway.get("spec") or {}).get("selector") or {}
+
+
+# What the checks read of each kind istiod holds, besides its namespace and name.
+_HELD = {"Sidecar": ("sidecars", "egress_hosts", sidecar_egress_hosts),
+         "Gateway": ("gateways", "selector", _gateway_selector)}
+
+
+def held_config(body):
+    """{sidecars: [{namespace, name, egress_hosts}], gateways: [{namespace, name, selector}]} of /debug/configz (the
+    configuration istiod holds and pushes to its proxies), each sorted; the body is parsed once."""
+    held = dict((key, []) for key, dummy, dummy2 in _HELD.values())
     for item in json.loads(body) or []:
-        if item.get("kind") != "Sidecar":
+        if item.get("kind") not in _HELD:
             continue
+        key, detail, read = _HELD[item["kind"]]
         meta = item.get("metadata") or {}
-        sidecars.append({"namespace": meta.get("namespace"), "name": meta.get("name"),
-                         "egress_hosts": sidecar_egress_hosts(item)})
-    return sorted(sidecars, key=lambda s: (s["namespace"] or "", s["name"] or ""))
+        held[key].append({"namespace": meta.get("namespace"), "name": meta.get("name"), detail: read(item)})
+    return dict((key, sorted(objs, key=lambda o: (o["namespace"] or "", o["name"] or ""))) for key, objs in held.items())
+
+
+def config_sidecars(body):
+    """The Sidecars of held_config."""
+    return held_config(body)["sidecars"]
+
+
+def config_gateways(body):
+    """The Gateways of held_config."""
+    return held_config(body)["gateways"]
 
 
 def istiod_pod(pods, revision):

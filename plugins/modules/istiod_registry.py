@@ -116,7 +116,7 @@ def sidecars(api, mesh, pod, timeout):
         status, body = registry.parse_response(raw)
         if status != 200:
             return {"sidecars_error": "istiod answered {0} on {1}".format(status, registry.CONFIG_PATH)}
-        return {"sidecars": registry.config_sidecars(body), "gateways": registry.config_gateways(body)}
+        return registry.held_config(body)
     except Exception as exc:  # the registry answer stands; only this part is not observed
         return {"sidecars_error": "cannot read {0}: {1}".format(registry.CONFIG_PATH, exc)}
 

@@ -37,13 +37,13 @@ def probe_pairs(model, client="curl", server="httpbin"):
     hosts = []
     for mesh in model["meshes"]:
         for member in mesh["members"]:
-            hosts.append((mesh["name"], member["name"], mesh["samples"]))
+            clients = [s for s in ("curl", "sleep") if s in mesh["samples"]]
+            hosts.append((mesh["name"], member["name"], mesh["samples"], clients))
     pairs = []
-    for client_mesh, client_ns, client_samples in hosts:
-        clients = [s for s in ("curl", "sleep") if s in client_samples]
+    for client_mesh, client_ns, dummy, clients in hosts:
         if not clients:
             continue
-        for server_mesh, server_ns, server_samples in hosts:
+        for server_mesh, server_ns, server_samples, dummy2 in hosts:
             if server not in server_samples:
                 continue
             pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
@@ -55,8 +55,7 @@ def probe_pairs(model, client="curl", server="httpbin"):
         gateway = mesh.get("ingress_gateway")
         if not gateway or not gateway["http_ports"] or server not in mesh["samples"] or not mesh["members"]:
             continue
-        for client_mesh, client_ns, client_samples in hosts:
-            clients = [s for s in ("curl", "sleep") if s in client_samples]
+        for client_mesh, client_ns, dummy, clients in hosts:
             if client_mesh == mesh["name"] and clients:
                 pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
                               "server_mesh": mesh["name"], "server_namespace": gateway["namespace"],
@@ -362,6 +361,12 @@ def check_discovery(model, registries, services):
 
 # ------------------------------------------------------------------ config scope (Sidecar per member namespace)
 
+def _not_observed(mesh, registry):
+    """Why istiod's own configuration (/debug/configz) is not part of a check's evidence."""
+    return "not observed: " + ("no istiod of {0} here".format(mesh["name"]) if registry is None else
+                               registry.get("sidecars_error") or registry.get("error") or "not asked")
+
+
 def check_sidecar_scope(model, sidecars, registries):
     """Per member namespace of a mesh whose configuration lives here: the Sidecar 'default' exists with exactly the
     mesh's egress hosts and, where the mesh's istiod runs here and could be asked, istiod holds it as stored.
@@ -382,9 +387,8 @@ def check_sidecar_scope(model, sidecars, registries):
             ns = member["name"]
             expected = "Sidecar default with egress " + ", ".join(want)
             evidence = {"stored": stored.get((ns, "default")),
-                        "held_by_istiod": (held or {}).get((ns, "default")) if held is not None else "not observed: " + (
-                            "no istiod of {0} here".format(mesh["name"]) if registry is None else
-                            registry.get("sidecars_error") or registry.get("error") or "not asked")}
+                        "held_by_istiod": (held or {}).get((ns, "default")) if held is not None else
+                        _not_observed(mesh, registry)}
             problem = None
             if (ns, "default") not in stored:
                 problem = "no Sidecar default in " + ns
@@ -438,6 +442,7 @@ def check_ingress_gateways(model, deployments, gateways, registries):
         return dict(((o["metadata"].get("namespace"), o["metadata"].get("name")), o) for o in objs or [])
 
     deployments, gateways = by_key(deployments), by_key(gateways)
+    by_mesh = dict((r["name"], r) for r in registries or [])
     checks = []
     for mesh in model["meshes"]:
         gateway = mesh.get("ingress_gateway")
@@ -446,16 +451,14 @@ def check_ingress_gateways(model, deployments, gateways, registries):
         key = (gateway["namespace"], gateway["name"])
         holders = sorted(r["name"] for r in registries or [] if key in set(
             (g["namespace"], g["name"]) for g in r.get("gateways") or []))
-        asked = dict((r["name"], r) for r in registries or []).get(mesh["name"])
+        asked = by_mesh.get(mesh["name"])
         observed_by_istiod = asked is not None and "gateways" in asked
         problem = _gateway_problem(mesh, gateway, deployments, gateways)
         if not problem and gateway["http_ports"] and observed_by_istiod and holders != [mesh["name"]]:
             problem = "held by the istiod of " + (", ".join(holders) or "no mesh")
         evidence = {"deployment": "{0}/{1}".format(*key) if key in deployments else None,
                     "gateway_selector": (gateways.get(key, {}).get("spec") or {}).get("selector"),
-                    "held_by": holders if observed_by_istiod else "not observed: " + (
-                        "no istiod of {0} here".format(mesh["name"]) if asked is None else
-                        asked.get("sidecars_error") or asked.get("error") or "not asked")}
+                    "held_by": holders if observed_by_istiod else _not_observed(mesh, asked)}
         observed = problem or "injected by {0}, Gateway selects only it".format(mesh["revision"]) + (
             ", held by istiod-" + mesh["control_plane_revision"] + " alone" if observed_by_istiod and gateway["http_ports"] else "")
         checks.append(check("ingress gateway " + mesh["name"], "gateway",
