@@ -87,12 +87,17 @@ def cluster():
     """One cluster for the session, with the Sail and Istio CRDs installed."""
     # Apart from the ports of a cluster a developer started by hand with harness.py up.
     clusters = [harness.Cluster("it-c1", harness.BASE_PORT + 1000)]
-    kubeconfig = clusters[0].up(fresh=True, sail_standin=True)
-    crds = ansible_playbook(kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"), "-e", "upstream_dir=" + UPSTREAM)
-    assert crds.rc == 0, crds.out
+    clusters[0].up(fresh=True, sail_standin=True)
+    install_crds(clusters[0])
     yield clusters[0]
     for item in clusters:
         item.down()
+
+
+def install_crds(cluster):
+    """The Sail Operator and Istio CRDs from the upstream data, established, on a harness cluster."""
+    crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"), "-e", "upstream_dir=" + UPSTREAM)
+    assert crds.rc == 0, crds.out
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,12 @@ __metaclass__ = type
 import base64
 import contextlib
 import json
-import os
 
 import pytest
 import yaml
 
-from conftest import (HERE, UPSTREAM, ansible_playbook, api_client, fresh_cluster, play, remote_secrets, write_inventory,
-                      write_marks, writes_since)
+from conftest import (api_client, fresh_cluster, install_crds, play, remote_secrets, write_inventory, write_marks,
+                      writes_since)
 
 CLUSTERS = (("east", 2300), ("west", 2400))
 MESHES = [
@@ -35,9 +34,7 @@ def clusters():
         started = dict((name, stack.enter_context(fresh_cluster("it-mcs-" + name, offset, sail_standin=True)))
                        for name, offset in CLUSTERS)
         for cluster in started.values():
-            crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
-                                    "-e", "upstream_dir=" + UPSTREAM)
-            assert crds.rc == 0, crds.out
+            install_crds(cluster)
         yield started
 
 

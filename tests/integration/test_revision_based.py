@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 import time
 
 import pytest
 
-from conftest import HERE, UPSTREAM, ansible_playbook, api_client, fresh_cluster, play, read_report, wait_for, write_inventory
+from conftest import api_client, fresh_cluster, install_crds, play, read_report, wait_for, write_inventory
 
 GROUP, VERSION = "sailoperator.io", "v1"
 
@@ -21,9 +20,7 @@ GROUP, VERSION = "sailoperator.io", "v1"
 @pytest.fixture(scope="module")
 def world():
     with fresh_cluster("it-c8", 2500, sail_standin=True) as cluster:
-        crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
-                                "-e", "upstream_dir=" + UPSTREAM)
-        assert crds.rc == 0, crds.out
+        install_crds(cluster)
         yield cluster
 
 
