@@ -12,7 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- BEGIN VARIABLE TABLES (scripts/argspec_tables.py) -->", "<!-- END VARIABLE TABLES -->"
 # Entry points shown in the README, in this order: the inventory first, then each role's knobs.
 ENTRY_POINTS = [("model", "inventory"), ("preflight", "main"), ("sail_operator", "main"), ("cni", "main"),
-                ("control_plane", "main"), ("members", "main"), ("samples", "main"), ("verify", "main")]
+                ("control_plane", "main"), ("members", "main"), ("samples", "main"), ("verify", "main"),
+                ("upgrade", "main")]
 
 
 def _text(value):

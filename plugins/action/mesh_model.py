@@ -21,9 +21,10 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
     model_inputs,
     owner_from_inventory,
     unknown_variables,
+    with_versions,
 )
 
-ARGS = ("fact_name",)
+ARGS = ("fact_name", "versions")
 
 
 class ActionModule(ActionBase):
@@ -56,6 +57,10 @@ class ActionModule(ActionBase):
                 # Relative to where ansible-playbook was started, as a user typing -e expects.
                 inputs[key] = os.path.abspath(os.path.expanduser(inputs[key]))
         errors = unknown_variables(task_vars, spec) + self._unused_access(task_vars)
+        if args.get("versions"):
+            # playbooks/upgrade.yml: one mesh at another version than the inventory's, for this run.
+            inputs["meshes"], version_errors = with_versions(inputs.get("meshes"), args["versions"])
+            errors.extend(version_errors)
         try:
             model = build_model(clusters=self._clusters(task_vars), here=task_vars.get("inventory_hostname"), **inputs)
         except ModelError as exc:

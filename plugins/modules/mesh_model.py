@@ -39,6 +39,12 @@ options:
     description: Name of the fact that receives the model.
     type: str
     default: multimesh_model
+  versions:
+    description:
+      - Versions that replace the named meshes' C(version) for this run (mesh name to version), as
+        C(playbooks/upgrade.yml) does with C(upgrade_mesh) and C(upgrade_version). Each name must be a mesh of
+        C(multimesh_meshes); the version is validated like the inventory's.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -48,6 +54,11 @@ EXAMPLES = r"""
 - name: The same, published under another name
   multimesh.istio.mesh_model:
     fact_name: my_meshes
+
+- name: The model with mesh-2 at another version than the inventory's (an upgrade of that mesh)
+  multimesh.istio.mesh_model:
+    versions:
+      mesh-2: 1.30.3
 """
 
 RETURN = r"""

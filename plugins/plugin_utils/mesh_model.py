@@ -713,6 +713,27 @@ def unknown_variables(names, spec):
     return errs.errors
 
 
+def with_versions(meshes, versions):
+    """The inventory's meshes with the named meshes' version replaced (playbooks/upgrade.yml's upgrade_version):
+    (meshes, errors). Only names of this inventory's meshes; the versions themselves are validated by build_model."""
+    errs = _Collector()
+    if not versions:
+        return meshes, []
+    if not isinstance(versions, dict):
+        errs.add("model_versions", "must be a mapping of mesh name to version, got {0}".format(_type_name(versions)),
+                 "give e.g. {mesh-2: 1.30.3}")
+        return meshes, errs.errors
+    listed = [m for m in meshes if isinstance(m, dict)] if isinstance(meshes, list) else []
+    names = [m.get("name") for m in listed]
+    for name in versions:
+        if name not in names:
+            errs.add("model_versions", "no mesh named {0!r} in multimesh_meshes (meshes: {1})".format(
+                name, ", ".join(str(n) for n in names) or "none"), "name one of them (upgrade.yml: -e upgrade_mesh=<name>)")
+    replaced = [dict(m, version=versions[m.get("name")]) if isinstance(m, dict) and m.get("name") in versions else m
+                for m in (meshes if isinstance(meshes, list) else [])]
+    return (replaced if isinstance(meshes, list) else meshes), errs.errors
+
+
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
                 sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER, verify_report_dir="multimesh-verify",
                 ca_dir="multimesh-ca", *,

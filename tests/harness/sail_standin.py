@@ -19,7 +19,8 @@ and checks observe, against the real API server:
   inactiveRevisionDeletionGracePeriodSeconds (default 30), the garbage collector taking its istiod;
 - IstioRevisionTag: targetRef resolved (an Istio: its active revision), the tag webhook
   istio-revision-tag-<tag>[-<namespace>] pointing at that revision's istiod, status istioRevision/istiodNamespace and
-  the conditions Reconciled and InUse;
+  the conditions Reconciled and InUse; and the trace injection leaves on a pod of a namespace on the tag, the label
+  istio.io/rev=<revision> (no proxy), so that pruning and a rolling restart can be observed;
 - the status the real operator writes: observedGeneration, state, activeRevisionName/revisions (Istio), and the
   conditions Reconciled and Ready, with reason IstiodNotReady / CNINotReady / ReconcileError and a message while
   not ready. kwok makes the pods Ready, so Ready follows the Deployment's or DaemonSet's real status.
@@ -332,6 +333,21 @@ def write_tag_status(core, custom, tag, reconciled, reason, message, revision, n
                                                   {"status": status})
 
 
+def mark_injected_pods(core, tag):
+    """What injection through a tag leaves on a pod that the revision's checks and pruning read: the label
+    istio.io/rev=<the tag's revision>, on pods created in a namespace on the tag (no proxy: kwok runs no container).
+    A pod that was really injected (the harness's istiod runner behind the tag's webhook) already has it."""
+    revision = (tag.get("status") or {}).get("istioRevision")
+    if not revision:
+        return
+    for namespace in core.list_namespace(label_selector="istio.io/rev=" + tag["metadata"]["name"]).items:
+        for pod in core.list_namespaced_pod(namespace.metadata.name).items:
+            if pod.metadata.deletion_timestamp or "istio.io/rev" in (pod.metadata.labels or {}):
+                continue
+            core.patch_namespaced_pod(pod.metadata.name, namespace.metadata.name,
+                                      {"metadata": {"labels": {"istio.io/rev": revision}}})
+
+
 def reconcile_cni(core, apps, cni):
     namespace = (cni.get("spec") or {}).get("namespace", "istio-cni")
     missing = namespace_missing(core, namespace)
@@ -370,6 +386,7 @@ def main(kubeconfig):
             for tag in custom.list_cluster_custom_object(GROUP, VERSION, "istiorevisiontags")["items"]:
                 if not tag["metadata"].get("deletionTimestamp"):
                     write_tag_status(core, custom, tag, *reconcile_tag(core, custom, tag))
+                    mark_injected_pods(core, tag)
             for cni in custom.list_cluster_custom_object(GROUP, VERSION, "istiocnis")["items"]:
                 if not cni["metadata"].get("deletionTimestamp"):
                     write_status(custom, "istiocnis", cni, *reconcile_cni(core, apps, cni), extra={})

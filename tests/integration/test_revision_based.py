@@ -216,3 +216,109 @@ def test_site_converges_a_revision_based_mesh_and_a_version_bump_moves_only_that
     assert removed.rc == 0, removed.out
     assert get(api, "istios", "blue") is None and get(api, "istiorevisiontags", "blue") is None
     wait_for("blue's revisions garbage-collected", lambda: get(api, "istiorevisions", "blue-v1-30-3") is None, timeout=60)
+
+
+# ------------------------------------------------------------------ upgrade.yml: canary upgrade, restart, rollback
+
+def web_pods(api, namespace):
+    """{pod name: istio.io/rev label} of the Deployment web's running pods."""
+    from kubernetes import client
+
+    return dict((p.metadata.name, (p.metadata.labels or {}).get("istio.io/rev")) for p in client.CoreV1Api(api).list_namespaced_pod(
+        namespace, label_selector="app=web").items if not p.metadata.deletion_timestamp)
+
+
+def deploy_web(api, namespace):
+    from kubernetes import client
+
+    labels = {"app": "web"}
+    client.AppsV1Api(api).create_namespaced_deployment(namespace, {
+        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web"}]}}}})
+
+
+def upgrade(inventory, *args):
+    """upgrade.yml on mesh blue; args are extra variables (name=value) or options (--check)."""
+    extra = []
+    for arg in args:
+        extra += [arg] if arg.startswith("--") else ["-e", arg]
+    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1", *extra)
+
+
+def test_upgrade_playbook_moves_one_mesh_restarts_its_workloads_and_rolls_back_while_the_old_revision_exists(
+        world, api, inventory):
+    from kubernetes import client
+
+    apps = client.AppsV1Api(api)
+    assert play(inventory, "site.yml").rc == 0
+    deploy_web(api, "blue-apps")
+    deploy_web(api, "green-apps")
+    wait_for("blue's web pods injected by blue-v1-30-2", lambda: sorted(web_pods(api, "blue-apps").values()) == [
+        "blue-v1-30-2"] * 2, timeout=60)
+    blue_pods = web_pods(api, "blue-apps")
+
+    def others():
+        found = stored(api)
+        found.update({("deployment", "green-apps/web"): apps.read_namespaced_deployment("web", "green-apps").metadata.resource_version})
+        return dict((k, v) for k, v in found.items() if k not in (("istios", "blue"), ("istiorevisiontags", "blue")))
+
+    before = others()
+
+    # --check: the plan, and nothing written.
+    mark, dummy = world.write_requests()
+    checked = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true", "--check")
+    assert checked.rc == 0, checked.out
+    assert "mesh blue: upgrade blue-v1-30-2 -> blue-v1-30-3 (new revision beside the old)" in checked.out, checked.out
+    assert "restart Deployment blue-apps/web (on blue-v1-30-2)" in checked.out, checked.out
+    assert world.write_requests(mark)[1] == []
+    assert get(api, "istios", "blue")["spec"]["version"] == "v1.30.2"
+
+    # Without a restart: the new revision beside the old one, the tag moved, web still on the old revision.
+    canary = upgrade(inventory, "upgrade_version=1.30.3")
+    assert canary.rc == 0, canary.out
+    assert "left on its revision (upgrade_restart=false): Deployment blue-apps/web (on blue-v1-30-2)" in canary.out, canary.out
+    assert "write version: 1.30.3 for mesh blue into the inventory (it says 1.30.2)" in canary.out, canary.out
+    assert get(api, "istios", "blue")["status"]["activeRevisionName"] == "blue-v1-30-3"
+    assert get(api, "istiorevisiontags", "blue")["status"]["istioRevision"] == "blue-v1-30-3"
+    assert get(api, "istiorevisions", "blue-v1-30-2") is not None and web_pods(api, "blue-apps") == blue_pods
+
+    # Rollback while blue-v1-30-2 exists: the tag goes back, the unused canary revision goes.
+    back = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    assert back.rc == 0, back.out
+    assert "mesh blue: roll back blue-v1-30-3 -> blue-v1-30-2 (existing revision)" in back.out, back.out
+    assert get(api, "istiorevisiontags", "blue")["status"]["istioRevision"] == "blue-v1-30-2"
+    assert get(api, "istiorevisions", "blue-v1-30-3") is None  # the playbook waited for it
+    assert web_pods(api, "blue-apps") == blue_pods
+
+    # The upgrade with the rolling restart: web's new pods on the new revision, the old revision deleted.
+    moved = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    assert moved.rc == 0, moved.out
+    assert "restarted: web" in moved.out, moved.out
+    pods = web_pods(api, "blue-apps")
+    assert sorted(pods.values()) == ["blue-v1-30-3"] * 2 and not set(pods) & set(blue_pods), pods
+    assert get(api, "istiorevisions", "blue-v1-30-2") is None
+    assert get(api, "istios", "blue")["status"]["revisions"] == {"total": 1, "ready": 1, "inUse": 1}
+    # Nothing of green (its Istio, tag, namespaces, Deployment) and no namespace was written by any of the runs.
+    assert others() == before
+
+    # Again: nothing to do, nothing written.
+    mark, dummy = world.write_requests()
+    again = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+    assert world.write_requests(mark)[1] == []
+
+    # A rollback once the old revision is gone is refused before any change.
+    refused = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    assert refused.rc != 0
+    assert "upgrade_rollback: revision blue-v1-30-2 of mesh 'blue' no longer exists" in refused.out, refused.out
+    assert world.write_requests(mark)[1] == []
+
+    # An InPlace mesh and an unknown mesh are refused with the fix.
+    inplace = play(inventory, "upgrade.yml", "-e", "upgrade_mesh=green")
+    assert inplace.rc != 0 and "mesh 'green' has update_strategy InPlace" in inplace.out, inplace.out
+    unknown = play(inventory, "upgrade.yml", "-e", "upgrade_mesh=purple", "-e", "upgrade_version=1.30.3")
+    assert unknown.rc != 0 and "no mesh named 'purple' in multimesh_meshes (meshes: blue, green)" in unknown.out, unknown.out
+    assert world.write_requests(mark)[1] == []
+
+    removed = play(inventory, "cleanup.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.3")}))
+    assert removed.rc == 0, removed.out
