@@ -14,4 +14,7 @@ class FilterModule(object):
     def filters(self):
         return {"upgrade_plan": filter_errors(upgrade.upgrade_plan, "upgrade_plan"),
                 "upgrade_plan_lines": filter_errors(upgrade.plan_lines, "upgrade_plan_lines"),
-                "revisions_in_use": filter_errors(upgrade.revisions_in_use, "revisions_in_use")}
+                "revisions_in_use": filter_errors(upgrade.revisions_in_use, "revisions_in_use"),
+                "earlier_revisions": filter_errors(upgrade.earlier_revisions, "earlier_revisions"),
+                "pods_on": filter_errors(upgrade.pods_on, "pods_on"),
+                "rollout_done": filter_errors(upgrade.rollout_done, "rollout_done")}

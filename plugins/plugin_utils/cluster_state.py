@@ -49,8 +49,12 @@ def control_plane_values(mesh, backend):
         return deep_merge(values, {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
     # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
     # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
-    return deep_merge(values, {"global": {"istioNamespace": mesh["namespace"]},
-                               "defaultRevision": mesh["control_plane_revision"] if mesh.get("default") else ""})
+    owned = {"global": {"istioNamespace": mesh["namespace"]},
+             "defaultRevision": mesh["control_plane_revision"] if mesh.get("default") else ""}
+    if mesh["update_strategy"]["type"] == "RevisionBased":
+        # The tag the mesh's namespaces carry, pointing at this install's revision: the newest install moves it.
+        owned["revisionTags"] = [mesh["revision"]]
+    return deep_merge(values, owned)
 
 
 # ------------------------------------------------------------------ selectors

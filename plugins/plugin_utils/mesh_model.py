@@ -782,9 +782,6 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         _plan_cluster_objects(errs, views[cluster["host"]])
     _check_trust_domains(errs, expanded)
     for mesh in expanded:
-        if backend == "istioctl" and mesh["update_strategy"]["type"] == "RevisionBased":
-            errs.add("mesh '{0}'.update_strategy".format(mesh["name"]), "RevisionBased is implemented for the sail "
-                     "backend only so far", "use InPlace with istioctl (an upgrade reinstalls the revision in place)")
         if backend == "istioctl" and cni_model["enabled"] and mesh["revision"] == "cni":
             errs.add("mesh '{0}'.revision".format(mesh["name"]), "'cni' is the revision of the shared CNI's IstioOperator",
                      "give this mesh another revision")

@@ -19,8 +19,8 @@ and checks observe, against the real API server:
   inactiveRevisionDeletionGracePeriodSeconds (default 30), the garbage collector taking its istiod;
 - IstioRevisionTag: targetRef resolved (an Istio: its active revision), the tag webhook
   istio-revision-tag-<tag>[-<namespace>] pointing at that revision's istiod, status istioRevision/istiodNamespace and
-  the conditions Reconciled and InUse; and the trace injection leaves on a pod of a namespace on the tag, the label
-  istio.io/rev=<revision> (no proxy), so that pruning and a rolling restart can be observed;
+  the conditions Reconciled and InUse; and the trace injection leaves on a pod of a namespace on the tag, the
+  annotations sidecar.istio.io/status and istio.io/rev (no proxy), so that pruning and a rolling restart can be observed;
 - the status the real operator writes: observedGeneration, state, activeRevisionName/revisions (Istio), and the
   conditions Reconciled and Ready, with reason IstiodNotReady / CNINotReady / ReconcileError and a message while
   not ready. kwok makes the pods Ready, so Ready follows the Deployment's or DaemonSet's real status.
@@ -30,6 +30,7 @@ Usage: python sail_standin.py KUBECONFIG   (runs until killed; polls once a seco
 
 import copy
 import datetime
+import json
 import sys
 import time
 
@@ -334,18 +335,22 @@ def write_tag_status(core, custom, tag, reconciled, reason, message, revision, n
 
 
 def mark_injected_pods(core, tag):
-    """What injection through a tag leaves on a pod that the revision's checks and pruning read: the label
-    istio.io/rev=<the tag's revision>, on pods created in a namespace on the tag (no proxy: kwok runs no container).
-    A pod that was really injected (the harness's istiod runner behind the tag's webhook) already has it."""
+    """What injection through a tag records on a pod created in a namespace on the tag, which the revision's pruning
+    and a rolling restart read: the annotations sidecar.istio.io/status (its revision) and istio.io/rev, as the
+    injector writes them - no proxy (kwok runs no container). Pods that opt out (sidecar.istio.io/inject=false) and
+    pods already annotated (really injected: the harness's istiod runner behind the tag's webhook) are left alone.
+    Unlike the webhook, it also marks pods created before the namespace joined the tag."""
     revision = (tag.get("status") or {}).get("istioRevision")
     if not revision:
         return
     for namespace in core.list_namespace(label_selector="istio.io/rev=" + tag["metadata"]["name"]).items:
         for pod in core.list_namespaced_pod(namespace.metadata.name).items:
-            if pod.metadata.deletion_timestamp or "istio.io/rev" in (pod.metadata.labels or {}):
+            meta = pod.metadata
+            if meta.deletion_timestamp or "sidecar.istio.io/status" in (meta.annotations or {}) or \
+                    (meta.labels or {}).get("sidecar.istio.io/inject") == "false":
                 continue
-            core.patch_namespaced_pod(pod.metadata.name, namespace.metadata.name,
-                                      {"metadata": {"labels": {"istio.io/rev": revision}}})
+            core.patch_namespaced_pod(meta.name, namespace.metadata.name, {"metadata": {"annotations": {
+                "sidecar.istio.io/status": json.dumps({"revision": revision}), "istio.io/rev": revision}}})
 
 
 def reconcile_cni(core, apps, cni):

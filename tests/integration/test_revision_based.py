@@ -98,9 +98,9 @@ def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_on
     assert hook.metadata.labels == {"app": "sidecar-injector", "istio.io/tag": "canary", "istio.io/rev": "canary-v1-30-3"}
     assert hook.webhooks[0].client_config.service.name == "istiod-canary-v1-30-3"
 
-    # A namespace on the tag, and a workload the old revision injected (the injector labels pods with the revision).
+    # A namespace on the tag, and a workload the old revision injected (the injector annotates pods with the revision).
     core.create_namespace({"metadata": {"name": "canary-apps", "labels": {"istio.io/rev": "canary"}}})
-    core.create_namespaced_pod("canary-apps", {"metadata": {"name": "app", "labels": {"istio.io/rev": "canary-v1-30-3"}},
+    core.create_namespaced_pod("canary-apps", {"metadata": {"name": "app", "annotations": {"istio.io/rev": "canary-v1-30-3"}},
                                                "spec": {"containers": [{"name": "app", "image": "app"}]}})
     wait_for("tag canary in use by its namespace", lambda: condition(
         get(api, "istiorevisiontags", "canary"), "InUse").get("status") == "True")
@@ -221,11 +221,11 @@ def test_site_converges_a_revision_based_mesh_and_a_version_bump_moves_only_that
 # ------------------------------------------------------------------ upgrade.yml: canary upgrade, restart, rollback
 
 def web_pods(api, namespace):
-    """{pod name: istio.io/rev label} of the Deployment web's running pods."""
+    """{pod name: revision in its istio.io/rev annotation (the injector's)} of the Deployment web's running pods."""
     from kubernetes import client
 
-    return dict((p.metadata.name, (p.metadata.labels or {}).get("istio.io/rev")) for p in client.CoreV1Api(api).list_namespaced_pod(
-        namespace, label_selector="app=web").items if not p.metadata.deletion_timestamp)
+    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev")) for p in client.CoreV1Api(
+        api).list_namespaced_pod(namespace, label_selector="app=web").items if not p.metadata.deletion_timestamp)
 
 
 def deploy_web(api, namespace):

@@ -48,8 +48,6 @@ def test_the_active_revision_is_named_by_version_and_the_mesh_revision_becomes_t
     (dict(meshes=meshes("RevisionBased")), "mesh 'mesh-1'.update_strategy", "give a mapping"),
     (dict(meshes=meshes({"type": "RevisionBased"}, revision="default")), "mesh 'mesh-1'.update_strategy",
      "revision 'default' cannot be a RevisionBased mesh's tag"),
-    (dict(meshes=meshes({"type": "RevisionBased"}), backend="istioctl"), "mesh 'mesh-1'.update_strategy",
-     "RevisionBased is implemented for the sail backend only so far"),
     (dict(meshes=meshes({"type": "RevisionBased"}, revision="r" * 56)), "mesh 'mesh-1'.revision", "longer than 63"),
     (dict(meshes=[meshes({"type": "RevisionBased"})[0], {"name": "m3", "namespace": "m3", "revision": "mesh-1-v1-30-2"}]),
      "mesh 'm3'.revision", "'mesh-1-v1-30-2' is the active revision of mesh 'mesh-1' (RevisionBased)"),
@@ -118,3 +116,15 @@ def test_pre_flight_refuses_to_switch_an_existing_mesh_between_strategies():
     assert "asks for InPlace" in preflight_problems(build_model(meshes=meshes()), CRDS, [revision_based], [])[0]
     # An Istio written before the strategy existed (no updateStrategy) is InPlace.
     assert preflight_problems(build_model(meshes=meshes()), CRDS, [{"metadata": in_place["metadata"], "spec": {}}], []) == []
+
+
+def test_an_istioctl_revision_based_mesh_installs_its_version_s_revision_with_the_mesh_s_tag():
+    """istioctl: the IstioOperator of <revision>-v<version> renders the tag's webhook (the chart's revisionTags), so
+    the newest install moves it; the namespaces keep istio.io/rev=<revision>."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
+
+    mesh = build_model(backend="istioctl", meshes=meshes({"type": "RevisionBased"}))["meshes"][0]
+    assert mesh["control_plane_revision"] == "mesh-1-v1-30-2" and mesh["member_labels"]["istio.io/rev"] == "mesh-1"
+    assert control_plane_values(mesh, "istioctl")["revisionTags"] == ["mesh-1"]
+    inplace = build_model(backend="istioctl", meshes=meshes(None))["meshes"][0]
+    assert "revisionTags" not in control_plane_values(inplace, "istioctl")

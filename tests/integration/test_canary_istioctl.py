@@ -1,0 +1,178 @@
+"""Canary upgrade of one mesh with the istioctl backend (issue 15 item 4): real istioctl installs each version's
+revision beside the last, the chart's revisionTags moves the mesh's tag, and the real istiod of each revision
+(istiod_runner.py) injects the pods the tag sends it - so the revision a restarted pod records is the injector's, not a
+stand-in's. upgrade.yml restarts the workloads (the mesh's ingress gateway too), uninstalls the old revision once no pod
+uses it, leaves the other mesh alone; a rollback while the old revision exists; cleanup removes every revision."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from conftest import api_client, fresh_cluster, harness, play, wait_for, write_inventory
+
+
+@pytest.fixture(scope="module")
+def world():
+    with fresh_cluster("it-c9", 2600, istiods=True) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def api(world):
+    return api_client(world.kubeconfig)
+
+
+def meshes(version):
+    return [{"name": "blue", "namespace": "blue-system", "members": [{"name": "blue-apps", "owned": True}],
+             "version": version, "update_strategy": {"type": "RevisionBased"},
+             "ingress_gateway": {"service_type": "ClusterIP"}},
+            {"name": "green", "namespace": "green-system", "members": [{"name": "green-apps", "owned": True}]}]
+
+
+@pytest.fixture(scope="module")
+def inventory(world, tmp_path_factory):
+    work = tmp_path_factory.mktemp("canary-istioctl")
+    return write_inventory(work / "canary.yml", {"cluster-1": {"multimesh_kubeconfig": world.ansible_kubeconfig}}, {
+        "multimesh_backend": "istioctl", "multimesh_cni": {"enabled": False}, "multimesh_meshes": meshes("1.30.2"),
+        "multimesh_istioctl_path": os.path.join(harness.build(), "istioctl"),
+        "multimesh_samples": [], "multimesh_verify": False})
+
+
+def istiods(api, namespace="blue-system"):
+    from kubernetes import client
+
+    return sorted(d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment(
+        namespace, label_selector="app=istiod").items if not d.metadata.deletion_timestamp)
+
+
+def tag_target(api):
+    from kubernetes import client
+
+    hooks = client.AdmissionregistrationV1Api(api).list_mutating_webhook_configuration(label_selector="istio.io/tag=blue").items
+    return [(h.metadata.name, h.metadata.labels["istio.io/rev"]) for h in hooks]
+
+
+def injected(api, namespace, selector):
+    """{pod: the revision its injector recorded} of the running pods."""
+    from kubernetes import client
+
+    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev")) for p in client.CoreV1Api(
+        api).list_namespaced_pod(namespace, label_selector=selector).items if not p.metadata.deletion_timestamp)
+
+
+def deploy_web(api, namespace):
+    from kubernetes import client
+
+    labels = {"app": "web"}
+    client.AppsV1Api(api).create_namespaced_deployment(namespace, {
+        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web"}]}}}})
+
+
+def green(api):
+    """resourceVersions of everything of mesh green (and of every namespace)."""
+    from kubernetes import client
+
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    found = dict((("namespace", n.metadata.name), n.metadata.resource_version) for n in core.list_namespace().items)
+    for ns in ("green-system", "green-apps"):
+        found.update((("deployment", ns, d.metadata.name), d.metadata.resource_version) for d in apps.list_namespaced_deployment(ns).items)
+        found.update((("configmap", ns, c.metadata.name), c.metadata.resource_version) for c in core.list_namespaced_config_map(ns).items)
+    admission = client.AdmissionregistrationV1Api(api)
+    found.update((("webhook", h.metadata.name), h.metadata.resource_version) for h in admission.list_mutating_webhook_configuration(
+        label_selector="istio.io/rev=green").items)
+    return found
+
+
+def upgrade(inventory, *args):
+    """upgrade.yml on mesh blue; args are extra variables (name=value) or options (--check)."""
+    extra = []
+    for arg in args:
+        extra += [arg] if arg.startswith("--") else ["-e", arg]
+    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1", *extra)
+
+
+def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, inventory):
+    run = play(inventory, "site.yml")
+    assert run.rc == 0, run.out
+    assert istiods(api) == ["istiod-blue-v1-30-2"] and istiods(api, "green-system") == ["istiod-green"]
+    assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-2")]
+    deploy_web(api, "blue-apps")
+    deploy_web(api, "green-apps")
+    wait_for("web pods of blue injected by istiod-blue-v1-30-2 through the tag", lambda: sorted(
+        injected(api, "blue-apps", "app=web").values()) == ["blue-v1-30-2"] * 2, timeout=90)
+    wait_for("the gateway injected by istiod-blue-v1-30-2", lambda: list(
+        injected(api, "blue-ingress", "app=ingressgateway-blue").values()) == ["blue-v1-30-2"], timeout=90)
+    wait_for("web pods of green injected by istiod-green", lambda: sorted(
+        injected(api, "green-apps", "app=web").values()) == ["green"] * 2, timeout=90)
+    before = green(api)
+
+    mark, dummy = world.write_requests()
+    checked = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true", "--check")
+    assert checked.rc == 0, checked.out
+    for line in ("mesh blue: upgrade blue-v1-30-2 -> blue-v1-30-3 (new revision beside the old)",
+                 "restart Deployment blue-apps/web (on blue-v1-30-2)",
+                 "restart Deployment blue-ingress/ingressgateway-blue (on blue-v1-30-2)",
+                 "revision blue-v1-30-2: uninstalled (istioctl uninstall --revision) once no pod uses it"):
+        assert line in checked.out, checked.out
+    assert world.write_requests(mark)[1] == [] and istiods(api) == ["istiod-blue-v1-30-2"]
+
+    # The canary without a restart: both revisions run, the tag points at the new one, the pods stay.
+    canary = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=false")
+    assert canary.rc == 0, canary.out
+    assert istiods(api) == ["istiod-blue-v1-30-2", "istiod-blue-v1-30-3"]
+    assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-3")]
+    assert sorted(injected(api, "blue-apps", "app=web").values()) == ["blue-v1-30-2"] * 2
+
+    # Rollback while blue-v1-30-2 runs: the tag goes back, and the canary (no pod on it) is uninstalled.
+    back = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    assert back.rc == 0, back.out
+    assert "mesh blue: roll back blue-v1-30-3 -> blue-v1-30-2 (existing revision)" in back.out, back.out
+    assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-2")]
+    assert istiods(api) == ["istiod-blue-v1-30-2"]
+
+    # The upgrade with the rolling restart: the new pods are injected by the new revision, the old one is uninstalled.
+    moved = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    assert moved.rc == 0, moved.out
+    assert sorted(injected(api, "blue-apps", "app=web").values()) == ["blue-v1-30-3"] * 2
+    assert list(injected(api, "blue-ingress", "app=ingressgateway-blue").values()) == ["blue-v1-30-3"]
+    assert istiods(api) == ["istiod-blue-v1-30-3"]
+    assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-3")]
+    from kubernetes import client
+    hooks = [h.metadata.name for h in client.AdmissionregistrationV1Api(api).list_mutating_webhook_configuration().items]
+    assert "istio-sidecar-injector-blue-v1-30-2-blue-system" not in hooks and "istio-sidecar-injector-blue-v1-30-3-blue-system" in hooks
+    assert green(api) == before
+
+    mark, dummy = world.write_requests()
+    again = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.out
+    assert world.write_requests(mark)[1] == []
+    refused = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    assert refused.rc != 0 and "upgrade_rollback: revision blue-v1-30-2 of mesh 'blue' no longer exists" in refused.out
+    assert world.write_requests(mark)[1] == []
+
+    # site.yml from an inventory that names the new version is the same state: nothing to write.
+    converged = play(inventory, "site.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.3")}))
+    assert converged.rc == 0 and converged.recap()["changed"] == 0, converged.out
+    assert world.write_requests(mark)[1] == []
+
+    # A revision left behind (a canary nobody retired) goes with cleanup too.
+    left = play(inventory, "site.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.1")}))
+    assert left.rc == 0, left.out
+    assert istiods(api) == ["istiod-blue-v1-30-1", "istiod-blue-v1-30-3"]
+    removed = play(inventory, "cleanup.yml", "-e", json.dumps({"multimesh_meshes": meshes("1.30.1")}))
+    assert removed.rc == 0, removed.out
+
+    def blue_namespaces():
+        return [n.metadata.name for n in client.CoreV1Api(api).list_namespace().items if n.metadata.name.startswith("blue")]
+
+    wait_for("blue's namespaces gone", lambda: not blue_namespaces(), timeout=120)
+    hooks = [h.metadata.name for h in client.AdmissionregistrationV1Api(api).list_mutating_webhook_configuration().items]
+    assert not [h for h in hooks if "blue" in h], hooks
+    roles = [r.metadata.name for r in client.RbacAuthorizationV1Api(api).list_cluster_role().items]
+    assert not [r for r in roles if "blue" in r], roles
