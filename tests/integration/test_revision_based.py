@@ -224,7 +224,7 @@ def web_pods(api, namespace):
     """{pod name: revision in its istio.io/rev annotation (the injector's)} of the Deployment web's running pods."""
     from kubernetes import client
 
-    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev")) for p in client.CoreV1Api(
+    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev", "")) for p in client.CoreV1Api(
         api).list_namespaced_pod(namespace, label_selector="app=web").items if not p.metadata.deletion_timestamp)
 
 
