@@ -144,15 +144,38 @@ def _ownership_problems(model, namespaces, istiods):
     return problems
 
 
+def _istioctl_strategy_problems(model, istiods):
+    """istioctl: an installed mesh cannot switch strategy either. InPlace runs istiod-<revision>, RevisionBased
+    istiod-<revision>-v<version> behind the tag <revision>: both at once would inject the same namespaces twice, and
+    neither upgrade.yml nor cleanup.yml would find the other install."""
+    problems = []
+    for mesh in model["meshes"]:
+        running = sorted(set(_labels(d).get(REVISION_LABEL) for d in istiods
+                             if (d.get("metadata") or {}).get("namespace") == mesh["namespace"]))
+        based = mesh["update_strategy"]["type"] == "RevisionBased"
+        other = [r for r in running if (r == mesh["revision"]) if based] or \
+            [r for r in running if (r or "").startswith(mesh["revision"] + "-v") and not based]
+        if other:
+            problems.append(
+                "Mesh '{0}' asks for update_strategy {1}, but istiod revision {2} of the other strategy runs in {3}: an "
+                "installed mesh cannot switch. Fix: keep {4} for mesh '{0}', or remove it (playbooks/cleanup.yml with "
+                "that strategy) and converge it again.".format(
+                    mesh["name"], mesh["update_strategy"]["type"], ", ".join(other), mesh["namespace"],
+                    "InPlace" if based else "RevisionBased"))
+    return problems
+
+
 def _default_tag_problems(model, tags):
     """Making a mesh the default takes the default tag over; one that points outside this inventory is not ours."""
     if not model.get("default_mesh"):
         return []
     revisions = set(mesh["control_plane_revision"] for mesh in model["meshes"])
+    # A RevisionBased mesh's earlier versions are its own too (istioctl's default tag stays on the revision that made it).
+    earlier = tuple(mesh["revision"] + "-v" for mesh in model["meshes"] if mesh["update_strategy"]["type"] == "RevisionBased")
     problems = []
     for tag in sorted(tags, key=_name):
         revision = _labels(tag).get(REVISION_LABEL)
-        if revision not in revisions:
+        if revision not in revisions and not (earlier and (revision or "").startswith(earlier)):
             problems.append(
                 "The default revision tag {0} points at revision {1}, which is not in this inventory; making mesh '{2}' "
                 "the default would take it over. Fix: remove that tag first (istioctl tag remove default) if it may go, "
@@ -299,6 +322,8 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
     problems += _ownership_problems(model, namespaces, istiods) + _default_tag_problems(model, default_tags)
+    if model["backend"] == "istioctl":
+        problems += _istioctl_strategy_problems(model, istiods)
     problems += cluster_object_problems(model, cluster_objects or {})
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
                      for mesh in model["meshes"] for member in mesh["labelled_namespaces"])

@@ -109,7 +109,7 @@ def live_revisions(mesh, backend, live):
     prefix = mesh["revision"] + "-v"
     revisions = sorted(set(
         (d["metadata"].get("labels") or {}).get(REVISION_LABEL) for d in live.get("istiods") or []
-        if d["metadata"].get("namespace") == mesh["namespace"]
+        if d["metadata"].get("namespace") == mesh["namespace"] and not d["metadata"].get("deletionTimestamp")
         and ((d["metadata"].get("labels") or {}).get(REVISION_LABEL) or "").startswith(prefix)))
     targets = sorted(set((h["metadata"].get("labels") or {}).get(REVISION_LABEL) for h in live.get("tags") or []
                          if (h["metadata"].get("labels") or {}).get(TAG_LABEL) == mesh["revision"]))

@@ -94,7 +94,9 @@ def upgrade(inventory, *args):
     extra = []
     for arg in args:
         extra += [arg] if arg.startswith("--") else ["-e", arg]
-    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1", *extra)
+    # The harness's istioctl is a development build of istio.io/istio (1.31-alpha), not the versions named here.
+    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1",
+                "-e", "upgrade_check_istioctl_version=false", *extra)
 
 
 def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, inventory):
@@ -114,6 +116,10 @@ def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, invent
     start, dummy = world.write_requests()
 
     mark, dummy = world.write_requests()
+    # With the check on, this istioctl (1.31-alpha) cannot make a 1.30.3 revision: refused before any change.
+    refused = play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_version=1.30.3")
+    assert refused.rc != 0 and "is 1.31-alpha." in refused.out and "set multimesh_istioctl_path to the istioctl of 1.30.3" \
+        in refused.out, refused.out
     checked = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true", "--check")
     assert checked.rc == 0, checked.out
     for line in ("mesh blue: upgrade blue-v1-30-2 -> blue-v1-30-3 (new revision beside the old)",

@@ -302,3 +302,33 @@ def test_a_role_follows_its_binding():
     problems = cluster_object_problems(MODEL, existing)
     assert [p.split(",")[0] for p in problems] == ["ClusterRole " + name, "ClusterRoleBinding " + name]
     assert all("it points into namespace elsewhere" in p for p in problems)
+
+
+def test_an_earlier_revision_of_a_revision_based_default_mesh_keeps_its_default_tag():
+    """istioctl's default tag stays on the revision that made it; upgrade.yml then runs with the next version."""
+    model = build_model(backend="istioctl", default_mesh="mesh-1", meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "version": "1.30.3", "update_strategy": {"type": "RevisionBased"}}])
+    tag = {"metadata": {"name": "istio-revision-tag-default", "labels": {"istio.io/tag": "default", "istio.io/rev": "mesh-1-v1-30-2"}}}
+    assert preflight_problems(model, [], [], [], [], [tag]) == []
+
+
+@pytest.mark.parametrize("strategy,running,other", [
+    ("RevisionBased", "mesh-1", "InPlace"),
+    (None, "mesh-1-v1-30-2", "RevisionBased"),
+])
+def test_an_installed_istioctl_mesh_cannot_switch_strategy(strategy, running, other):
+    mesh = {"name": "mesh-1", "namespace": "istio-system-1"}
+    if strategy:
+        mesh["update_strategy"] = {"type": strategy}
+    model = build_model(backend="istioctl", meshes=[mesh])
+    istiod = {"metadata": {"name": "istiod-" + running, "namespace": "istio-system-1", "labels": {"istio.io/rev": running}}}
+    elsewhere = {"metadata": {"name": "istiod-" + running, "namespace": "other", "labels": {"istio.io/rev": running}}}
+    problems = preflight_problems(model, [], [], [], [istiod])
+    assert problems == ["Mesh 'mesh-1' asks for update_strategy {0}, but istiod revision {1} of the other strategy runs in "
+                        "istio-system-1: an installed mesh cannot switch. Fix: keep {2} for mesh 'mesh-1', or remove it "
+                        "(playbooks/cleanup.yml with that strategy) and converge it again.".format(
+                            strategy or "InPlace", running, other)]
+    same = dict(mesh, update_strategy={"type": other})
+    same_model = build_model(backend="istioctl", meshes=[same])
+    assert [p for p in preflight_problems(same_model, [], [], [], [istiod]) if "cannot switch" in p] == []
+    assert [p for p in preflight_problems(model, [], [], [], [elsewhere]) if "cannot switch" in p] == []
