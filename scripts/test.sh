@@ -18,6 +18,9 @@ ansible-lint --nocolor
 step "molecule syntax (the kind scenario itself needs Docker; see .github/workflows/ci.yml)"
 molecule syntax -s default >/dev/null
 molecule syntax -s multicluster >/dev/null
+molecule syntax -s upgrade >/dev/null
+step "antsibull-changelog lint (changelog fragments)"
+antsibull-changelog lint
 step "ansible-test sanity"
 bash scripts/sanity.sh
 step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, istioctl and pilot-discovery"

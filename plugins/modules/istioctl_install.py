@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: istioctl_install
 short_description: Install or uninstall one Istio control plane revision with istioctl, idempotently
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - V(present) renders the IstioOperator with C(istioctl manifest generate), compares every rendered object with the
     cluster and runs C(istioctl install) only when something is missing or differs. Fields that the API server or

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: istioctl_proxy_status
 short_description: Which istiod serves each proxy, and whether its xDS configuration is in sync
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs C(istioctl proxy-status) and returns one entry per proxy with its workload, namespace, istiod instance,
     revision, version and the sync state of every xDS type.

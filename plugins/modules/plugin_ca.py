@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: plugin_ca
 short_description: A root CA and one intermediate CA per cluster or mesh, installed as Istio's cacerts secret
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Keeps a root CA in O(ca_dir) and issues one intermediate CA for O(name) (a cluster or a mesh), with
     C(cryptography), as Istio's C(tools/certs) Makefiles do - intermediate with C(pathlen:0), C(L=<name>) and the

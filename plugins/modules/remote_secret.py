@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: remote_secret
 short_description: Let istiod in one cluster read another cluster (the secret of istioctl create-remote-secret)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Creates, in the control-plane cluster, the secret through which istiod reads a remote cluster, shaped exactly as
     C(istioctl create-remote-secret) prints it - name C(istio-remote-secret-<cluster_name>) (C(istio-kubeconfig) for

@@ -12,7 +12,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: verification_report
 short_description: Judge mesh isolation from cluster state and write report.json and junit.xml
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Evaluates every check of the isolation verification from state the caller read (the C(verify) role reads it) -
     istiod and webhooks per mesh, default webhooks, sidecars and their binding, proxy-status mapping, roots of trust,

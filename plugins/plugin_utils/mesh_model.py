@@ -26,6 +26,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
 
 BACKENDS = ("sail", "istioctl")
+PLATFORMS = ("kubernetes", "openshift")
 MTLS_MODES = ("STRICT", "PERMISSIVE")
 SAMPLES = ("sleep", "curl", "httpbin", "helloworld")
 DEFAULT_ISTIO_VERSION = "1.30.3"
@@ -736,6 +737,7 @@ def with_versions(meshes, versions):
 
 def build_model(backend="sail", istio_version=None, cni=None, meshes=None, samples=None, render_dir=None,
                 sail_operator=None, default_mesh=None, owner=DEFAULT_OWNER, verify_report_dir="multimesh-verify",
+                platform="kubernetes",
                 ca_dir="multimesh-ca", *,
                 clusters=None, here=None):
     """Validate the inventory and return the expanded model of one cluster; raise ModelError listing every problem.
@@ -746,6 +748,9 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     if backend not in BACKENDS:
         errs.add("multimesh_backend", "unsupported backend {0!r}".format(backend),
                  "use 'sail' (Sail Operator / OpenShift Service Mesh 3) or 'istioctl'")
+    if platform not in PLATFORMS:
+        errs.add("multimesh_platform", "unsupported platform {0!r}".format(platform),
+                 "use 'kubernetes', or 'openshift' (istioctl then installs with values.global.platform: openshift)")
     version = _normalize_version(errs, "multimesh_istio_version", istio_version or DEFAULT_ISTIO_VERSION) \
         or DEFAULT_ISTIO_VERSION
     default_samples = _expand_samples(errs, "multimesh_samples", [] if samples is None else samples)
@@ -795,6 +800,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     several = len(inventory) > 1
     return {
         "backend": backend,
+        "platform": platform,
         "istio_version": version,
         "cni": cni_model,
         "sail_operator": operator,

@@ -157,6 +157,7 @@ def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):
     assert iop["spec"]["meshConfig"]["discoverySelectors"] == [{"matchLabels": {"usergroup": "usergroup-1"}}]
     cni = inputs["istioctl/10-cni-cluster.yaml"][0]["spec"]
     assert cni["components"]["cni"] == {"enabled": True, "namespace": "kube-cni"}
+    assert not [p for p, objs in inputs.items() if "platform" in objs[0]["spec"]["values"].get("global", {})]
     # Cluster objects beside the inputs are plain Kubernetes/Istio objects, no IstioOperator among them.
     assert all(o["kind"] != "IstioOperator" for p, objs in files.items() if not p.startswith("istioctl/") for o in objs)
     # An ingress gateway per mesh (issue 15 item 3), each injected by its own revision and reached by its own Gateway.
@@ -181,6 +182,17 @@ def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):
     route = by_kind(files, "VirtualService")["ingressgateway-usergroup-1-httpbin"]["spec"]
     assert route["gateways"] == ["ingressgateway-usergroup-1"]
     assert route["http"][0]["route"][0]["destination"]["host"] == "httpbin.shop.svc.cluster.local"
+
+
+def test_istioctl_on_openshift_sets_the_platform_of_every_install(tmp_path, crd_schemas):
+    """Issue 16 item 8: Istio's charts need global.platform=openshift there (CNI directories, SCCs)."""
+    render("three-mesh-istioctl.yml", tmp_path, "-e", "multimesh_platform=openshift")
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    inputs = dict((path, objs[0]) for path, objs in files.items() if path.startswith("istioctl/"))
+    assert len(inputs) == 4
+    assert dict((path, iop["spec"]["values"]["global"]["platform"]) for path, iop in inputs.items()) == dict(
+        (path, "openshift") for path in inputs)
 
 
 def test_second_render_changes_nothing(tmp_path):

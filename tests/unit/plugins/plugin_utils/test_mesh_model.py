@@ -347,3 +347,17 @@ def test_invalid_sidecar_scope_names_the_field(scope, field, fragment):
         build_model(meshes=meshes)
     assert len(caught.value.errors) == 1 and caught.value.errors[0].startswith(field + ": "), caught.value.errors
     assert fragment in caught.value.errors[0]
+
+
+def test_the_platform_is_kubernetes_or_openshift():
+    assert build_model(meshes=[{"name": "a", "namespace": "b"}])["platform"] == "kubernetes"
+    assert build_model(meshes=[{"name": "a", "namespace": "b"}], platform="openshift")["platform"] == "openshift"
+    found = _platform_errors(meshes=[{"name": "a", "namespace": "b"}], platform="okd")
+    assert found == ["multimesh_platform: unsupported platform 'okd'. Fix: use 'kubernetes', or 'openshift' (istioctl "
+                     "then installs with values.global.platform: openshift)."]
+
+
+def _platform_errors(**kwargs):
+    with pytest.raises(ModelError) as caught:
+        build_model(**kwargs)
+    return caught.value.errors
