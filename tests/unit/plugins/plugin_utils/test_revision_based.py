@@ -128,4 +128,3 @@ def test_an_istioctl_revision_based_mesh_installs_its_version_s_revision_with_th
     assert control_plane_values(mesh, "istioctl")["revisionTags"] == ["mesh-1"]
     inplace = build_model(backend="istioctl", meshes=meshes(None))["meshes"][0]
     assert "revisionTags" not in control_plane_values(inplace, "istioctl")
-
