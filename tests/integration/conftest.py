@@ -140,3 +140,31 @@ def wait_for(what, condition, timeout=30):
             return
         time.sleep(0.5)
     raise AssertionError("timed out waiting for " + what)
+
+
+# ------------------------------------------------------------------ canary upgrades (test_revision_based, test_canary_istioctl)
+
+def deploy_web(api, namespace):
+    """A two-replica Deployment web, which the mesh's tag injects."""
+    from kubernetes import client
+
+    labels = {"app": "web"}
+    client.AppsV1Api(api).create_namespaced_deployment(namespace, {
+        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web"}]}}}})
+
+
+def injected(api, namespace, selector="app=web"):
+    """{pod: the revision its injector recorded (istio.io/rev annotation), '' before injection} of the running pods."""
+    from kubernetes import client
+
+    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev", "")) for p in client.CoreV1Api(
+        api).list_namespaced_pod(namespace, label_selector=selector).items if not p.metadata.deletion_timestamp)
+
+
+def upgrade(inventory, *args):
+    """upgrade.yml on mesh blue; args are extra variables (name=value) or options (--check)."""
+    extra = []
+    for arg in args:
+        extra += [arg] if arg.startswith("--") else ["-e", arg]
+    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1", *extra)

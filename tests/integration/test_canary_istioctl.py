@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from conftest import api_client, fresh_cluster, harness, play, wait_for, write_inventory
+from conftest import api_client, deploy_web, fresh_cluster, harness, injected, play, upgrade, wait_for, write_inventory
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +57,6 @@ def tag_target(api):
     return [(h.metadata.name, h.metadata.labels["istio.io/rev"]) for h in hooks]
 
 
-def injected(api, namespace, selector):
-    """{pod: the revision its injector recorded} of the running pods."""
-    from kubernetes import client
-
-    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev", "")) for p in client.CoreV1Api(
-        api).list_namespaced_pod(namespace, label_selector=selector).items if not p.metadata.deletion_timestamp)
-
-
-def deploy_web(api, namespace):
-    from kubernetes import client
-
-    labels = {"app": "web"}
-    client.AppsV1Api(api).create_namespaced_deployment(namespace, {
-        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web"}]}}}})
-
-
 def green(api):
     """resourceVersions of mesh green's workloads and webhooks, and of every namespace. (Not its ConfigMaps: green's
     running istiod writes some itself - leader election, root certificate; the audit log shows nobody else did.)"""
@@ -89,14 +72,9 @@ def green(api):
     return found
 
 
-def upgrade(inventory, *args):
-    """upgrade.yml on mesh blue; args are extra variables (name=value) or options (--check)."""
-    extra = []
-    for arg in args:
-        extra += [arg] if arg.startswith("--") else ["-e", arg]
+def upgrade_istioctl(inventory, *args):
     # The harness's istioctl is a development build of istio.io/istio (1.31-alpha), not the versions named here.
-    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1",
-                "-e", "upgrade_check_istioctl_version=false", *extra)
+    return upgrade(inventory, "upgrade_check_istioctl_version=false", *args)
 
 
 def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, inventory):
@@ -120,7 +98,7 @@ def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, invent
     refused = play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_version=1.30.3")
     assert refused.rc != 0 and "is 1.31-alpha." in refused.out and "set multimesh_istioctl_path to the istioctl of 1.30.3" \
         in refused.out, refused.out
-    checked = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true", "--check")
+    checked = upgrade_istioctl(inventory, "upgrade_version=1.30.3", "upgrade_restart=true", "--check")
     assert checked.rc == 0, checked.out
     for line in ("mesh blue: upgrade blue-v1-30-2 -> blue-v1-30-3 (new revision beside the old)",
                  "restart Deployment blue-apps/web (on blue-v1-30-2)",
@@ -130,21 +108,21 @@ def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, invent
     assert world.write_requests(mark)[1] == [] and istiods(api) == ["istiod-blue-v1-30-2"]
 
     # The canary without a restart: both revisions run, the tag points at the new one, the pods stay.
-    canary = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=false")
+    canary = upgrade_istioctl(inventory, "upgrade_version=1.30.3", "upgrade_restart=false")
     assert canary.rc == 0, canary.out
     assert istiods(api) == ["istiod-blue-v1-30-2", "istiod-blue-v1-30-3"]
     assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-3")]
     assert sorted(injected(api, "blue-apps", "app=web").values()) == ["blue-v1-30-2"] * 2
 
     # Rollback while blue-v1-30-2 runs: the tag goes back, and the canary (no pod on it) is uninstalled.
-    back = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    back = upgrade_istioctl(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
     assert back.rc == 0, back.out
     assert "mesh blue: roll back blue-v1-30-3 -> blue-v1-30-2 (existing revision)" in back.out, back.out
     assert tag_target(api) == [("istio-revision-tag-blue-blue-system", "blue-v1-30-2")]
     assert istiods(api) == ["istiod-blue-v1-30-2"]
 
     # The upgrade with the rolling restart: the new pods are injected by the new revision, the old one is uninstalled.
-    moved = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    moved = upgrade_istioctl(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
     assert moved.rc == 0, moved.out
     assert sorted(injected(api, "blue-apps", "app=web").values()) == ["blue-v1-30-3"] * 2
     assert list(injected(api, "blue-ingress", "app=ingressgateway-blue").values()) == ["blue-v1-30-3"]
@@ -159,10 +137,10 @@ def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, invent
     assert writes and not [w for w in writes if "green" in w[1]], writes
 
     mark, dummy = world.write_requests()
-    again = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
+    again = upgrade_istioctl(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
     assert again.rc == 0 and again.recap()["changed"] == 0, again.out
     assert world.write_requests(mark)[1] == []
-    refused = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
+    refused = upgrade_istioctl(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
     assert refused.rc != 0 and "upgrade_rollback: revision blue-v1-30-2 of mesh 'blue' no longer exists" in refused.out
     assert world.write_requests(mark)[1] == []
 

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import api_client, fresh_cluster, install_crds, play, read_report, wait_for, write_inventory
+from conftest import (api_client, deploy_web, fresh_cluster, injected, install_crds, play, read_report, upgrade, wait_for,
+                      write_inventory)
 
 GROUP, VERSION = "sailoperator.io", "v1"
 
@@ -220,31 +221,6 @@ def test_site_converges_a_revision_based_mesh_and_a_version_bump_moves_only_that
 
 # ------------------------------------------------------------------ upgrade.yml: canary upgrade, restart, rollback
 
-def web_pods(api, namespace):
-    """{pod name: revision in its istio.io/rev annotation (the injector's)} of the Deployment web's running pods."""
-    from kubernetes import client
-
-    return dict((p.metadata.name, (p.metadata.annotations or {}).get("istio.io/rev", "")) for p in client.CoreV1Api(
-        api).list_namespaced_pod(namespace, label_selector="app=web").items if not p.metadata.deletion_timestamp)
-
-
-def deploy_web(api, namespace):
-    from kubernetes import client
-
-    labels = {"app": "web"}
-    client.AppsV1Api(api).create_namespaced_deployment(namespace, {
-        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web"}]}}}})
-
-
-def upgrade(inventory, *args):
-    """upgrade.yml on mesh blue; args are extra variables (name=value) or options (--check)."""
-    extra = []
-    for arg in args:
-        extra += [arg] if arg.startswith("--") else ["-e", arg]
-    return play(inventory, "upgrade.yml", "-e", "upgrade_mesh=blue", "-e", "upgrade_poll=1", *extra)
-
-
 def test_upgrade_playbook_moves_one_mesh_restarts_its_workloads_and_rolls_back_while_the_old_revision_exists(
         world, api, inventory):
     from kubernetes import client
@@ -253,9 +229,9 @@ def test_upgrade_playbook_moves_one_mesh_restarts_its_workloads_and_rolls_back_w
     assert play(inventory, "site.yml").rc == 0
     deploy_web(api, "blue-apps")
     deploy_web(api, "green-apps")
-    wait_for("blue's web pods injected by blue-v1-30-2", lambda: sorted(web_pods(api, "blue-apps").values()) == [
+    wait_for("blue's web pods injected by blue-v1-30-2", lambda: sorted(injected(api, "blue-apps").values()) == [
         "blue-v1-30-2"] * 2, timeout=60)
-    blue_pods = web_pods(api, "blue-apps")
+    blue_pods = injected(api, "blue-apps")
 
     def others():
         found = stored(api)
@@ -280,7 +256,7 @@ def test_upgrade_playbook_moves_one_mesh_restarts_its_workloads_and_rolls_back_w
     assert "write version: 1.30.3 for mesh blue into the inventory (it says 1.30.2)" in canary.out, canary.out
     assert get(api, "istios", "blue")["status"]["activeRevisionName"] == "blue-v1-30-3"
     assert get(api, "istiorevisiontags", "blue")["status"]["istioRevision"] == "blue-v1-30-3"
-    assert get(api, "istiorevisions", "blue-v1-30-2") is not None and web_pods(api, "blue-apps") == blue_pods
+    assert get(api, "istiorevisions", "blue-v1-30-2") is not None and injected(api, "blue-apps") == blue_pods
 
     # Rollback while blue-v1-30-2 exists: the tag goes back, the unused canary revision goes.
     back = upgrade(inventory, "upgrade_version=1.30.2", "upgrade_rollback=true")
@@ -288,13 +264,13 @@ def test_upgrade_playbook_moves_one_mesh_restarts_its_workloads_and_rolls_back_w
     assert "mesh blue: roll back blue-v1-30-3 -> blue-v1-30-2 (existing revision)" in back.out, back.out
     assert get(api, "istiorevisiontags", "blue")["status"]["istioRevision"] == "blue-v1-30-2"
     assert get(api, "istiorevisions", "blue-v1-30-3") is None  # the playbook waited for it
-    assert web_pods(api, "blue-apps") == blue_pods
+    assert injected(api, "blue-apps") == blue_pods
 
     # The upgrade with the rolling restart: web's new pods on the new revision, the old revision deleted.
     moved = upgrade(inventory, "upgrade_version=1.30.3", "upgrade_restart=true")
     assert moved.rc == 0, moved.out
     assert "restarted: web" in moved.out, moved.out
-    pods = web_pods(api, "blue-apps")
+    pods = injected(api, "blue-apps")
     assert sorted(pods.values()) == ["blue-v1-30-3"] * 2 and not set(pods) & set(blue_pods), pods
     assert get(api, "istiorevisions", "blue-v1-30-2") is None
     assert get(api, "istios", "blue")["status"]["revisions"] == {"total": 1, "ready": 1, "inUse": 1}
