@@ -43,7 +43,7 @@ class Run(object):
 def ansible_playbook(kubeconfig, playbook, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_SHOW_CUSTOM_STATS="1")
     env.pop("MULTIMESH_RENDER_DIR", None)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook] + list(args)
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
