@@ -18,14 +18,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "render"))
 
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 from bench_render import build  # noqa: E402  pylint: disable=wrong-import-position
 
+import upstream_data  # noqa: E402  pylint: disable=wrong-import-position
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
 CASES = (("2 meshes / 3 namespaces", [("mesh-1", 1), ("mesh-2", 2)]), ("5 meshes / 50 namespaces", [(None, 10)] * 5))
-UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(ROOT), "shared", "upstream"))
 OFF = {"multimesh_samples": [], "multimesh_verify": False, "control_plane_ready_timeout": 0}
 FLOOR = """---
 - name: One kubernetes.core.k8s task applying the rendered objects
@@ -71,7 +72,7 @@ def run_case(label, data, workdir):
     cluster.up(fresh=True, sail_standin=True)
     try:
         playbook(cluster.kubeconfig, os.path.join(ROOT, "tests", "integration", "playbooks", "crds.yml"),
-                 "-e", "upstream_dir=" + UPSTREAM)
+                 "-e", "crd_file=" + upstream_data.write_crds(os.path.join(ROOT, "build", "upstream-crds.yaml")))
         inventory = os.path.join(workdir, "inventory.yml")
         with open(inventory, "w") as handle:
             yaml.safe_dump(data, handle)

@@ -11,6 +11,8 @@ export ANSIBLE_HOME="$root/build/ansible-home"
 rm -rf "$ANSIBLE_HOME"
 
 step() { printf '\n=== %s\n' "$*"; }
+step "upstream CRDs (tests/render/upstream_data.py: MULTIMESH_UPSTREAM_DIR, ../shared/upstream, build/upstream)"
+python tests/render/upstream_data.py
 step "yamllint"
 yamllint --strict .
 step "ansible-lint (production profile, offline)"

@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
 
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 
-UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
+# The upstream CRDs, found by name wherever they are (tests/render/upstream_data.py), in one file for crds.yml.
+CRD_FILE = os.path.join(REPO, "build", "upstream-crds.yaml")
 
 
 class Run(object):
@@ -42,7 +43,7 @@ class Run(object):
 def ansible_playbook(kubeconfig, playbook, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_SHOW_CUSTOM_STATS="1")
     env.pop("MULTIMESH_RENDER_DIR", None)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook] + list(args)
     proc = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -96,7 +97,10 @@ def cluster():
 
 def install_crds(cluster):
     """The Sail Operator and Istio CRDs from the upstream data, established, on a harness cluster."""
-    crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"), "-e", "upstream_dir=" + UPSTREAM)
+    import upstream_data
+
+    crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
+                            "-e", "crd_file=" + upstream_data.write_crds(CRD_FILE))
     assert crds.rc == 0, crds.out
 
 

@@ -9,14 +9,12 @@ __metaclass__ = type
 import json
 import os
 
-from conftest import REPO, UPSTREAM, ansible_playbook, api_client, fresh_cluster, read_report, wait_for
+from conftest import REPO, ansible_playbook, api_client, fresh_cluster, install_crds, read_report, wait_for
 
 
 def test_sail_backend_real_istiods_distribute_roots_and_discover_only_their_mesh(tmp_path):
     with fresh_cluster("it-c7", 1600, sail_standin=True, istiods=True) as cluster:
-        crds = ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "tests", "integration", "playbooks", "crds.yml"),
-                                "-e", "upstream_dir=" + UPSTREAM)
-        assert crds.rc == 0, crds.out
+        install_crds(cluster)
         inventory = os.path.join(REPO, "tests", "render", "inventories", "two-mesh.yml")
         site = ansible_playbook(cluster.kubeconfig, os.path.join(REPO, "playbooks", "site.yml"), "-i", inventory,
                                 "-e", json.dumps({"multimesh_verify": False, "samples_require_sidecar": False}))

@@ -1,7 +1,7 @@
 """Validate rendered objects against the real schemas.
 
 Kubernetes built-in kinds: kubernetes-validate (the upstream OpenAPI schemas), strict (unknown fields fail).
-Istio and Sail kinds: the openAPIV3Schema of the CRDs copied from upstream into ../shared/upstream, made strict
+Istio and Sail kinds: the openAPIV3Schema of the upstream CRDs (found by upstream_data.py), made strict
 the way a structural schema is: a field the schema does not declare is an error, as with
 kubectl's --validate=strict, unless the schema says x-kubernetes-preserve-unknown-fields.
 """
@@ -11,15 +11,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import os
 
 import jsonschema
 import kubernetes_validate
-import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The project's shared/upstream beside this clone; MULTIMESH_UPSTREAM_DIR points at any directory tree of CRDs.
-UPSTREAM = os.environ.get("MULTIMESH_UPSTREAM_DIR", os.path.join(os.path.dirname(REPO), "shared", "upstream"))
+import upstream_data
+
+REPO = upstream_data.REPO
 KUBERNETES_VERSION = "1.34.0"
 REQUIRED_KINDS = (("sailoperator.io/v1", "Istio"), ("sailoperator.io/v1", "IstioCNI"),
                   ("security.istio.io/v1", "PeerAuthentication"))
@@ -52,26 +50,20 @@ def _strict(schema):
     return schema
 
 
-def load_crd_schemas(upstream=UPSTREAM):
-    """{(group/version, kind): (scope, strict schema)} for every served version of every upstream CRD."""
-    if not os.path.isdir(upstream):
-        raise RuntimeError("upstream CRDs not found at {0} (set MULTIMESH_UPSTREAM_DIR)".format(upstream))
+def load_crd_schemas():
+    """{(group/version, kind): (scope, strict schema)} for every served version of every upstream CRD found
+    (upstream_data: by CRD name, wherever it is)."""
     schemas = {}
-    paths = sorted(os.path.join(d, f) for d, dummy, names in os.walk(upstream) for f in names if f.endswith((".yaml", ".yml")))
-    for path in paths:
-        with open(path) as handle:
-            for crd in yaml.safe_load_all(handle):
-                if not crd or crd.get("kind") != "CustomResourceDefinition":
-                    continue
-                spec = crd["spec"]
-                for version in spec["versions"]:
-                    if not version.get("served", True):
-                        continue
-                    key = ("{0}/{1}".format(spec["group"], version["name"]), spec["names"]["kind"])
-                    schemas[key] = (spec["scope"], _strict(version["schema"]["openAPIV3Schema"]))
+    for crd, dummy in upstream_data.crds().values():
+        spec = crd["spec"]
+        for version in spec["versions"]:
+            if not version.get("served", True):
+                continue
+            key = ("{0}/{1}".format(spec["group"], version["name"]), spec["names"]["kind"])
+            schemas[key] = (spec["scope"], _strict(version["schema"]["openAPIV3Schema"]))
     missing = [k for k in REQUIRED_KINDS if k not in schemas]
     if missing:
-        raise RuntimeError("no CRD for {0} under {1}".format(missing, upstream))
+        raise RuntimeError("no CRD for {0} among the upstream CRDs found".format(missing))
     return schemas
 
 

@@ -40,3 +40,16 @@ def test_collection_builds_and_execution_environment_context_is_created(tmp_path
     requirements = (context / "_build" / "requirements.yml").read_text()
     assert "kubernetes.core" in requirements and "collections/multimesh-istio-0.1.0.tar.gz" in requirements
     assert "kubernetes" in (context / "_build" / "requirements.txt").read_text()
+
+
+def test_a_consumer_execution_environment_gets_the_collections_dependencies(tmp_path):
+    """ansible-builder introspects an installed collection through meta/execution-environment.yml: a consumer's EE
+    that only lists multimesh.istio gets its Python and system packages (issue 16 item 3)."""
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path))
+    installed = tmp_path / "collections" / "ansible_collections" / "multimesh" / "istio"
+    installed.mkdir(parents=True)
+    with tarfile.open(str(tmp_path / "multimesh-istio-0.1.0.tar.gz")) as archive:
+        archive.extractall(str(installed))
+    found = run(os.path.join(BIN, "ansible-builder"), "introspect", str(tmp_path / "collections"))
+    for requirement in ("kubernetes>=24.2.0", "cryptography>=42", "tar [platform:rpm]"):
+        assert "'{0}  # from collection multimesh.istio'".format(requirement) in found, found
