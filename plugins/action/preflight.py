@@ -11,6 +11,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import describe_access, one_line
+from ansible_collections.multimesh.istio.plugins.plugin_utils.ca_trust import ca_meshes, ca_roots
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
     AUTH_ARG_SPEC,
     Cluster,
@@ -53,6 +54,9 @@ class ActionModule(ActionBase):
             # Only the kinds some mesh would create: RBAC and webhook configurations outside any namespace.
             planned = set(obj["kind"] for mesh in model["meshes"] for obj in mesh.get("cluster_objects") or [])
             cluster_objects = dict((kind, cluster.list(CLUSTER_OBJECT_KINDS[kind], kind)) for kind in sorted(planned))
+            # The root each multicluster mesh's cacerts holds here; the role compares them across clusters.
+            secrets = dict((mesh["name"], cluster.get({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": "cacerts", "namespace": mesh["namespace"]}})) for mesh in ca_meshes(model))
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
@@ -60,7 +64,8 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
         problems = preflight_problems(model, crds, istios, namespaces, istiods, tags, cluster_objects)
-        result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces))
+        result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces),
+                      ca_roots=ca_roots(model, secrets))
         if problems:
             result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(
                 len(problems), problems))

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import cluster_state
+from ansible_collections.multimesh.istio.plugins.plugin_utils import ca_trust, cluster_state
 from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 
@@ -15,4 +15,5 @@ class FilterModule(object):
         return {
             "departed_members": filter_errors(cluster_state.departed_members),
             "control_plane_values": filter_errors(cluster_state.control_plane_values),
+            "ca_trust_problems": filter_errors(ca_trust.ca_trust_problems),
         }

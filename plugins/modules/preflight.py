@@ -25,6 +25,10 @@ description:
     inventory's owner label, another revision, owned by another C(Istio) or C(IstioRevision), bound or pointing into
     another namespace, or without any of the labels Istio's charts set). Each message names the object, both owners
     and the fix.
+  - Also reads, for each multicluster mesh whose istiod runs on this cluster, the root CA its C(cacerts) secret holds
+    and the root kept under C(multimesh_ca_dir), and returns them as RV(ca_roots) - the C(multimesh.istio.preflight)
+    role compares them across the mesh's clusters (filter M(multimesh.istio.ca_trust_problems)), so that a lost CA
+    directory stops the run instead of minting a second root.
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
@@ -60,4 +64,18 @@ namespaces:
   returned: always
   type: int
   sample: 12
+ca_roots:
+  description:
+    - Per multicluster mesh with an istiod here, the SHA-256 fingerprints of the root CA in its C(cacerts) secret
+      (C(held_root)) and in its directory on the controller (C(ca_dir_root)); C(null) where there is none.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - mesh: mesh-1
+      cluster: east
+      namespace: istio-system
+      ca_dir: /srv/multimesh-ca/mesh-1
+      ca_dir_root: 3f1c...
+      held_root: 3f1c...
 """

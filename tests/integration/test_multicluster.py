@@ -235,6 +235,24 @@ def test_check_mode_writes_nothing_anywhere(converged, inventory, clusters):
     assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
 
 
+def test_a_lost_ca_dir_stops_before_any_change(converged, inventory, clusters, tmp_path):
+    """An AWX job keeps no files: a later run with an empty multimesh_ca_dir would mint a second root for any cluster
+    that holds none yet. Pre-flight reads the root of each cluster's cacerts and stops every cluster, writing nothing
+    (not even the new directory)."""
+    lost = tmp_path / "lost-ca"
+    before = write_marks(clusters)
+    run = play(inventory, "site.yml", "-e", "multimesh_ca_dir=" + str(lost))
+    assert run.rc != 0, run.out
+    assert "Pre-flight found 3 root CA problem(s); nothing was changed" in run.out, run.out
+    for mesh, cluster, namespace in (("mesh-ext", "central", "external-istiod"), ("mesh-mp", "central", "istio-system-mp"),
+                                     ("mesh-pr", "east", "istio-system-pr")):
+        assert "mesh {0}: cluster {1} (secret {2}/cacerts) holds root ".format(mesh, cluster, namespace) in run.out
+        assert "but {0} has no root CA".format(lost / mesh) in run.out
+    assert "Fix: point multimesh_ca_dir at the directory that holds that root" in run.out
+    assert not lost.exists()
+    assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
+
+
 def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(converged, inventory, tmp_path):
     """verify.yml on every cluster, each report in <dir>/<cluster>/: each remote secret's credentials read (and a
     reader's only read) the cluster they name, each remote's injector calls istiod under its own cluster name, and a

@@ -1,0 +1,116 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""One root of trust per multicluster mesh, checked before any change: the root each cluster's `cacerts` holds and
+the root in the controller's CA directory must be one and the same. A lost CA directory (an AWX job's working
+directory is gone after the job) would otherwise make plugin_ca mint a second root for a cluster that joins later,
+and the mesh's clusters would stop trusting each other."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+
+
+def fingerprint(pem):
+    """SHA-256 fingerprint (hex, as plugin_ca's root_fingerprint) of the first certificate in PEM text, or None."""
+    if isinstance(pem, bytes):
+        pem = pem.decode("ascii", "replace")
+    found = _PEM_CERT.search(pem or "")
+    if not found:
+        return None
+    try:
+        der = base64.b64decode("".join(found.group(1).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return hashlib.sha256(der).hexdigest()
+
+
+def ca_meshes(model):
+    """The meshes whose istiod on this cluster gets an intermediate CA (as the control_plane role's cacerts step)."""
+    return [m for m in model["meshes"] if m.get("multicluster") and m.get("role") in ("primary", "external")]
+
+
+def mesh_ca_dir(model, mesh):
+    return os.path.join(model["ca_dir"], mesh["name"])
+
+
+def ca_dir_root(directory):
+    """Fingerprint of the root CA kept in directory, or None when it holds none."""
+    try:
+        with open(os.path.join(directory, "root-cert.pem"), "rb") as handle:
+            return fingerprint(handle.read())
+    except (IOError, OSError):
+        return None
+
+
+def held_root(secret):
+    """Fingerprint of the root in a cacerts Secret (as read from the API: base64 data), or None."""
+    data = ((secret or {}).get("data") or {}).get("root-cert.pem")
+    if not data:
+        return None
+    try:
+        return fingerprint(base64.b64decode(data))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def ca_roots(model, secrets):
+    """One entry per CA mesh of this cluster: where its root lives on the controller and which roots exist.
+
+    secrets: {mesh name: the cacerts Secret of its control-plane namespace here, or None}."""
+    entries = []
+    for mesh in ca_meshes(model):
+        directory = mesh_ca_dir(model, mesh)
+        entries.append({"mesh": mesh["name"], "cluster": (model.get("cluster") or {}).get("name"), "namespace": mesh["namespace"],
+                        "ca_dir": directory, "ca_dir_root": ca_dir_root(directory),
+                        "held_root": held_root(secrets.get(mesh["name"]))})
+    return entries
+
+
+def _short(fp):
+    return fp[:16]
+
+
+def ca_trust_problems(entries):
+    """Every reason issuing cacerts would split a mesh's trust, each naming the mesh, the clusters and the fix.
+
+    entries: ca_roots() of every cluster in the play, flattened."""
+    meshes = {}
+    for entry in entries:
+        meshes.setdefault(entry["mesh"], []).append(entry)
+    problems = []
+    for name in sorted(meshes):
+        found = sorted(meshes[name], key=lambda e: e["cluster"])
+        directories = sorted(set(e["ca_dir"] for e in found))
+        if len(directories) > 1:
+            problems.append(
+                "mesh {0}: its clusters keep their root CA in different directories ({1}), so each would get a root of "
+                "its own and they would not trust each other. Fix: set multimesh_ca_dir once for all clusters of the "
+                "mesh (a group variable).".format(name, ", ".join(
+                    "{0}: {1}".format(e["cluster"], e["ca_dir"]) for e in found)))
+            continue
+        sources = ["cluster {0} (secret {1}/cacerts) holds root {2}".format(e["cluster"], e["namespace"], _short(e["held_root"]))
+                   for e in found if e["held_root"]]
+        if found[0]["ca_dir_root"]:
+            sources.append("{0} holds root {1}".format(directories[0], _short(found[0]["ca_dir_root"])))
+        roots = set(e["held_root"] for e in found if e["held_root"]) | set(e["ca_dir_root"] for e in found if e["ca_dir_root"])
+        if len(roots) > 1:
+            problems.append(
+                "mesh {0}: its clusters do not share one root CA: {1}. Fix: point multimesh_ca_dir at the directory "
+                "that issued the clusters' cacerts, or delete the cacerts secrets that hold another root (then restart "
+                "those istiods and their workloads).".format(name, "; ".join(sources)))
+        elif roots and not found[0]["ca_dir_root"]:
+            problems.append(
+                "mesh {0}: {1}, but {2} has no root CA (root-cert.pem, root-key.pem): this run would make a second root "
+                "and the mesh's clusters would stop trusting each other. Fix: point multimesh_ca_dir at the directory "
+                "that holds that root - keep it on persistent storage (an AWX job's working directory is gone after the "
+                "job) - or, to start over with a new root, delete the mesh's cacerts secrets on every cluster "
+                "first.".format(name, "; ".join(sources), directories[0]))
+    return problems
