@@ -6,6 +6,23 @@
 # Extra arguments go to ansible-playbook (e.g. --check --diff, -i other-inventory).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+caller=$PWD
+
+# Relative paths are the caller's: make them absolute before leaving for the repository root.
+absolute() {
+  local path out="" sep=""
+  IFS=: read -ra parts <<< "$1"
+  for path in "${parts[@]}"; do
+    case "$path" in /*|"") ;; *) path="$caller/$path" ;; esac
+    out="$out$sep$path"; sep=:
+  done
+  printf '%s' "$out"
+}
+for var in KUBECONFIG K8S_AUTH_KUBECONFIG MULTIMESH_RENDER_DIR; do
+  if [ -n "${!var:-}" ]; then
+    export "$var=$(absolute "${!var}")"
+  fi
+done
 cd "$root"
 bash scripts/setup.sh
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"

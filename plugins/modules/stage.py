@@ -105,7 +105,7 @@ options:
     type: int
     default: 300
 requirements:
-  - kubernetes.core >= 5.0.0 and the Python C(kubernetes) client on the controller
+  - kubernetes.core >= 6.0.0 and the Python C(kubernetes) client on the controller
 """
 
 EXAMPLES = r"""

@@ -419,6 +419,29 @@ class Cluster:
                     raise
         self._wait("kwok's CRDs to be served", lambda: self._served("/apis/kwok.x-k8s.io/v1alpha1"), 30, "kube-apiserver")
 
+    def install_upstream_crds(self):
+        """The Sail Operator and Istio CRDs the collection uses (found by tests/render/upstream_data.py), as the real
+        operator's chart would install them, so a Sail inventory passes pre-flight on a stand-in cluster."""
+        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "render"))
+        import upstream_data
+
+        try:
+            found = upstream_data.crds()
+        except upstream_data.UpstreamMissing as exc:
+            raise SystemExit("harness: cluster {0} is up, but the Sail CRDs were not installed: {1}".format(self.name, exc))
+        served = set()
+        for name in upstream_data.REQUIRED:
+            crd = found[name][0]
+            served.update("/apis/{0}/{1}".format(crd["spec"]["group"], v["name"]) for v in crd["spec"]["versions"] if v.get("served"))
+            try:
+                self.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:
+                    raise
+        self._wait("the Sail and Istio CRDs to be served", lambda: all(self._served(path) for path in served), 60,
+                   "kube-apiserver")
+        log("cluster {0}: {1} Sail and Istio CRDs installed".format(self.name, len(upstream_data.REQUIRED)))
+
     def _served(self, path):
         try:
             self.request("GET", path)
@@ -557,7 +580,11 @@ def main(argv=None):
         print(json.dumps(dict(VERSIONS, cache=CACHE, state=STATE), indent=2))
     elif args.action == "up":
         for cluster in clusters:
-            print(cluster.up(fresh=args.fresh, sail_standin=args.sail_standin, istiods=args.istiods))
+            kubeconfig = cluster.up(fresh=args.fresh, sail_standin=args.sail_standin, istiods=args.istiods)
+            if args.sail_standin:
+                # What installing the operator brings; the integration tests install them themselves when they want.
+                cluster.install_upstream_crds()
+            print(kubeconfig)
     else:
         for cluster in clusters:
             cluster.down()

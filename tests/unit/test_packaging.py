@@ -4,11 +4,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -53,3 +56,43 @@ def test_a_consumer_execution_environment_gets_the_collections_dependencies(tmp_
     found = run(os.path.join(BIN, "ansible-builder"), "introspect", str(tmp_path / "collections"))
     for requirement in ("kubernetes>=24.2.0", "cryptography>=42", "tar [platform:rpm]"):
         assert "'{0}  # from collection multimesh.istio'".format(requirement) in found, found
+
+
+def test_galaxy_metadata_is_complete_and_matches_the_execution_environment():
+    """Galaxy shows these links; the dependency range is the one the EE installs and the tests run (kubernetes.core
+    6.x from the ansible 12 bundle)."""
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        galaxy = yaml.safe_load(handle)
+    with open(os.path.join(ROOT, "execution-environment.yml")) as handle:
+        ee = yaml.safe_load(handle)
+    for key in ("repository", "documentation", "homepage", "issues"):
+        assert galaxy[key].startswith("https://github.com/multimesh-istio/multimesh.istio"), key
+    pinned = dict((c["name"], c.get("version")) for c in ee["dependencies"]["galaxy"]["collections"])
+    assert galaxy["dependencies"] == {"kubernetes.core": ">=6.0.0,<7.0.0"} and pinned["kubernetes.core"] == ">=6.0.0,<7.0.0"
+    with open(os.path.join(ROOT, "build", "collections", "ansible_collections", "kubernetes", "core", "MANIFEST.json")) as handle:
+        version = json.load(handle)["collection_info"]["version"]
+    assert version.split(".")[0] == "6", version
+
+
+def test_the_built_tarball_installs_and_renders_the_example_inventory(tmp_path):
+    """As a consumer would: install the tarball (kubernetes.core from the bundle, Galaxy being unreachable here) and
+    run the playbook by its FQCN, outside this repository and its ansible.cfg, in render mode."""
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_", "MULTIMESH_")))
+    env.update(ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_NOCOLOR="1")
+    # Away from this repository's ansible.cfg, whose collections path already holds multimesh.istio.
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path), cwd=str(tmp_path), env=env)
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(tmp_path / "installed"),
+        str(tmp_path / "multimesh-istio-0.1.0.tar.gz"), cwd=str(tmp_path), env=env)
+    (tmp_path / "deps" / "ansible_collections").mkdir(parents=True)
+    os.symlink(os.path.join(ROOT, "build", "collections", "ansible_collections", "kubernetes"),
+               str(tmp_path / "deps" / "ansible_collections" / "kubernetes"))
+    shutil.copytree(os.path.join(ROOT, "inventories", "example"), str(tmp_path / "inventory"))
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join((str(tmp_path / "installed"), str(tmp_path / "deps")))
+    out = run(os.path.join(BIN, "ansible-playbook"), "-i", str(tmp_path / "inventory" / "hosts.yml"), "multimesh.istio.site",
+              "-e", "multimesh_render_dir=" + str(tmp_path / "out"), "-vv", cwd=str(tmp_path), env=env)
+    installed = str(tmp_path / "installed" / "ansible_collections" / "multimesh" / "istio")
+    assert os.path.join(installed, "playbooks", "site.yml") in out, out
+    for part in ("roles", "plugins", "playbooks", os.path.join("build", "collections", "ansible_collections", "multimesh")):
+        assert os.path.join(ROOT, part) + os.sep not in out, part  # nothing of this clone ran
+    rendered = sorted(os.listdir(str(tmp_path / "out")))
+    assert rendered and any("mesh-1" in name for name in rendered), rendered
