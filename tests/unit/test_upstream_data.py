@@ -20,6 +20,7 @@ def nowhere(monkeypatch, tmp_path):
     """No ../shared/upstream, no build/upstream, no harness module: only MULTIMESH_UPSTREAM_DIR counts."""
     monkeypatch.setattr(upstream_data, "REPO", str(tmp_path / "clone" / "repo"))
     monkeypatch.setenv("MULTIMESH_HARNESS_CACHE", str(tmp_path / "no-cache"))
+    monkeypatch.delenv("MULTIMESH_UPSTREAM_DIR", raising=False)  # CI sets it for the other tests
     return tmp_path
 
 
