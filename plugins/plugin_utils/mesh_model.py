@@ -245,6 +245,9 @@ def _expand_sail_operator(errs, raw, backend):
     if operator["install"] and backend != "sail":
         errs.add(where + ".install", "the Sail Operator is only used by multimesh_backend=sail",
                  "set install: false, or multimesh_backend: sail")
+    # kubernetes.core.helm reaches an OCI registry only through chart_ref; its chart_repo_url is for https:// repos.
+    url = operator["chart_repo_url"]
+    operator["chart_ref"] = url.rstrip("/") + "/sail-operator" if url.startswith("oci://") else "sail-operator"
     return operator
 
 

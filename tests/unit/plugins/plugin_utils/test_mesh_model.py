@@ -317,10 +317,12 @@ def test_invalid_sail_operator_names_the_field(kwargs, field, fragment):
 def test_sail_operator_defaults_and_overrides():
     assert build_model(meshes=two_meshes())["sail_operator"] == {
         "install": False, "version": "1.30.3", "namespace": "sail-operator",
-        "chart_repo_url": "https://istio-ecosystem.github.io/sail-operator", "values": {}}
+        "chart_repo_url": "https://istio-ecosystem.github.io/sail-operator", "chart_ref": "sail-operator", "values": {}}
     custom = build_model(meshes=two_meshes(), sail_operator={"install": True, "namespace": "ops",
                                                              "chart_repo_url": "oci://mirror/charts", "values": {"a": 1}})
     assert custom["sail_operator"]["install"] is True and custom["sail_operator"]["chart_repo_url"] == "oci://mirror/charts"
+    # kubernetes.core.helm takes an OCI registry only as chart_ref.
+    assert custom["sail_operator"]["chart_ref"] == "oci://mirror/charts/sail-operator"
 
 
 def test_sidecar_scope_adds_listed_namespaces_or_opts_out():
