@@ -41,18 +41,22 @@ def mesh_ca_dir(model, mesh):
     return os.path.join(model["ca_dir"], mesh["name"])
 
 
-def ca_dir_root(directory):
-    """Fingerprint of the root CA kept in directory, or None when it holds none."""
+def _file_fingerprint(path):
     try:
-        with open(os.path.join(directory, "root-cert.pem"), "rb") as handle:
+        with open(path, "rb") as handle:
             return fingerprint(handle.read())
     except (IOError, OSError):
         return None
 
 
-def held_root(secret):
-    """Fingerprint of the root in a cacerts Secret (as read from the API: base64 data), or None."""
-    data = ((secret or {}).get("data") or {}).get("root-cert.pem")
+def ca_dir_root(directory):
+    """Fingerprint of the root CA kept in directory, or None when it holds none."""
+    return _file_fingerprint(os.path.join(directory, "root-cert.pem"))
+
+
+def held(secret, key):
+    """Fingerprint of a certificate in a cacerts Secret (as read from the API: base64 data), or None."""
+    data = ((secret or {}).get("data") or {}).get(key)
     if not data:
         return None
     try:
@@ -62,20 +66,50 @@ def held_root(secret):
 
 
 def ca_roots(model, secrets):
-    """One entry per CA mesh of this cluster: where its root lives on the controller and which roots exist.
+    """One entry per CA mesh of this cluster: where its root lives on the controller and which roots (and this
+    cluster's intermediate) exist there and in the cluster. Fingerprints only: no key leaves this function.
 
     secrets: {mesh name: the cacerts Secret of its control-plane namespace here, or None}."""
     entries = []
+    cluster = (model.get("cluster") or {}).get("name")
     for mesh in ca_meshes(model):
         directory = mesh_ca_dir(model, mesh)
-        entries.append({"mesh": mesh["name"], "cluster": (model.get("cluster") or {}).get("name"), "namespace": mesh["namespace"],
+        secret = secrets.get(mesh["name"])
+        entries.append({"mesh": mesh["name"], "cluster": cluster, "namespace": mesh["namespace"],
                         "ca_dir": directory, "ca_dir_root": ca_dir_root(directory),
-                        "held_root": held_root(secrets.get(mesh["name"]))})
+                        "ca_dir_root_key": os.path.exists(os.path.join(directory, "root-key.pem")),
+                        "ca_dir_intermediate": _file_fingerprint(os.path.join(directory, cluster or "", "ca-cert.pem")),
+                        "held_root": held(secret, "root-cert.pem"), "held_intermediate": held(secret, "ca-cert.pem")})
     return entries
 
 
 def _short(fp):
     return fp[:16]
+
+
+def _root_problem(name, found, directory):
+    """Why the clusters of mesh `name` and its CA directory do not keep one usable root, or None."""
+    sources = ["cluster {0} (secret {1}/cacerts) holds root {2}".format(e["cluster"], e["namespace"], _short(e["held_root"]))
+               for e in found if e["held_root"]]
+    kept = found[0]["ca_dir_root"]
+    if kept:
+        sources.append("{0} holds root {1}".format(directory, _short(kept)))
+    roots = set(e["held_root"] for e in found if e["held_root"]) | ({kept} if kept else set())
+    if len(roots) > 1:
+        return ("mesh {0}: its clusters do not share one root CA: {1}. Fix: point multimesh_ca_dir at the directory "
+                "that issued the clusters' cacerts, or delete the cacerts secrets that hold another root (then restart "
+                "those istiods and their workloads).".format(name, "; ".join(sources)))
+    if roots and not kept:
+        return ("mesh {0}: {1}, but {2} has no root CA (root-cert.pem, root-key.pem): this run would make a second root "
+                "and the mesh's clusters would stop trusting each other. Fix: point multimesh_ca_dir at the directory "
+                "that holds that root - keep it on persistent storage (an AWX job's working directory is gone after the "
+                "job) - or, to start over with a new root, delete the mesh's cacerts secrets on every cluster "
+                "first.".format(name, "; ".join(sources), directory))
+    if kept and not found[0]["ca_dir_root_key"]:
+        return ("mesh {0}: {1} holds root-cert.pem without root-key.pem, so no cluster can get an intermediate. Fix: "
+                "restore root-key.pem from where the directory is kept; a new root would break the trust of the "
+                "clusters that hold this one.".format(name, directory))
+    return None
 
 
 def ca_trust_problems(entries):
@@ -96,21 +130,16 @@ def ca_trust_problems(entries):
                 "mesh (a group variable).".format(name, ", ".join(
                     "{0}: {1}".format(e["cluster"], e["ca_dir"]) for e in found)))
             continue
-        sources = ["cluster {0} (secret {1}/cacerts) holds root {2}".format(e["cluster"], e["namespace"], _short(e["held_root"]))
-                   for e in found if e["held_root"]]
-        if found[0]["ca_dir_root"]:
-            sources.append("{0} holds root {1}".format(directories[0], _short(found[0]["ca_dir_root"])))
-        roots = set(e["held_root"] for e in found if e["held_root"]) | set(e["ca_dir_root"] for e in found if e["ca_dir_root"])
-        if len(roots) > 1:
-            problems.append(
-                "mesh {0}: its clusters do not share one root CA: {1}. Fix: point multimesh_ca_dir at the directory "
-                "that issued the clusters' cacerts, or delete the cacerts secrets that hold another root (then restart "
-                "those istiods and their workloads).".format(name, "; ".join(sources)))
-        elif roots and not found[0]["ca_dir_root"]:
-            problems.append(
-                "mesh {0}: {1}, but {2} has no root CA (root-cert.pem, root-key.pem): this run would make a second root "
-                "and the mesh's clusters would stop trusting each other. Fix: point multimesh_ca_dir at the directory "
-                "that holds that root - keep it on persistent storage (an AWX job's working directory is gone after the "
-                "job) - or, to start over with a new root, delete the mesh's cacerts secrets on every cluster "
-                "first.".format(name, "; ".join(sources), directories[0]))
+        root_problem = _root_problem(name, found, directories[0])
+        if root_problem:
+            problems.append(root_problem)
+            continue
+        # One root, in the directory with its key: each cluster's intermediate must be the one kept beside it.
+        for entry in found:
+            if entry["held_intermediate"] and entry["held_intermediate"] != entry["ca_dir_intermediate"]:
+                problems.append(
+                    "mesh {0}: cluster {1}'s secret {2}/cacerts holds an intermediate CA that {3} does not. Fix: "
+                    "restore that directory, or delete the secret to issue a new intermediate (then restart that "
+                    "istiod).".format(name, entry["cluster"], entry["namespace"],
+                                      os.path.join(entry["ca_dir"], entry["cluster"] or "")))
     return problems

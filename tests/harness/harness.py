@@ -427,8 +427,16 @@ class Cluster:
 
         try:
             found = upstream_data.crds()
-        except upstream_data.UpstreamMissing as exc:
-            raise SystemExit("harness: cluster {0} is up, but the Sail CRDs were not installed: {1}".format(self.name, exc))
+        except upstream_data.UpstreamMissing:
+            # A clone with no copy of them: download the pinned files (GitHub), as the hosted workflow does.
+            log("no upstream CRDs here; downloading them with scripts/fetch-upstream.sh")
+            fetched = subprocess.run(["bash", os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "fetch-upstream.sh")],
+                                     check=False)
+            try:
+                found = upstream_data.crds()
+            except upstream_data.UpstreamMissing as exc:
+                raise SystemExit("harness: cluster {0} is up, but the Sail CRDs were not installed (fetch-upstream.sh "
+                                 "exited {1}): {2}".format(self.name, fetched.returncode, exc))
         served = set()
         for name in upstream_data.REQUIRED:
             crd = found[name][0]

@@ -37,13 +37,21 @@ def model(here, ca_dir):
     return build_model(meshes=copy.deepcopy(MESHES), clusters=copy.deepcopy(INVENTORY), here=here, ca_dir=str(ca_dir))
 
 
-def cacerts(root_pem):
-    return {"data": {"root-cert.pem": base64.b64encode(root_pem).decode("ascii"), "ca-key.pem": "c2VjcmV0"}}
+def cacerts(root_pem, intermediate_pem=None):
+    data = {"root-cert.pem": root_pem, "ca-cert.pem": intermediate_pem}
+    return {"data": dict((k, base64.b64encode(v).decode("ascii")) for k, v in data.items() if v)}
 
 
-def keep_root(ca_dir, mesh, root_pem):
+def keep_root(ca_dir, mesh, root_pem, key=True):
     (ca_dir / mesh).mkdir(parents=True, exist_ok=True)
     (ca_dir / mesh / "root-cert.pem").write_bytes(root_pem)
+    if key:
+        (ca_dir / mesh / "root-key.pem").write_bytes(b"kept")
+
+
+def keep_intermediate(ca_dir, mesh, cluster, cert_pem):
+    (ca_dir / mesh / cluster).mkdir(parents=True, exist_ok=True)
+    (ca_dir / mesh / cluster / "ca-cert.pem").write_bytes(cert_pem)
 
 
 def test_fingerprint_is_plugin_cas_root_fingerprint(roots):
@@ -58,9 +66,11 @@ def test_only_meshes_with_an_istiod_here_are_read(tmp_path, roots):
     east = ca_roots(model("east", tmp_path), {"mesh-mp": cacerts(roots[0]), "mesh-pr": None})
     assert east == [
         {"mesh": "mesh-mp", "cluster": "east", "namespace": "istio-system-mp", "ca_dir": str(tmp_path / "mesh-mp"),
-         "ca_dir_root": fingerprint(roots[0]), "held_root": fingerprint(roots[0])},
+         "ca_dir_root": fingerprint(roots[0]), "ca_dir_root_key": True, "ca_dir_intermediate": None,
+         "held_root": fingerprint(roots[0]), "held_intermediate": None},
         {"mesh": "mesh-pr", "cluster": "east", "namespace": "istio-system-pr", "ca_dir": str(tmp_path / "mesh-pr"),
-         "ca_dir_root": None, "held_root": None}]
+         "ca_dir_root": None, "ca_dir_root_key": False, "ca_dir_intermediate": None, "held_root": None,
+         "held_intermediate": None}]
     # west is mesh-pr's remote (no istiod, no cacerts) and in no other multicluster mesh; solo has one cluster.
     assert ca_roots(model("west", tmp_path), {}) == []
     assert [e["mesh"] for e in ca_roots(model("central", tmp_path), {})] == ["mesh-mp"]
@@ -105,3 +115,21 @@ def test_clusters_keeping_their_root_in_different_directories(tmp_path):
         "mesh mesh-mp: its clusters keep their root CA in different directories (central: {0}, east: {1}), so each "
         "would get a root of its own and they would not trust each other. Fix: set multimesh_ca_dir once for all "
         "clusters of the mesh (a group variable).".format(tmp_path / "b" / "mesh-mp", tmp_path / "a" / "mesh-mp")]
+
+
+def test_a_root_without_its_key_or_a_lost_intermediate(tmp_path, roots):
+    """Each would make plugin_ca fail in the control-plane stage, after earlier stages changed the cluster."""
+    keep_root(tmp_path, "mesh-mp", roots[0], key=False)
+    assert ca_trust_problems(entries(tmp_path, {"east": {}, "central": {}})) == [
+        "mesh mesh-mp: {0} holds root-cert.pem without root-key.pem, so no cluster can get an intermediate. Fix: "
+        "restore root-key.pem from where the directory is kept; a new root would break the trust of the clusters that "
+        "hold this one.".format(tmp_path / "mesh-mp")]
+    keep_root(tmp_path, "mesh-mp", roots[0])
+    keep_intermediate(tmp_path, "mesh-mp", "east", roots[1])  # any certificate stands for east's intermediate
+    kept = {"east": {"mesh-mp": cacerts(roots[0], roots[1])}, "central": {}}
+    assert ca_trust_problems(entries(tmp_path, kept)) == []
+    (tmp_path / "mesh-mp" / "east" / "ca-cert.pem").unlink()
+    assert ca_trust_problems(entries(tmp_path, kept)) == [
+        "mesh mesh-mp: cluster east's secret istio-system-mp/cacerts holds an intermediate CA that {0} does not. Fix: "
+        "restore that directory, or delete the secret to issue a new intermediate (then restart that istiod).".format(
+            tmp_path / "mesh-mp" / "east")]
