@@ -66,8 +66,10 @@ namespaces:
   sample: 12
 ca_roots:
   description:
-    - Per multicluster mesh with an istiod here, the SHA-256 fingerprints of the root CA in its C(cacerts) secret
-      (C(held_root)) and in its directory on the controller (C(ca_dir_root)); C(null) where there is none.
+    - Per multicluster mesh with an istiod here, SHA-256 fingerprints only (no key) - the root CA and this cluster's
+      intermediate CA in its C(cacerts) secret (C(held_root), C(held_intermediate)) and in its directory on the
+      controller (C(ca_dir_root), C(ca_dir_intermediate)), and whether that directory holds the root's key
+      (C(ca_dir_root_key)); C(null) where there is none.
   returned: always
   type: list
   elements: dict
@@ -77,5 +79,8 @@ ca_roots:
       namespace: istio-system
       ca_dir: /srv/multimesh-ca/mesh-1
       ca_dir_root: 3f1c...
+      ca_dir_root_key: true
+      ca_dir_intermediate: 9b20...
       held_root: 3f1c...
+      held_intermediate: 9b20...
 """

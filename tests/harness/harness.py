@@ -409,15 +409,23 @@ class Cluster:
         import yaml
 
         bases = os.path.join(CACHE, "gomod", "sigs.k8s.io", "kwok@" + VERSIONS["kwok"], "kustomize", "crd", "bases")
+        crds = []
         for kind in KWOK_CRDS:
             with open(os.path.join(bases, "kwok.x-k8s.io_{0}s.yaml".format(kind.lower()))) as handle:
-                crd = yaml.safe_load(handle)
+                crds.append(yaml.safe_load(handle))
+        self._create_crds(crds, "kwok's CRDs", 30)
+
+    def _create_crds(self, crds, what, timeout):
+        """Create CRDs (those that exist are kept) and wait until every version they serve is served."""
+        served = set()
+        for crd in crds:
+            served.update("/apis/{0}/{1}".format(crd["spec"]["group"], v["name"]) for v in crd["spec"]["versions"] if v.get("served"))
             try:
                 self.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
             except urllib.error.HTTPError as exc:
                 if exc.code != 409:
                     raise
-        self._wait("kwok's CRDs to be served", lambda: self._served("/apis/kwok.x-k8s.io/v1alpha1"), 30, "kube-apiserver")
+        self._wait(what + " to be served", lambda: all(self._served(path) for path in served), timeout, "kube-apiserver")
 
     def install_upstream_crds(self):
         """The Sail Operator and Istio CRDs the collection uses (found by tests/render/upstream_data.py), as the real
@@ -437,17 +445,7 @@ class Cluster:
             except upstream_data.UpstreamMissing as exc:
                 raise SystemExit("harness: cluster {0} is up, but the Sail CRDs were not installed (fetch-upstream.sh "
                                  "exited {1}): {2}".format(self.name, fetched.returncode, exc))
-        served = set()
-        for name in upstream_data.REQUIRED:
-            crd = found[name][0]
-            served.update("/apis/{0}/{1}".format(crd["spec"]["group"], v["name"]) for v in crd["spec"]["versions"] if v.get("served"))
-            try:
-                self.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
-            except urllib.error.HTTPError as exc:
-                if exc.code != 409:
-                    raise
-        self._wait("the Sail and Istio CRDs to be served", lambda: all(self._served(path) for path in served), 60,
-                   "kube-apiserver")
+        self._create_crds([found[name][0] for name in upstream_data.REQUIRED], "the Sail and Istio CRDs", 60)
         log("cluster {0}: {1} Sail and Istio CRDs installed".format(self.name, len(upstream_data.REQUIRED)))
 
     def _served(self, path):

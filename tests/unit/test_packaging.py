@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 
+import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,21 +36,37 @@ def left_by_a_run(path):
     return lambda: (os.remove(path), [os.rmdir(d) for d in reversed(made)])
 
 
-def test_collection_builds_and_execution_environment_context_is_created(tmp_path):
+def clean_env(tmp_path):
+    """The environment of a consumer: none of this clone's Ansible settings."""
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_", "MULTIMESH_")))
+    env.update(ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_NOCOLOR="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    """The collection built once for these tests, from a clone where a run left a root CA key and a report."""
+    out = tmp_path_factory.mktemp("built")
     cleanups = [left_by_a_run(os.path.join("multimesh-ca", "packaging-test", "root-key.pem")),
                 left_by_a_run(os.path.join("multimesh-verify", "packaging-test", "report.json"))]
     try:
-        run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path))
+        # Away from this repository's ansible.cfg, whose collections path already holds multimesh.istio.
+        run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(out), cwd=str(out),
+            env=clean_env(out))
     finally:
         for cleanup in cleanups:
             cleanup()
-    tarball = tmp_path / "multimesh-istio-0.1.0.tar.gz"
+    return out / "multimesh-istio-0.1.0.tar.gz"
+
+
+def test_collection_builds_and_execution_environment_context_is_created(tarball, tmp_path):
     with tarfile.open(str(tarball)) as archive:
         names = archive.getnames()
     assert "plugins/action/mesh_model.py" in names and "roles/model/meta/argument_specs.yml" in names
     assert not [n for n in names if n.startswith(("build/", ".venv/", "tests/output/")) or "__pycache__" in n]
     assert not [n for n in names if n.startswith(("multimesh-ca/", "multimesh-verify/"))], names
 
+    shutil.copy(str(tarball), str(tmp_path))
     for name in ("execution-environment.yml", "bindep.txt"):
         shutil.copy(os.path.join(ROOT, name), str(tmp_path))
     (tmp_path / "meta").mkdir()
@@ -63,13 +80,12 @@ def test_collection_builds_and_execution_environment_context_is_created(tmp_path
     assert "kubernetes" in (context / "_build" / "requirements.txt").read_text()
 
 
-def test_a_consumer_execution_environment_gets_the_collections_dependencies(tmp_path):
+def test_a_consumer_execution_environment_gets_the_collections_dependencies(tarball, tmp_path):
     """ansible-builder introspects an installed collection through meta/execution-environment.yml: a consumer's EE
     that only lists multimesh.istio gets its Python and system packages (issue 16 item 3)."""
-    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path))
     installed = tmp_path / "collections" / "ansible_collections" / "multimesh" / "istio"
     installed.mkdir(parents=True)
-    with tarfile.open(str(tmp_path / "multimesh-istio-0.1.0.tar.gz")) as archive:
+    with tarfile.open(str(tarball)) as archive:
         archive.extractall(str(installed))
     found = run(os.path.join(BIN, "ansible-builder"), "introspect", str(tmp_path / "collections"))
     for requirement in ("kubernetes>=24.2.0", "cryptography>=42", "tar [platform:rpm]"):
@@ -92,15 +108,12 @@ def test_galaxy_metadata_is_complete_and_matches_the_execution_environment():
     assert version.split(".")[0] == "6", version
 
 
-def test_the_built_tarball_installs_and_renders_the_example_inventory(tmp_path):
+def test_the_built_tarball_installs_and_renders_the_example_inventory(tarball, tmp_path):
     """As a consumer would: install the tarball (kubernetes.core from the bundle, Galaxy being unreachable here) and
     run the playbook by its FQCN, outside this repository and its ansible.cfg, in render mode."""
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_", "MULTIMESH_")))
-    env.update(ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_NOCOLOR="1")
-    # Away from this repository's ansible.cfg, whose collections path already holds multimesh.istio.
-    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path), cwd=str(tmp_path), env=env)
+    env = clean_env(tmp_path)
     run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(tmp_path / "installed"),
-        str(tmp_path / "multimesh-istio-0.1.0.tar.gz"), cwd=str(tmp_path), env=env)
+        str(tarball), cwd=str(tmp_path), env=env)
     (tmp_path / "deps" / "ansible_collections").mkdir(parents=True)
     os.symlink(os.path.join(ROOT, "build", "collections", "ansible_collections", "kubernetes"),
                str(tmp_path / "deps" / "ansible_collections" / "kubernetes"))
