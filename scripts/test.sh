@@ -3,6 +3,23 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+
+# Each step's wall time goes to build/test-times/steps.tsv; at exit, pass or fail, scripts/test_times.py prints the
+# table of steps and pytest modules and keeps it in build/test-times.json.
+rm -rf build/test-times build/test-times.json
+mkdir -p build/test-times
+current="" started=0
+finish_step() {
+  if [ -n "$current" ]; then
+    printf '%s\t%s\n' "$current" "$(( $(date +%s%N) / 1000000 - started ))e-3" >> build/test-times/steps.tsv
+  fi
+  current=""
+}
+step() { finish_step; current="$*" started=$(( $(date +%s%N) / 1000000 )); printf '\n=== %s\n' "$*"; }
+report() { finish_step; "$root/.venv/bin/python" scripts/test_times.py || true; }
+trap report EXIT
+
+step "setup (scripts/setup.sh)"
 bash scripts/setup.sh
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 # Tools (molecule through ansible-compat) install a copy of the collection under ANSIBLE_HOME: keep it in build/
@@ -10,7 +27,6 @@ export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 export ANSIBLE_HOME="$root/build/ansible-home"
 rm -rf "$ANSIBLE_HOME"
 
-step() { printf '\n=== %s\n' "$*"; }
 step "upstream CRDs (tests/render/upstream_data.py: MULTIMESH_UPSTREAM_DIR, ../shared/upstream, build/upstream)"
 python tests/render/upstream_data.py
 step "yamllint"

@@ -67,6 +67,14 @@ def log(message):
     sys.stderr.flush()
 
 
+def _record_event(event, **fields):
+    """One line for the test-time table (tests/conftest.py), when a timed test session asks for it."""
+    path = os.environ.get("MULTIMESH_TEST_EVENTS")
+    if path:
+        with open(path, "a") as handle:
+            handle.write(json.dumps(dict(fields, event=event)) + "\n")
+
+
 # ---------------------------------------------------------------- build
 
 def _build_inputs_digest():
@@ -531,6 +539,7 @@ class Cluster:
         if istiods:
             self._start(bindir, "istiods")
         log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
+        _record_event("harness-up", cluster=self.name, seconds=round(time.time() - started, 2))
         return self.kubeconfig
 
     def _stop_orphaned_istiods(self):
