@@ -18,6 +18,14 @@ description:
     with C(SelfSubjectAccessReview)s, so nothing is written).
   - Returns what was observed per secret; credentials never leave the module. The module itself fails only on bad
     input or when the control-plane cluster cannot be read.
+  - A secret is data from a cluster, so nothing in it may run or read anything on the host that runs the module. It
+    is tried only when M(multimesh.istio.remote_secret) wrote it (annotation C(multimesh.istio/created-by), and the
+    label C(multimesh.istio/owner) equal to O(owner) when given), and only when its kubeconfig holds one cluster
+    with an C(https://) C(server) and inline C(certificate-authority-data) (optionally C(tls-server-name)), one user
+    with only a bearer C(token), and at most one context joining them. The client is built from these fields alone.
+    Anything else - an C(exec) or C(auth-provider) user, C(tokenFile), client certificates or keys, basic
+    authentication, impersonation, any file path, C(proxy-url), C(insecure-skip-tls-verify), several clusters, users
+    or contexts - is refused without being used, and the entry's C(error) names the field and the fix.
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
@@ -31,6 +39,11 @@ options:
     type: list
     elements: dict
     required: true
+  owner:
+    description:
+      - Identity of the inventory (C(multimesh_model.owner)). Only secrets labelled C(multimesh.istio/owner) with this
+        value are tried; without it, any secret M(multimesh.istio.remote_secret) wrote.
+    type: str
   timeout:
     description: Seconds each request to another cluster may take.
     type: int
@@ -42,12 +55,17 @@ EXAMPLES = r"""
   multimesh.istio.remote_access:
     readers:
       - {namespace: istio-system-1, cluster: west, type: remote}
+    owner: "{{ multimesh_model.owner }}"
   register: access
 """
 
 RETURN = r"""
 secrets:
-  description: One entry per item of O(readers), in order.
+  description:
+    - One entry per item of O(readers), in order - C(namespace), C(cluster), C(type), C(secret) (its name),
+      C(exists), C(server) (the API server the secret names; null when the secret was not used), C(can_read),
+      C(writes_allowed) (the writes the reviews allowed) and C(error) (why the secret was not used or what the other
+      cluster answered; null when it read).
   returned: always
   type: list
   elements: dict
@@ -66,65 +84,81 @@ secrets:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.multimesh.istio.plugins.module_utils import kube_client
+from ansible_collections.multimesh.istio.plugins.module_utils import remote_kubeconfig as rk
 from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret as rs
 
 # What a reader must never be allowed (verb, resource, group).
 WRITES = (("create", "namespaces", ""), ("create", "secrets", ""), ("create", "clusterrolebindings", "rbac.authorization.k8s.io"))
 
 
-def _client(kubeconfig, timeout):
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    config.kube_config.KubeConfigLoader(config_dict=kubeconfig).load_and_set(configuration)
-    configuration.retries = 0
-    api = client.ApiClient(configuration)
-    return api
+def _marks(secret):
+    """The secret's labels and annotations, as rs.not_ours reads them."""
+    meta = getattr(secret, "metadata", None)
+    return {"metadata": {"labels": getattr(meta, "labels", None) or {},
+                         "annotations": getattr(meta, "annotations", None) or {}}}
 
 
-def observe(core, item, timeout):
+def _try(remote, timeout, out):
+    """Ask the other cluster, with the secret's credentials, what they may do; fills out."""
     from kubernetes import client
 
+    client.CoreV1Api(remote).list_namespace(limit=1, _request_timeout=timeout)
+    out["can_read"] = True
+    reviews = client.AuthorizationV1Api(remote)
+    for verb, resource, group in WRITES:
+        review = reviews.create_self_subject_access_review(
+            {"spec": {"resourceAttributes": {"verb": verb, "resource": resource, "group": group}}},
+            _request_timeout=timeout)
+        if review.status.allowed:
+            out["writes_allowed"].append("{0} {1}".format(verb, resource))
+
+
+def observe(core, item, timeout, owner=None, tmpdir=None):
+    """One remote secret tried with its own credentials. The secret comes from a cluster: it is used only when this
+    inventory's remote_secret wrote it, and only its server, CA data and token are (rk.credentials) - nothing in it
+    runs or reads anything here."""
     name, key = rs.secret_name(item["cluster"], item["type"]), rs.data_key(item["cluster"], item["type"])
+    where = "secret {0}/{1}".format(item["namespace"], name)
     out = {"namespace": item["namespace"], "cluster": item["cluster"], "type": item["type"], "secret": name,
            "exists": False, "server": None, "can_read": False, "writes_allowed": [], "error": None}
     try:
         secret = core.read_namespaced_secret(name, item["namespace"])
     except Exception as exc:
         if getattr(exc, "status", None) == 404:
-            return dict(out, error="no secret {0}/{1}".format(item["namespace"], name))
+            return dict(out, error="no " + where)
         raise
-    kubeconfig = rs.parse_kubeconfig({"data": secret.data}, key)
     out["exists"] = True
+    foreign = rs.not_ours(_marks(secret), owner)
+    if foreign:
+        return dict(out, error="{0} is not used: it was {1}. Fix: let multimesh.istio.remote_secret write it for this "
+                               "inventory (the control_plane role does), after removing the other one.".format(where, foreign))
+    kubeconfig = rs.parse_kubeconfig({"data": secret.data}, key)
     if not kubeconfig:
-        return dict(out, error="secret {0}/{1} holds no kubeconfig under key {2}".format(item["namespace"], name, key))
+        return dict(out, error="{0} holds no kubeconfig under key {1}".format(where, key))
     try:
-        out["server"] = kubeconfig["clusters"][0]["cluster"]["server"]
-        remote = _client(kubeconfig, timeout)
-        client.CoreV1Api(remote).list_namespace(limit=1, _request_timeout=timeout)
-        out["can_read"] = True
-        reviews = client.AuthorizationV1Api(remote)
-        for verb, resource, group in WRITES:
-            review = reviews.create_self_subject_access_review(
-                {"spec": {"resourceAttributes": {"verb": verb, "resource": resource, "group": group}}},
-                _request_timeout=timeout)
-            if review.status.allowed:
-                out["writes_allowed"].append("{0} {1}".format(verb, resource))
+        creds = rk.credentials(kubeconfig, "{0} (key {1})".format(where, key))
+    except rk.RemoteKubeconfigError as exc:
+        return dict(out, error=str(exc))
+    out["server"] = creds["server"]
+    try:
+        with rk.api_client(creds, tmpdir, retries=0) as remote:
+            _try(remote, timeout, out)
     except Exception as exc:  # what the remote cluster answered (or not) is this secret's result
-        out["error"] = "with the credentials of {0}/{1}: {2}".format(item["namespace"], name, kube_client.one_line(exc))
+        out["error"] = "with the credentials of {0}: {1}".format(where, kube_client.one_line(exc))
     return out
 
 
 def main():
     spec = dict(kube_client.cluster_spec(), readers=dict(type="list", elements="dict", required=True),
-                timeout=dict(type="int", default=10))
+                owner=dict(type="str"), timeout=dict(type="int", default=10))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     kube_client.require_item_keys(module, "readers", ("namespace", "cluster", "type"), "give namespace, cluster and type")
     from kubernetes import client
 
     core = client.CoreV1Api(kube_client.api_client(module))
+    params = module.params
     try:
-        found = [observe(core, item, module.params["timeout"]) for item in module.params["readers"]]
+        found = [observe(core, item, params["timeout"], params["owner"], module.tmpdir) for item in params["readers"]]
     except Exception as exc:  # only API errors of the control-plane cluster become a message
         if not kube_client.is_api_error(exc):
             raise
