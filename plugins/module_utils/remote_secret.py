@@ -170,13 +170,6 @@ def parse_kubeconfig(secret, key):
         return None
 
 
-def token_of(kubeconfig):
-    try:
-        return kubeconfig["users"][0]["user"].get("token")
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return None
-
-
 def jwt_claims(token):
     """Claims of a service account token, decoded without verification (the API server verifies it)."""
     try:

@@ -11,6 +11,7 @@ import base64
 import time
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client
+from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import (
     CREATED_BY,
     READER_RULES,
@@ -27,7 +28,6 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
     same_secret,
     secret_name,
     token_expiry,
-    token_of,
     token_problem,
 )
 
@@ -261,6 +261,17 @@ class RemoteSecret(object):
                 "(kubectl -n {0} delete secret {1}), or give another secret_name.".format(
                     self.params["namespace"], self.name, why))
 
+    def _stored_token(self, current):
+        """The token of the stored kubeconfig, kept only from the shape this module writes (credentials()); any other
+        shape, e.g. edited by hand, gets a new token and is rewritten."""
+        if not current:
+            return None
+        try:
+            return credentials(current, "secret {0}/{1}".format(self.params["namespace"], self.name))["token"]
+        except RemoteKubeconfigError as exc:
+            self.warnings.append("{0}: its token is not kept, the secret is rewritten.".format(exc.problem))
+            return None
+
     def present(self, token_source=None):
         """token_source(): (token, ca_data, server) from istioctl instead of the native path."""
         existing = self.existing()
@@ -271,7 +282,7 @@ class RemoteSecret(object):
         else:
             sa = self.service_account()
             ca, server = self.ca_data(), self.server()
-            token = self._token(sa, token_of(current) if current else None)
+            token = self._token(sa, self._stored_token(current))
         kubeconfig = build_kubeconfig(self.params["cluster_name"], server, ca, token, self.params["tls_server_name"])
         wanted = build_secret(self.name, self.params["namespace"], self.params["cluster_name"], self.key, kubeconfig,
                               self.owner)

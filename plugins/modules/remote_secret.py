@@ -18,8 +18,11 @@ description:
     kubeconfig whose cluster, context and user are named after the cluster.
   - O(method=native) talks to both Kubernetes APIs directly (no istioctl) and can create the remote service account with
     a read-only ClusterRole; O(method=istioctl) runs C(istioctl create-remote-secret) against the remote cluster and
-    stores its output the same way.
-  - Idempotent - a token is kept while it belongs to the service account and lives longer than O(renew_before);
+    stores the token, inline C(certificate-authority-data) and C(https://) server of its output the same way (an
+    output with any other credential, a file path or several users fails, naming the field).
+  - Idempotent - a token is kept while it belongs to the service account and lives longer than O(renew_before), and
+    only from a stored kubeconfig of the shape this module writes (one C(https://) server with inline CA data, one
+    user with only a token; otherwise, e.g. edited by hand, a new token is issued and the module warns);
     O(rotate=true) always replaces it.
   - The options without prefix (O(kubeconfig), O(context), O(host)...) reach the control-plane cluster, where the secret
     goes; the C(remote_) options reach the remote cluster.
@@ -227,6 +230,7 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core; report
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import RemoteSecretError, check_params, data_key
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import RemoteSecret
 
@@ -278,13 +282,14 @@ def istioctl_source(module, job):
     if stored is None:
         encoded = (secrets[0].get("data") or {}).get(data_key(params["cluster_name"], params["type"]))
         stored = base64.b64decode(encoded).decode("utf-8") if encoded else None
-    kubeconfig = yaml.safe_load(stored or "") or {}
+    # What istioctl read from the remote cluster is stored and later used by remote_access: only the shape that
+    # remote_access accepts is taken (a token, inline CA data, an https server).
     try:
-        cluster = kubeconfig["clusters"][0]["cluster"]
-        token = kubeconfig["users"][0]["user"]["token"]
-    except (KeyError, IndexError, TypeError):
-        raise IstioctlError("istioctl create-remote-secret printed a kubeconfig without cluster or token.")
-    return token, cluster.get("certificate-authority-data"), cluster.get("server")
+        creds = credentials(yaml.safe_load(stored or "") or {}, "the kubeconfig istioctl create-remote-secret printed")
+    except RemoteKubeconfigError as exc:
+        raise IstioctlError(exc.problem + ". Fix: check the remote cluster's service account token secret and CA.")
+    ca = base64.b64encode(creds["ca_pem"]).decode("ascii")
+    return creds["token"], ca, creds["server"]
 
 
 def main():

@@ -200,3 +200,27 @@ def test_redacted_masks_every_credential_of_a_stored_kubeconfig():
         assert value not in shown, value
     users = yaml.safe_load(rs.redacted(secret, "c2")["stringData"]["c2"])["users"]
     assert users[3]["user"]["exec"]["command"] == "get-token" and users[2]["user"]["auth-provider"]["name"] == "oidc"
+
+
+def stored_job(params=None):
+    """A RemoteSecret without clusters: enough for the decisions on the stored secret."""
+    from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import RemoteSecret
+
+    job = RemoteSecret.__new__(RemoteSecret)
+    job.params, job.name, job.warnings = dict({"namespace": "istio-system"}, **(params or {})), "istio-remote-secret-c2", []
+    return job
+
+
+def test_a_stored_token_is_kept_only_from_the_shape_this_module_writes(tmp_path):
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+    written = rs.build_kubeconfig("c2", "https://10.0.0.2:6443", base64.b64encode(pem).decode(), "stored-token")
+    job = stored_job()
+    assert job._stored_token(written) == "stored-token" and job.warnings == []
+    assert job._stored_token(None) is None and job.warnings == []
+    marker = tmp_path / "ran"
+    edited = yaml.safe_load(yaml.safe_dump(written))
+    edited["users"][0]["user"]["exec"] = {"apiVersion": "client.authentication.k8s.io/v1", "command": "sh",
+                                          "args": ["-c", "touch {0}".format(marker)]}
+    assert job._stored_token(edited) is None and not marker.exists()
+    assert job.warnings == ["secret istio-system/istio-remote-secret-c2: users[0].user.exec runs a command on this "
+                            "machine: its token is not kept, the secret is rewritten."]
