@@ -20,6 +20,12 @@ description:
   - Otherwise applies them with server-side apply under its own field manager, in order - namespaces, then
     C(istioctl install) of every IstioOperator input (with M(multimesh.istio.istioctl_install) on the host), then the
     rest; or, with O(state=absent), removes them in the reverse order.
+  - Never takes over an object it did not create. An object that exists without this inventory's labels
+    (C(app.kubernetes.io/managed-by=multimesh.istio) and, with O(owner), C(multimesh.istio/owner)) fails the task,
+    naming it and the fix, before anything is written to it - server-side apply would otherwise add the labels, and
+    a later removal would delete another's object. A namespace not in O(owned_namespaces) may exist before and only
+    gets its labels, unless another inventory's owner label is on it. The M(multimesh.istio.preflight) checks refuse
+    the same objects before any stage runs.
   - Writes only what differs. Every applied object carries the digest of the configuration last applied
     (annotation C(multimesh.istio/applied)); an object whose digest matches and whose live state still holds every
     applied field gets no request beyond one read, otherwise a server-side dry run shows what the apply would store
@@ -54,6 +60,9 @@ options:
       - V(present) applies (or renders) the objects.
       - V(absent) deletes them in reverse order. Namespaces not in O(owned_namespaces) are kept and only lose
         the fields this collection's field manager set (labels, annotation). Render mode removes nothing.
+      - Each delete is conditional on the uid and resourceVersion of the object whose ownership was checked. When
+        the API server answers 409 Conflict (it changed or was replaced since), the object is read and checked again,
+        up to 3 times; then the task fails naming it, and a run after the change settles removes it.
     type: str
     choices: [present, absent]
     default: present
@@ -61,16 +70,20 @@ options:
     description: Write the objects under this directory instead of applying them.
     type: path
   owned_namespaces:
-    description: Namespaces that O(state=absent) may delete.
+    description:
+      - Namespaces this inventory must have created. O(state=present) refuses one that exists without this
+        inventory's labels (see O(owner)); O(state=absent) deletes one only when it carries them, and otherwise only
+        takes off the fields this collection set.
     type: list
     elements: str
     default: []
   owner:
     description:
       - The inventory's identity (C(multimesh_model.owner)); it names the field manager. With it, O(state=absent)
-        deletes only objects labelled
-        C(multimesh.istio/owner) with this value (and C(app.kubernetes.io/managed-by=multimesh.istio)); without it,
-        any object with the collection's mark.
+        deletes only objects (namespaces too) labelled
+        C(multimesh.istio/owner) with this value (and C(app.kubernetes.io/managed-by=multimesh.istio)), and
+        O(state=present) writes only to existing objects so labelled; without it, any object with the collection's
+        mark.
     type: str
   wait:
     description: Kinds (for example C(Istio), C(Deployment)) whose objects must report ready before the task ends.
@@ -143,7 +156,9 @@ objects:
     - Each object and what the stage did to it - C(created), C(updated), C(unchanged), C(deleted), C(absent),
       C(terminating) (deleted before, not gone yet), C(released) (a namespace it does not own lost what the collection
       set), C(kept) (nothing of the collection's left on it), C(kept, not created by this inventory) (same name,
-      someone else's, not deleted), C(installed) or C(uninstalled) (IstioOperator inputs).
+      someone else's, not deleted), C(released, not created by this inventory) (an owned namespace without this
+      inventory's labels, not deleted; only what the collection set was taken off), C(installed) or C(uninstalled)
+      (IstioOperator inputs).
     - After a failure, what was done before it.
   returned: when applying or removing
   type: list

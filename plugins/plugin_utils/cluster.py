@@ -17,11 +17,12 @@ except ImportError:  # pragma: no cover - kubernetes.core is a dependency of thi
 # Imported when the action plugins are loaded: the strategy loads them in the main process (ansible-playbook), so
 # every task's worker process inherits the kubernetes library instead of importing it again (over a second each).
 try:
+    from kubernetes.client import V1DeleteOptions, V1Preconditions
     from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     IMPORT_ERROR = None
 except ImportError as exc:  # reported when a cluster is needed, so that render mode works without the library
-    NotFoundError = ResourceNotFoundError = get_api_client = None
+    NotFoundError = ResourceNotFoundError = get_api_client = V1DeleteOptions = V1Preconditions = None
     IMPORT_ERROR = exc
 
 
@@ -94,10 +95,16 @@ class Cluster(object):
             resource, body=obj, name=name, namespace=namespace, field_manager=self.field_manager,
             force_conflicts=self.force_conflicts, dry_run="All" if dry_run else None).to_dict()
 
-    def delete(self, obj):
+    def delete(self, obj, preconditions=None):
+        """Delete obj; with preconditions ({uid, resourceVersion}) only if it is still that object, unchanged (the
+        API server answers 409 Conflict otherwise)."""
         name, namespace = self._where(obj)
+        body = None
+        if preconditions:
+            body = V1DeleteOptions(preconditions=V1Preconditions(uid=preconditions.get("uid"),
+                                                                 resource_version=preconditions.get("resourceVersion")))
         try:
-            self.resource(obj["apiVersion"], obj["kind"]).delete(name=name, namespace=namespace)
+            self.resource(obj["apiVersion"], obj["kind"]).delete(name=name, namespace=namespace, body=body)
         except NotFoundError:
             pass
 

@@ -107,7 +107,7 @@ def planned_namespace_labels(model, namespaces):
     for mesh in model["meshes"]:
         planned[mesh["namespace"]] = dict(current.get(mesh["namespace"], {}), **dict(mesh["discovery_labels"], **owned))
         for member in mesh["labelled_namespaces"]:
-            labels = dict(mesh["member_labels"], **model.get("owner_label", {}))
+            labels = dict(mesh["member_labels"], **(owned if member.get("owned") else model.get("owner_label", {})))
             planned[member["name"]] = dict(current.get(member["name"], {}), **labels)
     return planned
 

@@ -24,6 +24,10 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import F
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
 
 APPLIED = "multimesh.istio/applied"
+# A delete whose precondition fails (the object changed since its ownership was checked) is checked again this often.
+DELETE_ATTEMPTS = 3
+# The note on what removal keeps because this inventory did not create it.
+NOT_OURS = ", not created by this inventory"
 # The condition that says an object of this kind is ready.
 READY_CONDITION = {"Deployment": "Available"}
 
@@ -83,6 +87,41 @@ def ours(obj, owner=None):
     return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and (owner is None or labels.get(OWNER_LABEL) == owner)
 
 
+def claim_problem(live, owner=None, must_be_ours=True):
+    """(why, fix) when this inventory may not write to live, an object that already exists; None when it may.
+
+    Server-side apply raises no conflict for labels nobody set, so writing would hand another's object to this
+    inventory (and cleanup would then delete it). must_be_ours=False: a namespace this inventory only labels, which
+    may exist before (refused only when another inventory's)."""
+    other = ((live.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL)
+    if owner and other and other != owner:
+        return ("it belongs to the inventory '{0}' ({1}={0})".format(other, OWNER_LABEL),
+                "take it out of this inventory, or set multimesh_owner: {0} if this is that inventory".format(other))
+    if must_be_ours and not ours(live, owner):
+        return "it exists without this inventory's labels ({0})".format(marks(owner)), _takeover_fix(live, owner)
+    return None
+
+
+def marks(owner=None):
+    """The labels that say an object is this inventory's, as label selector text."""
+    return "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE) + (",{0}={1}".format(OWNER_LABEL, owner) if owner else "")
+
+
+def _takeover_fix(live, owner):
+    """Never adopt silently: say how to avoid the object, or to hand it over on purpose."""
+    handover = "to hand it to this inventory on purpose, label it {0} (cleanup then deletes it)".format(marks(owner))
+    if live.get("kind") == "Namespace":
+        return ("set owned: false for it (members[].owned or ingress_gateway.owned): it then only gets the mesh's "
+                "labels and cleanup never deletes it; or " + handover)
+    return "remove or rename it if nothing needs it, or leave out of this inventory what makes it; or " + handover
+
+
+def preconditions(live):
+    """What a delete must find unchanged: the object whose ownership was checked, not one replaced since."""
+    meta = live.get("metadata") or {}
+    return {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}
+
+
 def owns_fields(obj, manager=FIELD_MANAGER):
     """True when the field manager still owns a label, an annotation or any field outside metadata."""
     for fields in managed_fields(obj, manager):
@@ -132,18 +171,19 @@ class Outcome(object):
 
 
 class Applier(object):
-    """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), delete(obj) (see Cluster)."""
+    """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), delete(obj, preconditions)
+    (see Cluster). owned_namespaces: the namespaces this inventory must have created (the others it only labels)."""
 
-    def __init__(self, cluster, check_mode, outcome, owner=None):
+    def __init__(self, cluster, check_mode, outcome, owner=None, owned_namespaces=()):
         self.cluster, self.check_mode, self.outcome, self.owner = cluster, check_mode, outcome, owner
+        self.owned_namespaces = set(owned_namespaces or ())
         self.live = {}
 
     def apply(self, obj):
         want = with_digest(obj)
         live = self.cluster.get(want)
-        if live is not None and (live.get("metadata") or {}).get("deletionTimestamp"):
-            raise ApplyError("{0} is being deleted (an earlier removal); nothing can be applied to it until it is "
-                             "gone. Fix: wait until it is gone, then run again.".format(label(want)))
+        if live is not None:
+            self._check_writable(want, live)
         if live is None:
             after = self._create(want)
             self.outcome.add(want, "created", True, None, after)
@@ -162,6 +202,18 @@ class Applier(object):
         self.live[label(want)] = after
         return after
 
+    def _check_writable(self, want, live):
+        """Refuse an object being deleted, or not this inventory's to take over. Pre-flight refuses the latter before
+        any write; this catches what changed since, or a stage run on its own."""
+        if (live.get("metadata") or {}).get("deletionTimestamp"):
+            raise ApplyError("{0} is being deleted (an earlier removal); nothing can be applied to it until it is "
+                             "gone. Fix: wait until it is gone, then run again.".format(label(want)))
+        must_be_ours = want.get("kind") != "Namespace" or want["metadata"].get("name") in self.owned_namespaces
+        problem = claim_problem(dict(live, kind=want.get("kind")), self.owner, must_be_ours)
+        if problem:
+            raise ApplyError("{0} exists and is not this inventory's: {1}; nothing was written to it. Fix: {2}.".format(
+                label(want), problem[0], problem[1]))
+
     def _create(self, want):
         """Create, or in check mode ask the API server what it would store. A dry run cannot know a namespace or a
         CRD that this very run creates before it (they exist only in the dry runs): then the object as wanted."""
@@ -175,30 +227,49 @@ class Applier(object):
             return want
 
     def delete(self, obj):
-        live = self.cluster.get(obj)
-        if live is None:
-            self.outcome.add(obj, "absent", False)
-            return
-        if (live.get("metadata") or {}).get("deletionTimestamp"):
-            self.outcome.add(obj, "terminating", False)  # deleted before; the API server is finishing it
-            return
-        if obj.get("kind") != "Namespace" and not ours(live, self.owner):
-            # Same name, someone else's object (a user's httpbin, PeerAuthentication/default, another inventory's).
-            self.outcome.add(obj, "kept, not created by this inventory", False)
-            return
-        if not self.check_mode:
-            self.cluster.delete(obj)
-        self.outcome.add(obj, "deleted", True, live, None)
+        """Delete obj if it carries this inventory's marks (namespaces too: an owned one that is not ours only loses
+        what this collection set). The delete is conditional on the uid and resourceVersion that were checked: an
+        object replaced or changed since is checked again, and never removed unchecked."""
+        for dummy in range(DELETE_ATTEMPTS):
+            live = self.cluster.get(obj)
+            if live is None:
+                self.outcome.add(obj, "absent", False)
+                return
+            if (live.get("metadata") or {}).get("deletionTimestamp"):
+                self.outcome.add(obj, "terminating", False)  # deleted before; the API server is finishing it
+                return
+            if not ours(live, self.owner):
+                # Same name, someone else's object (a user's httpbin or namespace, another inventory's).
+                if obj.get("kind") == "Namespace":
+                    self.strip(obj, NOT_OURS)
+                else:
+                    self.outcome.add(obj, "kept" + NOT_OURS, False)
+                return
+            if self.check_mode or self._delete_unchanged(obj, live):
+                self.outcome.add(obj, "deleted", True, live, None)
+                return
+        raise ApplyError("{0} changed {1} times between its ownership check and its removal, so it was not deleted. "
+                         "Fix: run again once nothing else is changing it.".format(label(obj), DELETE_ATTEMPTS))
 
-    def strip(self, obj):
+    def _delete_unchanged(self, obj, live):
+        """Delete obj as it was checked; False when it changed since (409 Conflict from the precondition)."""
+        try:
+            self.cluster.delete(obj, preconditions=preconditions(live))
+        except Exception as exc:  # ApiException/DynamicApiError; the 409 of a failed precondition is expected
+            if getattr(exc, "status", None) != 409:
+                raise
+            return False
+        return True
+
+    def strip(self, obj, note=""):
         """Drop every field this collection's field manager set on obj (e.g. a namespace it labelled but does
-        not own), leaving the rest; nothing to do when it owns none."""
+        not own), leaving the rest; nothing to do when it owns none. note: appended to the action."""
         live = self.cluster.get(obj)
         if live is None or not owns_fields(live, getattr(self.cluster, "field_manager", FIELD_MANAGER)):
-            self.outcome.add(obj, "kept", False)
+            self.outcome.add(obj, "kept" + note, False)
             return
         after = self.cluster.apply(obj, dry_run=self.check_mode)
-        self.outcome.add(obj, "released", True, live, after)
+        self.outcome.add(obj, "released" + note, True, live, after)
 
     def wait_ready(self, objects, timeout, sleep, clock=None):
         """Wait until every object reports ready; returns {ready: [labels], pending: {label: why}}."""

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ApplyError, Applier, Outcome, label, plain
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import NOT_OURS, ApplyError, Applier, Outcome, label, plain
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import manifest_files, removal_plan, split_objects
 
 
@@ -108,7 +108,7 @@ def converge(args, cluster, check_mode, istioctl):
     lists what was done before any failure."""
     kube, inputs = _checked_split(args["objects"])
     outcome = Outcome()
-    applier = Applier(cluster, check_mode, outcome, args.get("owner"))
+    applier = Applier(cluster, check_mode, outcome, args.get("owner"), args.get("owned_namespaces"))
     problems, waited = [], {}
     try:
         if args["state"] == "present":
@@ -156,7 +156,7 @@ def _result(args, outcome, problems, waited, check_mode):
     if installs:
         msg += "; istioctl {0}: {1}".format("install" if args["state"] == "present" else "uninstall", ", ".join(installs))
     foreign = [label({"kind": o["kind"], "metadata": {"name": o["name"], "namespace": o["namespace"]}})
-               for o in outcome.objects if o["action"].startswith("kept, not created")]
+               for o in outcome.objects if o["action"].endswith(NOT_OURS)]
     if foreign:
         msg += "; kept (same name, not created by this inventory): " + ", ".join(foreign)
     if waited.get("ready"):

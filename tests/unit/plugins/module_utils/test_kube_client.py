@@ -64,3 +64,20 @@ def test_the_controller_takes_only_not_served_for_absent():
     expected = "cannot discover sailoperator.io/v1 Istio on https://127.0.0.1:6443: .*Fix: check that the API server"
     with pytest.raises(controller_cluster.ClusterError, match=expected):
         forbidden.get({"apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": "m"}})
+
+
+def test_the_controllers_delete_sends_the_checked_uid_and_resource_version():
+    """The API server then deletes only the object whose ownership was checked (409 Conflict otherwise)."""
+    sent = []
+
+    class Resource(object):
+        def delete(self, **kwargs):
+            sent.append(kwargs)
+
+    obj = controller_cluster.Cluster.__new__(controller_cluster.Cluster)
+    obj.client, obj._resources = Client(None), {("v1", "Service"): Resource()}  # pylint: disable=protected-access
+    obj.delete({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "httpbin", "namespace": "app-ns-2"}},
+               preconditions={"uid": "u1", "resourceVersion": "42"})
+    body = kube_client.k8s_client.ApiClient().sanitize_for_serialization(sent[0].pop("body"))
+    assert sent == [{"name": "httpbin", "namespace": "app-ns-2"}]
+    assert body == {"preconditions": {"uid": "u1", "resourceVersion": "42"}}

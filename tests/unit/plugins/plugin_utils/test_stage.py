@@ -27,8 +27,14 @@ def merge(live, applied):
     return live
 
 
+class Conflict(Exception):
+    """The API server's answer to a delete whose preconditions no longer hold."""
+    status = 409
+
+
 class FakeCluster(object):
-    """Stores objects; server-side apply merges, adds a default and a managedFields entry; counts writes."""
+    """Stores objects; server-side apply merges, adds a default and a managedFields entry and a new resourceVersion;
+    a delete checks its preconditions; counts writes."""
 
     def __init__(self, normalise=None):
         self.store, self.writes, self.dry_runs, self.reads = {}, [], [], 0
@@ -49,10 +55,15 @@ class FakeCluster(object):
             after["metadata"]["managedFields"] = []
         (self.dry_runs if dry_run else self.writes).append(key(obj))
         if not dry_run:
+            after["metadata"]["resourceVersion"] = str(int(live["metadata"].get("resourceVersion") or 0) + 1)
             self.store[key(obj)] = after
         return copy.deepcopy(after)
 
-    def delete(self, obj):
+    def delete(self, obj, preconditions=None):
+        live = (self.store.get(key(obj)) or {}).get("metadata") or {}
+        if preconditions and (preconditions["uid"], preconditions["resourceVersion"]) != (
+                live.get("uid"), live.get("resourceVersion")):
+            raise Conflict("Precondition failed")
         self.writes.append(("delete",) + key(obj))
         self.store.pop(key(obj), None)
 
@@ -188,10 +199,18 @@ def test_removal_deletes_in_reverse_and_releases_namespaces_it_does_not_own():
     assert [o["action"] for o in again["objects"]] == ["absent", "kept"] and not again["changed"]
 
 
+def owned(objects=OBJECTS, labels=OURS):
+    """objects with their namespace marked as created by this inventory."""
+    out = copy.deepcopy(objects)
+    out[0]["object"]["metadata"]["labels"] = dict(out[0]["object"]["metadata"]["labels"], **labels)
+    return out
+
+
 def test_removal_deletes_owned_namespaces():
     cluster = FakeCluster()
-    stage.converge(args(), cluster, False, no_istioctl)
-    out = stage.converge(args(state="absent", owned_namespaces=["istio-system-1"]), cluster, False, no_istioctl)
+    stage.converge(args(objects=owned()), cluster, False, no_istioctl)
+    out = stage.converge(args(objects=owned(), state="absent", owned_namespaces=["istio-system-1"]), cluster, False,
+                         no_istioctl)
     assert [o["action"] for o in out["objects"]] == ["deleted", "deleted"] and cluster.store == {}
 
 
@@ -220,7 +239,8 @@ def test_wait_names_each_object_that_is_not_ready(monkeypatch):
 
 def test_wait_passes_on_ready_objects_without_extra_reads():
     cluster = FakeCluster()
-    istio = item("Istio", "mesh-1", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-1"})
+    istio = item("Istio", "mesh-1", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-1"},
+                 metadata={"name": "mesh-1", "labels": OURS})
     stage.converge(args(objects=[istio]), cluster, False, no_istioctl)
     cluster.store[("Istio", None, "mesh-1")]["status"] = {"observedGeneration": 1, "conditions": [
         {"type": "Ready", "status": "True"}]}
@@ -311,3 +331,130 @@ def test_removal_with_an_owner_keeps_another_inventorys_objects():
     theirs["metadata"]["labels"]["multimesh.istio/owner"] = "team-a"
     out = stage.converge(args(state="absent", owner="team-a"), cluster, False, no_istioctl)
     assert out["objects"][0]["action"] == "deleted" and key(theirs) not in cluster.store
+
+
+# ------------------------------------------------------------------ tenant hardening: only ever change or remove
+# what this inventory created (another inventory on the cluster, or a user, may be an adversary)
+
+def namespace_of(owner=None, managed=True, name="istio-system-1"):
+    labels = dict(OURS) if managed else {}
+    if owner:
+        labels["multimesh.istio/owner"] = owner
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels, "uid": "ns-uid",
+                                                                  "resourceVersion": "7"}}
+
+
+def test_an_owned_namespace_of_another_inventory_is_not_deleted():
+    """Issue point 4: owned (or a default <mesh>-ingress) namespace that carries another inventory's owner label."""
+    cluster = FakeCluster()
+    theirs = namespace_of(owner="team-b")
+    cluster.store[key(theirs)] = copy.deepcopy(theirs)
+    out = stage.converge(args(state="absent", owner="team-a", owned_namespaces=["istio-system-1"]), cluster, False,
+                         no_istioctl)
+    assert cluster.store[key(theirs)] == theirs and cluster.writes == []
+    assert out["objects"][-1]["action"] == "kept, not created by this inventory" and not out["changed"]
+    assert out["msg"].endswith("kept (same name, not created by this inventory): Namespace istio-system-1")
+
+
+def test_an_owned_namespace_needs_both_marks_to_be_deleted_and_loses_only_our_labels_otherwise():
+    # Labelled by this inventory as a member it did not create (its owner label only), then declared owned.
+    labelled = owned(labels={"multimesh.istio/owner": "team-a"})
+    cluster = FakeCluster()
+    stage.converge(args(owner="team-a", objects=labelled), cluster, False, no_istioctl)
+    out = stage.converge(args(state="absent", owner="team-a", owned_namespaces=["istio-system-1"]), cluster, False,
+                         no_istioctl)
+    assert out["objects"][-1]["action"] == "released, not created by this inventory"
+    assert "labels" not in cluster.store[("Namespace", None, "istio-system-1")]["metadata"]
+    mine = owned(labels=dict(OURS, **{"multimesh.istio/owner": "team-a"}))
+    cluster = FakeCluster()
+    stage.converge(args(owner="team-a", objects=mine), cluster, False, no_istioctl)
+    out = stage.converge(args(state="absent", owner="team-a", owned_namespaces=["istio-system-1"]), cluster, False,
+                         no_istioctl)
+    assert out["objects"][-1]["action"] == "deleted" and ("Namespace", None, "istio-system-1") not in cluster.store
+
+
+class Replacing(FakeCluster):
+    """Between the ownership check and the delete, someone replaces the object with one of their own."""
+
+    def __init__(self, replacement, times=1):
+        FakeCluster.__init__(self)
+        self.replacement, self.times, self.preconditions = replacement, times, []
+
+    def delete(self, obj, preconditions=None):
+        self.preconditions.append(preconditions)
+        if self.times:
+            self.times -= 1
+            self.store[key(obj)] = copy.deepcopy(self.replacement(self.store[key(obj)]))
+        return FakeCluster.delete(self, obj, preconditions)
+
+
+def test_a_delete_is_conditional_on_the_object_that_was_checked():
+    """Issue point 7: an object replaced after its ownership was checked is checked again, never removed unchecked."""
+    policy = OBJECTS[1]["object"]
+
+    def foreign(live):
+        return dict(policy, metadata=dict(policy["metadata"], labels={"team": "payments"}, uid="u2", resourceVersion="1"))
+
+    cluster = Replacing(foreign)
+    stage.converge(args(), cluster, False, no_istioctl)
+    live = cluster.store[key(policy)]
+    out = stage.converge(args(state="absent"), cluster, False, no_istioctl)
+    assert cluster.preconditions[0] == {"uid": live["metadata"]["uid"], "resourceVersion": live["metadata"]["resourceVersion"]}
+    assert cluster.store[key(policy)]["metadata"]["labels"] == {"team": "payments"}
+    assert out["objects"][0]["action"] == "kept, not created by this inventory" and not out["failed"]
+
+
+def test_a_delete_of_ours_changed_meanwhile_is_retried_and_one_that_keeps_changing_fails_naming_it():
+    policy = OBJECTS[1]["object"]
+
+    def touched(live):
+        return dict(live, metadata=dict(live["metadata"], resourceVersion=str(int(live["metadata"]["resourceVersion"]) + 1)))
+
+    cluster = Replacing(touched)
+    stage.converge(args(), cluster, False, no_istioctl)
+    out = stage.converge(args(state="absent"), cluster, False, no_istioctl)
+    assert out["objects"][0]["action"] == "deleted" and key(policy) not in cluster.store and len(cluster.preconditions) == 2
+    busy = Replacing(touched, times=99)
+    stage.converge(args(), busy, False, no_istioctl)
+    out = stage.converge(args(state="absent"), busy, False, no_istioctl)
+    assert out["failed"] and key(policy) in busy.store
+    assert "PeerAuthentication istio-system-1/default changed 3 times between its ownership check and its removal, so it " \
+           "was not deleted. Fix: run again" in out["msg"]
+
+
+def test_apply_refuses_to_take_over_an_object_it_did_not_create():
+    """Issue point 3: server-side apply would add this inventory's labels to a user's httpbin (and cleanup would then
+    delete it); the apply fails naming it, and writes nothing to it."""
+    users = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "httpbin", "namespace": "app-ns-2",
+                                                                "labels": {"team": "payments"}}}
+    cluster = FakeCluster()
+    cluster.store[key(users)] = copy.deepcopy(users)
+    ours = item("Service", "httpbin", "app-ns-2", metadata={"name": "httpbin", "namespace": "app-ns-2", "labels": dict(
+        OURS, **{"multimesh.istio/owner": "team-a"})}, spec={"ports": [{"port": 8000}]})
+    out = stage.converge(args(objects=[ours], owner="team-a"), cluster, False, no_istioctl)
+    assert out["failed"] and cluster.store[key(users)] == users and cluster.writes == [] and cluster.dry_runs == []
+    assert ("Service app-ns-2/httpbin exists and is not this inventory's: it exists without this inventory's labels "
+            "(app.kubernetes.io/managed-by=multimesh.istio,multimesh.istio/owner=team-a); nothing was written to it. "
+            "Fix: remove or rename it") in out["msg"]
+    theirs = copy.deepcopy(ours["object"])
+    theirs["metadata"]["labels"]["multimesh.istio/owner"] = "team-b"
+    cluster.store[key(users)] = theirs
+    out = stage.converge(args(objects=[ours], owner="team-a"), cluster, False, no_istioctl)
+    assert out["failed"] and "it belongs to the inventory 'team-b' (multimesh.istio/owner=team-b)" in out["msg"]
+
+
+def test_apply_labels_a_namespace_that_exists_unless_it_must_be_ours_or_is_anothers():
+    """Namespaces follow owned: one that is not may exist before and only gets labels; an owned one must be ours."""
+    member = item("Namespace", "app-ns-1", metadata={"name": "app-ns-1", "labels": {"multimesh.istio/owner": "team-a"}})
+    existing = namespace_of(managed=False, name="app-ns-1")
+    for owned_namespaces, failed in (([], False), (["app-ns-1"], True)):
+        cluster = FakeCluster()
+        cluster.store[key(existing)] = copy.deepcopy(existing)
+        out = stage.converge(args(objects=[member], owner="team-a", owned_namespaces=owned_namespaces), cluster, False,
+                             no_istioctl)
+        assert out["failed"] is failed, out["msg"]
+    assert "Namespace app-ns-1 exists and is not this inventory's" in out["msg"] and "set owned: false" in out["msg"]
+    cluster = FakeCluster()
+    cluster.store[key(existing)] = namespace_of(owner="team-b", managed=False, name="app-ns-1")
+    out = stage.converge(args(objects=[member], owner="team-a"), cluster, False, no_istioctl)
+    assert out["failed"] and "it belongs to the inventory 'team-b'" in out["msg"] and cluster.writes == []
