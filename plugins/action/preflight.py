@@ -23,7 +23,9 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     SAIL_CRDS,
     TAG_CRD,
     preflight_problems,
+    takeover_problems,
 )
+from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 
 ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
 
@@ -57,6 +59,9 @@ class ActionModule(ActionBase):
             # The root each multicluster mesh's cacerts holds here; the role compares them across clusters.
             secrets = dict((mesh["name"], cluster.get({"apiVersion": "v1", "kind": "Secret", "metadata": {
                 "name": "cacerts", "namespace": mesh["namespace"]}})) for mesh in ca_meshes(model))
+            # Every object the run would apply (one read each): none may exist without this inventory's labels.
+            planned = planned_objects(model)
+            live = dict((_key(obj), cluster.get(_stub(obj))) for obj in planned)
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
@@ -64,12 +69,25 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
         problems = preflight_problems(model, crds, istios, namespaces, istiods, tags, cluster_objects)
+        problems += takeover_problems(model, planned, live)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces),
-                      ca_roots=ca_roots(model, secrets))
+                      objects=len(planned), ca_roots=ca_roots(model, secrets))
         if problems:
             result.update(failed=True, msg="Pre-flight found {0} problem(s); nothing was changed: {1}".format(
                 len(problems), problems))
         else:
-            result["msg"] = "Pre-flight passed: {0} Istio resource(s) and {1} namespaces checked".format(
-                len(istios), len(namespaces))
+            result["msg"] = ("Pre-flight passed: {0} Istio resource(s), {1} namespaces and {2} planned object(s) "
+                             "checked".format(len(istios), len(namespaces), len(planned)))
         return result
+
+
+def _key(obj):
+    return obj["apiVersion"], obj["kind"], obj["namespace"], obj["name"]
+
+
+def _stub(obj):
+    """The planned object as Cluster.get takes it."""
+    meta = {"name": obj["name"]}
+    if obj["namespace"]:
+        meta["namespace"] = obj["namespace"]
+    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": meta}

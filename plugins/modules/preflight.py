@@ -25,6 +25,13 @@ description:
     inventory's owner label, another revision, owned by another C(Istio) or C(IstioRevision), bound or pointing into
     another namespace, or without any of the labels Istio's charts set). Each message names the object, both owners
     and the fix.
+  - Also reads every other object the run would apply (the default templates of the C(cni), C(control_plane),
+    C(members) and C(samples) roles, one read each) and fails when one exists without this inventory's labels
+    (C(app.kubernetes.io/managed-by=multimesh.istio) and C(multimesh.istio/owner=<owner>); the shared CNI's only the
+    former) - server-side apply would take it over without a conflict, and cleanup would then delete it, for
+    example a user's C(httpbin) Service in a member namespace; and when a namespace marked C(owned) (cleanup deletes
+    it) exists without them. A namespace that is not owned may exist and only gets labels. C(multimesh.istio.stage)
+    refuses the same when it applies, for objects of overridden templates too.
   - Also reads, for each multicluster mesh whose istiod runs on this cluster, the root CA its C(cacerts) secret holds
     and the root kept under C(multimesh_ca_dir), and returns them as RV(ca_roots) - the C(multimesh.istio.preflight)
     role compares them across the mesh's clusters (filter M(multimesh.istio.ca_trust_problems)), so that a lost CA
@@ -64,6 +71,11 @@ namespaces:
   returned: always
   type: int
   sample: 12
+objects:
+  description: How many other objects the run would apply were read and checked.
+  returned: always
+  type: int
+  sample: 24
 ca_roots:
   description:
     - Per multicluster mesh with an istiod here, SHA-256 fingerprints only (no key) - the root CA and this cluster's

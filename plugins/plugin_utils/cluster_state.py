@@ -13,6 +13,8 @@ __metaclass__ = type
 import json
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem, marks
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ours as _ours
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     MANAGED_BY_LABEL,
@@ -142,6 +144,44 @@ def _ownership_problems(model, namespaces, istiods):
                 "{4}. Fix: give mesh '{1}' another revision, or remove that installation first.".format(
                     mesh["control_plane_revision"], mesh["name"], meta.get("namespace"), meta.get("name"), mesh["namespace"]))
     return problems
+
+
+def _owned_namespace_problems(model, namespaces):
+    """Owned namespaces (cleanup deletes them) must be this inventory's: one that exists without its labels is
+    someone else's, and labelling it would make cleanup delete it. Another inventory's is reported above."""
+    existing = dict((_name(ns), ns) for ns in namespaces)
+    problems = []
+    for mesh in model["meshes"]:
+        for member in mesh["labelled_namespaces"]:
+            ns = existing.get(member["name"])
+            problem = claim_problem(ns, model.get("owner")) if ns and member["owned"] else None
+            if problem and not _other_owner(ns, model):
+                problems.append("Namespace {0} (owned, in mesh '{1}') exists and is not this inventory's: {2}. Fix: "
+                                "{3}.".format(member["name"], mesh["name"], problem[0], problem[1]))
+    return problems
+
+
+def takeover_problems(model, planned, live):
+    """Objects a converge would apply that exist and are not this inventory's: server-side apply would add its labels
+    without a conflict, and cleanup would then delete them (a user's httpbin in a member namespace).
+
+    planned: planned_objects(model); live: {(apiVersion, kind, namespace, name): the object, or None}."""
+    problems = []
+    for obj in planned:
+        found = live.get((obj["apiVersion"], obj["kind"], obj["namespace"], obj["name"]))
+        problem = claim_problem(dict(found, kind=obj["kind"]), None if obj["shared"] else model.get("owner")) \
+            if found else None
+        if problem:
+            where = obj["namespace"] + "/" if obj["namespace"] else ""
+            fix = _SHARED_FIX.format(marks()) if obj["shared"] else problem[1]
+            problems.append("{0} {1}{2}, which this run would apply, exists and is not this inventory's: {3}. Fix: "
+                            "{4}.".format(obj["kind"], where, obj["name"], problem[0], fix))
+    return problems
+
+
+# The shared CNI someone else installed: use it as it is, or hand it over.
+_SHARED_FIX = ("set multimesh_cni.enabled: false to use it as it is; or to hand it to this collection on purpose, label "
+               "it {0} (cleanup then removes it once no mesh needs it)")
 
 
 def _istioctl_strategy_problems(model, istiods):
@@ -301,12 +341,18 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
             if _labels(istio).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
                 problems.append(
                     "Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
-                    "adopt it by labelling it {2}={3}.".format(name, ours[name]["name"], MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+                    "adopt it by labelling it {2}.".format(name, ours[name]["name"], marks(model.get("owner"))))
             elif _other_owner(istio, model):
                 problems.append(
                     "Istio {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: give mesh '{4}' "
                     "another revision, or set multimesh_owner: {1} if this is that inventory.".format(
                         name, _other_owner(istio, model), OWNER_LABEL, model.get("owner"), ours[name]["name"]))
+            elif not _ours(istio, model.get("owner")):  # the collection's mark, no inventory's (made by hand?)
+                problems.append(
+                    "Istio {0} carries {1}={2} but not {3}={4}, so this inventory did not create it. Fix: give mesh "
+                    "'{5}' another revision, or adopt it by labelling it {6}.".format(
+                        name, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL, model.get("owner"), ours[name]["name"],
+                        marks(model.get("owner"))))
             else:
                 problems += _strategy_change(istio, ours[name])
             continue
@@ -321,7 +367,8 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
             problems.append(
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
-    problems += _ownership_problems(model, namespaces, istiods) + _default_tag_problems(model, default_tags)
+    problems += _ownership_problems(model, namespaces, istiods) + _owned_namespace_problems(model, namespaces)
+    problems += _default_tag_problems(model, default_tags)
     if model["backend"] == "istioctl":
         problems += _istioctl_strategy_problems(model, istiods)
     problems += cluster_object_problems(model, cluster_objects or {})

@@ -103,8 +103,8 @@ def claim_problem(live, owner=None, must_be_ours=True):
 
 
 def marks(owner=None):
-    """The labels that say an object is this inventory's, as label selector text."""
-    return "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE) + (",{0}={1}".format(OWNER_LABEL, owner) if owner else "")
+    """The labels that say an object is this inventory's, as kubectl label takes them."""
+    return "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE) + (" {0}={1}".format(OWNER_LABEL, owner) if owner else "")
 
 
 def _takeover_fix(live, owner):

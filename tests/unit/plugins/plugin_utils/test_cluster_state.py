@@ -15,9 +15,11 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     departed_members,
     preflight_problems,
     selector_matches,
+    takeover_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import readiness
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 
 MODEL = build_model(meshes=[
     {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
@@ -104,10 +106,18 @@ def test_crds_are_not_needed_by_istioctl():
 
 
 def test_our_own_istios_are_fine_and_a_foreign_one_with_our_name_is_not():
-    assert preflight_problems(MODEL, CRDS, [istio("mesh-1", labels=OURS)], []) == []
+    mine = dict(OURS, **{"multimesh.istio/owner": MODEL["owner"]})
+    assert preflight_problems(MODEL, CRDS, [istio("mesh-1", labels=mine)], []) == []
     problems = preflight_problems(MODEL, CRDS, [istio("mesh-2", selectors=[{"matchLabels": {"x": "y"}}])], [])
     assert problems == ["Istio mesh-2 exists and was not created by multimesh.istio. Fix: give mesh 'mesh-2' another "
-                        "revision, or adopt it by labelling it app.kubernetes.io/managed-by=multimesh.istio."]
+                        "revision, or adopt it by labelling it app.kubernetes.io/managed-by=multimesh.istio "
+                        "multimesh.istio/owner=default."]
+    # The collection's mark without this inventory's identity: not this inventory's either.
+    problems = preflight_problems(MODEL, CRDS, [istio("mesh-1", labels=OURS)], [])
+    assert problems == ["Istio mesh-1 carries app.kubernetes.io/managed-by=multimesh.istio but not "
+                        "multimesh.istio/owner=default, so this inventory did not create it. Fix: give mesh 'mesh-1' "
+                        "another revision, or adopt it by labelling it app.kubernetes.io/managed-by=multimesh.istio "
+                        "multimesh.istio/owner=default."]
 
 
 def test_foreign_istio_without_selectors_is_rejected():
@@ -332,3 +342,18 @@ def test_an_installed_istioctl_mesh_cannot_switch_strategy(strategy, running, ot
     same_model = build_model(backend="istioctl", meshes=[same])
     assert [p for p in preflight_problems(same_model, [], [], [], [istiod]) if "cannot switch" in p] == []
     assert [p for p in preflight_problems(model, [], [], [], [elsewhere]) if "cannot switch" in p] == []
+
+
+def test_the_shared_cni_needs_only_the_collections_mark_the_rest_this_inventorys():
+    """Issue point 3, before any write: an object the run would apply that exists without the marks is refused."""
+    model = build_model(owner="team-a", cni={"enabled": True}, meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]}])
+    planned = planned_objects(model)
+    key = ("sailoperator.io/v1", "IstioCNI", None, "default")
+    policy = ("security.istio.io/v1", "PeerAuthentication", "istio-system-1", "default")
+    assert takeover_problems(model, planned, {key: {"metadata": {"labels": OURS}}, policy: None}) == []
+    problems = takeover_problems(model, planned, {key: {"metadata": {}}, policy: {"metadata": {"labels": OURS}}})
+    assert [p.split(", which")[0] for p in problems] == ["IstioCNI default", "PeerAuthentication istio-system-1/default"]
+    assert "without this inventory's labels (app.kubernetes.io/managed-by=multimesh.istio). Fix: set " \
+           "multimesh_cni.enabled: false to use it as it is" in problems[0]
+    assert "(app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner=team-a)" in problems[1]

@@ -434,7 +434,7 @@ def test_apply_refuses_to_take_over_an_object_it_did_not_create():
     out = stage.converge(args(objects=[ours], owner="team-a"), cluster, False, no_istioctl)
     assert out["failed"] and cluster.store[key(users)] == users and cluster.writes == [] and cluster.dry_runs == []
     assert ("Service app-ns-2/httpbin exists and is not this inventory's: it exists without this inventory's labels "
-            "(app.kubernetes.io/managed-by=multimesh.istio,multimesh.istio/owner=team-a); nothing was written to it. "
+            "(app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner=team-a); nothing was written to it. "
             "Fix: remove or rename it") in out["msg"]
     theirs = copy.deepcopy(ours["object"])
     theirs["metadata"]["labels"]["multimesh.istio/owner"] = "team-b"

@@ -1,0 +1,104 @@
+# Copyright: multimesh.istio contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""What a converge (playbooks/site.yml) applies to one cluster, by identity, from the model alone - so that
+pre-flight can refuse, before any write, an object of the same name that this inventory did not create.
+
+Mirrors the roles' default templates (cni, control_plane, members, samples); tests/unit/plugins/plugin_utils/
+test_planned_objects.py renders those templates and compares. Namespaces and Istio resources are left out: pre-flight
+checks them by their own rules (owned, another inventory's, another revision's). Objects of an overridden template
+are checked when applied (plugins/plugin_utils/kube_objects.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
+
+NETWORKING = "networking.istio.io/v1"
+SAMPLE_VERSIONS = {"helloworld": ("v1", "v2")}
+
+
+def _obj(api_version, kind, name, namespace=None, shared=False):
+    """One planned object; shared: the CNI's, which carries the collection's mark but no inventory's."""
+    return {"apiVersion": api_version, "kind": kind, "namespace": namespace, "name": name, "shared": shared}
+
+
+def _gateway(gateway):
+    """An injected gateway's objects (gateway_objects.injected_gateway), by identity."""
+    return [_obj(o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"]["namespace"])
+            for o in injected_gateway(gateway, {})]
+
+
+def _cni(model):
+    cni = model.get("cni") or {}
+    if cni.get("enabled") and model["backend"] == "sail":
+        return [_obj("sailoperator.io/v1", "IstioCNI", "default", shared=True)]
+    return []  # istioctl installs the CNI itself (an IstioOperator input)
+
+
+def _control_plane(model, mesh):
+    """The stages 20- to 22- (roles/control_plane/templates/_common.yml.j2, sail.yml.j2; istioctl installs the rest)."""
+    planned = []
+    if mesh["holds_config"]:
+        planned.append(_obj("security.istio.io/v1", "PeerAuthentication", "default", mesh["namespace"]))
+    if model["backend"] == "sail" and mesh["update_strategy"]["type"] == "RevisionBased":
+        planned.append(_obj("sailoperator.io/v1", "IstioRevisionTag", mesh["revision"]))
+    return planned
+
+
+def _gateways(mesh):
+    """The stage 23-gateways (roles/control_plane/templates/_gateways.yml.j2)."""
+    if not mesh.get("gateways"):
+        return []
+    ns, planned = mesh["namespace"], []
+    if mesh["eastwest_gateway"]:
+        planned += [_obj(api, kind, "istio-eastwestgateway", ns)
+                    for api, kind in (("v1", "ServiceAccount"), ("apps/v1", "Deployment"), ("v1", "Service"))]
+    if mesh["multi_network"] and mesh["holds_config"]:
+        planned.append(_obj(NETWORKING, "Gateway", "cross-network-gateway", ns))
+    if mesh["role"] == "primary" and mesh["expose_istiod"]:
+        planned += [_obj(NETWORKING, "Gateway", "istiod-gateway", ns), _obj(NETWORKING, "VirtualService", "istiod-vs", ns)]
+    gateway = mesh.get("istiod_gateway")
+    if mesh["role"] == "external" and gateway:
+        planned += _gateway(gateway) + [_obj(NETWORKING, kind, gateway["name"], ns) for kind in (
+            ["Gateway", "VirtualService"] + (["DestinationRule"] if gateway.get("credential") is not None else []))]
+    elif mesh["role"] == "external":
+        planned.append(_obj("v1", "Service", mesh["istiod_service"] + "-external", ns))
+    return planned
+
+
+def _members(mesh):
+    """The stage 30-members besides its namespaces (roles/members/templates/namespaces.yml.j2)."""
+    planned = []
+    if mesh["sidecar_egress_hosts"] and mesh["holds_config"]:
+        planned += [_obj(NETWORKING, "Sidecar", "default", member["name"]) for member in mesh["labelled_namespaces"]]
+    gateway = mesh.get("ingress_gateway")
+    if gateway:
+        planned += _gateway(gateway)
+        if gateway["http_ports"]:
+            planned.append(_obj(NETWORKING, "Gateway", gateway["name"], gateway["namespace"]))
+    return planned
+
+
+def _samples(mesh):
+    """The stage 40-samples (roles/samples/templates/samples.yml.j2)."""
+    planned = []
+    for member in mesh["members"]:
+        for sample in mesh["samples"]:
+            planned += [_obj("v1", "ServiceAccount", sample, member["name"]), _obj("v1", "Service", sample, member["name"])]
+            names = [sample + "-" + v for v in SAMPLE_VERSIONS[sample]] if sample in SAMPLE_VERSIONS else [sample]
+            planned += [_obj("apps/v1", "Deployment", name, member["name"]) for name in names]
+    gateway = mesh.get("ingress_gateway")
+    if gateway and gateway["http_ports"] and "httpbin" in mesh["samples"] and mesh["members"]:
+        planned.append(_obj(NETWORKING, "VirtualService", gateway["name"] + "-httpbin", gateway["namespace"]))
+    return planned
+
+
+def planned_objects(model):
+    """[{apiVersion, kind, namespace, name, shared}] of every object but namespaces and Istio resources that a
+    converge applies to this cluster, in stage order."""
+    planned = _cni(model)
+    for stage in (lambda mesh: _control_plane(model, mesh), _gateways, _members, _samples):
+        for mesh in model["meshes"]:
+            planned += stage(mesh)
+    return planned
