@@ -34,10 +34,20 @@ attributes:
     description: Keys and certificates are not shown; RV(changes) says what would be created.
 options:
   state:
-    description: V(absent) deletes the C(cacerts) secret if it holds this material (files are kept).
+    description:
+      - V(absent) deletes the C(cacerts) secret if this module created it - it carries
+        C(app.kubernetes.io/managed-by=multimesh.istio) and, with O(owner), C(multimesh.istio/owner=<owner>) - and it
+        holds this material, or O(ca_dir) holds none (files are kept). The delete is conditional on the secret that
+        was checked (uid and resourceVersion); one changed in between is kept and the task fails, saying so.
     type: str
     choices: [present, absent]
     default: present
+  owner:
+    description:
+      - Identity of the inventory (a label value, for example C(multimesh_model.owner)). The secret the module creates
+        carries the label C(multimesh.istio/owner) with it, besides C(app.kubernetes.io/managed-by=multimesh.istio),
+        and O(state=absent) removes only a secret with both.
+    type: str
   name:
     description: The cluster or mesh the intermediate CA is for (a DNS-1123 label); names its directory in O(ca_dir).
     type: str
@@ -49,7 +59,7 @@ options:
   ca_dir:
     description:
       - Directory on the host that runs the module holding C(root-key.pem), C(root-cert.pem) and one sub-directory per
-        O(name). Created with mode 0700; keys are written 0600.
+        O(name). Created with mode 0700, with any missing parent; every file is written 0600.
     type: path
     required: true
   install_secret:
@@ -130,10 +140,12 @@ from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import
     cluster_spec,
     is_api_error,
 )
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
 
 ARGUMENT_SPEC = dict(
     cluster_spec(),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    owner=dict(type="str"),
     name=dict(type="str", required=True),
     namespace=dict(type="str", required=True),
     ca_dir=dict(type="path", required=True),
@@ -167,6 +179,17 @@ def _write(path, data, mode):
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _private_dirs(path):
+    """Create path and every missing parent with mode 0700, whatever the umask (os.makedirs would give the parents,
+    e.g. multimesh-ca above <mesh>, the umask's mode)."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return
+    _private_dirs(os.path.dirname(path))
+    os.mkdir(path, 0o700)
+    os.chmod(path, 0o700)
 
 
 def _unsafe_directory(path):
@@ -213,9 +236,7 @@ def material(module, changes):
         have = all(os.path.exists(path) for path in files.values())
         return files, ({key: _read(path) for key, path in files.items()} if have else None)
     if not module.check_mode:
-        for directory in (p["ca_dir"], own):
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o700)
+        _private_dirs(own)
     if os.path.exists(root_cert) != os.path.exists(root_key):
         module.fail_json(msg="ca_dir: {0} holds only half of the root CA (root-cert.pem and root-key.pem go together). Fix: "
                              "restore the missing file; a new root would break trust with existing clusters.".format(p["ca_dir"]))
@@ -225,7 +246,7 @@ def material(module, changes):
             return files, None
         key_pem, cert_pem = ca.new_root(p["root_common_name"], p["organization"], p["root_validity_days"], p["key_size"])
         _write(root_key, key_pem, 0o600)
-        _write(root_cert, cert_pem, 0o644)
+        _write(root_cert, cert_pem, 0o600)
     if not all(os.path.exists(path) for path in files.values()):
         changes.append("issue intermediate CA for {0}".format(p["name"]))
         if module.check_mode:
@@ -233,7 +254,7 @@ def material(module, changes):
         key_pem, cert_pem = ca.new_intermediate(_read(root_key), _read(root_cert), p["name"], p["namespace"],
                                                 p["organization"], p["validity_days"], p["key_size"])
         for key, data in ca.cacerts(key_pem, cert_pem, _read(root_cert)).items():
-            _write(files[key], data, 0o600 if key == "ca-key.pem" else 0o644)
+            _write(files[key], data, 0o600)
     entries = {key: _read(path) for key, path in files.items()}
     if not ca.same_root(entries["root-cert.pem"], _read(root_cert)):
         module.fail_json(msg="ca_dir: the intermediate CA of {0} was issued by another root than {1}. Fix: point ca_dir at "
@@ -243,6 +264,36 @@ def material(module, changes):
         module.fail_json(msg="ca_dir: the material of {0} is unusable: {1}. Fix: remove {2} to issue a new intermediate.".format(
             p["name"], "; ".join(problems), own))
     return files, entries
+
+
+def marks(owner=None):
+    """The labels of the secret this module creates: the collection's and, with an owner, the inventory's."""
+    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+    if owner:
+        labels[OWNER_LABEL] = owner
+    return labels
+
+
+def created_here(live, owner=None):
+    """True when the live secret carries every label this module gives the secret it creates (for this owner)."""
+    labels = live.metadata.labels or {}
+    return all(labels.get(key) == value for key, value in marks(owner).items())
+
+
+def _delete(module, core, live, changes):
+    """Delete the secret that was checked, not one replaced or changed since (the API server answers 409 then)."""
+    from kubernetes import client
+
+    namespace = module.params["namespace"]
+    checked = client.V1Preconditions(uid=live.metadata.uid, resource_version=live.metadata.resource_version)
+    try:
+        core.delete_namespaced_secret("cacerts", namespace, body=client.V1DeleteOptions(preconditions=checked))
+    except ApiException as exc:
+        if exc.status == 409:
+            module.fail_json(msg="{0}/cacerts changed after its labels and material were checked, so it was not deleted. "
+                                 "Fix: run again.".format(namespace), changes=changes)
+        if exc.status != 404:
+            raise
 
 
 def secret(module, entries, changes):
@@ -258,12 +309,12 @@ def secret(module, entries, changes):
         live = None
     stored = {k: base64.b64decode(v) for k, v in ((live.data or {}) if live else {}).items()}
     ours = entries is not None and all(stored.get(k) == entries[k] for k in ca.CACERTS_KEYS)
-    mark = ((live.metadata.labels or {}) if live else {}).get("app.kubernetes.io/managed-by") == "multimesh.istio"
     if p["state"] == "absent":
-        if live is not None and (ours or (entries is None and mark)):
+        # Only a secret this module created for this inventory; with no material to compare, the labels alone.
+        if live is not None and created_here(live, p["owner"]) and (ours or entries is None):
             changes.append("delete secret {0}/cacerts".format(p["namespace"]))
             if not module.check_mode:
-                core.delete_namespaced_secret("cacerts", p["namespace"])
+                _delete(module, core, live, changes)
         return
     if live is not None and not ours:
         if entries is None and stored:
@@ -276,8 +327,7 @@ def secret(module, entries, changes):
     if live is None:
         changes.append("create secret {0}/cacerts".format(p["namespace"]))
         if not module.check_mode:
-            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"],
-                                 "labels": {"app.kubernetes.io/managed-by": "multimesh.istio"}},
+            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"], "labels": marks(p["owner"])},
                     "type": "Opaque", "data": {k: base64.b64encode(v).decode("ascii") for k, v in entries.items()}}
             core.create_namespaced_secret(p["namespace"], body)
 

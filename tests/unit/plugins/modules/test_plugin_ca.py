@@ -7,6 +7,7 @@ __metaclass__ = type
 import os
 import stat
 
+import pytest
 from module_runner import run_module
 
 from ansible_collections.multimesh.istio.plugins.modules.plugin_ca import main
@@ -105,3 +106,82 @@ def test_an_unreachable_api_server_fails_with_a_message_not_a_traceback(tmp_path
     assert result["msg"].startswith("cluster access (https://127.0.0.1:9): the API server cannot be reached (")
     assert "Fix: check kubeconfig/context (or host)" in result["msg"] and "not-a-real-token" not in result["msg"]
     assert "exception" not in result or "Traceback" not in str(result.get("exception"))
+
+
+def test_every_file_is_private_and_so_is_every_directory_made_for_it(tmp_path):
+    """Issue point 19: a run from playbooks/ left multimesh-ca/<mesh>/root-key.pem under a world-readable directory."""
+    ca_dir = tmp_path / "multimesh-ca" / "mesh-1"
+    result, failed = run_module(main, args(ca_dir))
+    assert not failed, result
+    assert mode(tmp_path / "multimesh-ca") == 0o700 and mode(ca_dir) == 0o700 and mode(ca_dir / "cluster-1") == 0o700
+    for path in [ca_dir / "root-key.pem", ca_dir / "root-cert.pem"] + list(result["files"].values()):
+        assert mode(path) == 0o600, path
+
+
+class FakeCore(object):
+    """CoreV1Api's secret calls on one cacerts secret (or none)."""
+
+    def __init__(self, live=None, conflict=False):
+        self.live, self.conflict, self.created, self.deleted = live, conflict, [], []
+
+    def read_namespaced_secret(self, name, namespace):
+        from kubernetes.client.rest import ApiException
+
+        if self.live is None:
+            raise ApiException(status=404, reason="Not Found")
+        return self.live
+
+    def create_namespaced_secret(self, namespace, body):
+        self.created.append(body)
+
+    def delete_namespaced_secret(self, name, namespace, body=None):
+        from kubernetes.client.rest import ApiException
+
+        if self.conflict:
+            raise ApiException(status=409, reason="Conflict")
+        self.deleted.append(body)
+
+
+def cacerts(labels):
+    from kubernetes import client
+
+    return client.V1Secret(metadata=client.V1ObjectMeta(name="cacerts", namespace="istio-system", labels=labels,
+                                                        uid="u-1", resource_version="42"),
+                           data={"ca-cert.pem": "eA=="})
+
+
+@pytest.fixture
+def core(monkeypatch):
+    from ansible_collections.multimesh.istio.plugins.modules import plugin_ca
+
+    fake = FakeCore()
+    monkeypatch.setattr(plugin_ca, "api_client", lambda module: None)
+    monkeypatch.setattr("kubernetes.client.CoreV1Api", lambda api: fake)
+    return fake
+
+
+MANAGED = {"app.kubernetes.io/managed-by": "multimesh.istio"}
+
+
+def test_the_secret_carries_the_owner_and_absent_removes_only_one_with_both_marks(tmp_path, core):
+    """Issue point 6: with nothing in ca_dir, a cacerts with only the collection's mark (another inventory's, or made
+    by hand to look like it) was deleted."""
+    result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, owner="team-a"))
+    assert not failed, result
+    assert core.created[0]["metadata"]["labels"] == dict(MANAGED, **{"multimesh.istio/owner": "team-a"})
+    for labels in (MANAGED, dict(MANAGED, **{"multimesh.istio/owner": "team-b"})):
+        core.live = cacerts(labels)
+        result, failed = run_module(main, args(tmp_path / "empty", install_secret=True, owner="team-a", state="absent"))
+        assert not failed and result["changed"] is False and core.deleted == [], (labels, result)
+    core.live = cacerts(dict(MANAGED, **{"multimesh.istio/owner": "team-a"}))
+    result, failed = run_module(main, args(tmp_path / "empty", install_secret=True, owner="team-a", state="absent"))
+    assert not failed and result["changes"] == ["delete secret istio-system/cacerts"]
+    # Issue point 7: only the secret that was checked, not one replaced or changed since.
+    assert core.deleted[0].preconditions.uid == "u-1" and core.deleted[0].preconditions.resource_version == "42"
+
+
+def test_a_secret_changed_after_the_check_is_kept_and_the_task_says_so(tmp_path, core):
+    core.live, core.conflict = cacerts(dict(MANAGED, **{"multimesh.istio/owner": "team-a"})), True
+    result, failed = run_module(main, args(tmp_path / "empty", install_secret=True, owner="team-a", state="absent"))
+    assert failed and result["msg"] == ("istio-system/cacerts changed after its labels and material were checked, so it "
+                                        "was not deleted. Fix: run again.")
