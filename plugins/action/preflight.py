@@ -16,6 +16,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
     AUTH_ARG_SPEC,
     Cluster,
     ClusterError,
+    NotServed,
     auth_options,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
@@ -61,7 +62,7 @@ class ActionModule(ActionBase):
                 "name": "cacerts", "namespace": mesh["namespace"]}})) for mesh in ca_meshes(model))
             # Every object the run would apply (one read each): none may exist without this inventory's labels.
             planned = planned_objects(model)
-            live = dict((_key(obj), cluster.get(_stub(obj))) for obj in planned)
+            live = _read(cluster, planned)
         except ClusterError as exc:
             raise AnsibleActionFail("pre-flight of cluster {0}: {1}".format(task_vars.get("inventory_hostname"),
                                                                             to_native(exc)))
@@ -83,6 +84,22 @@ class ActionModule(ActionBase):
 
 def _key(obj):
     return obj["apiVersion"], obj["kind"], obj["namespace"], obj["name"]
+
+
+def _read(cluster, planned):
+    """{key: live object or None} of the planned objects. A kind the cluster does not serve is asked about once:
+    each miss makes the client discover every API group again."""
+    served, live = {}, {}
+    for obj in planned:
+        kind = (obj["apiVersion"], obj["kind"])
+        if kind not in served:
+            try:
+                cluster.resource(*kind)
+                served[kind] = True
+            except NotServed:
+                served[kind] = False
+        live[_key(obj)] = cluster.get(_stub(obj)) if served[kind] else None
+    return live
 
 
 def _stub(obj):
