@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The table of where scripts/test.sh spent its time: each step (build/test-times/steps.tsv, written by test.sh),
 then each pytest module with its tests, asserts, ansible-playbook runs and harness starts (build/test-times/
 pytest-*.json, written by tests/conftest.py). Keeps the whole in build/test-times.json and prints it."""
