@@ -1,6 +1,7 @@
 """The table of where scripts/test.sh spent its time: each step (build/test-times/steps.tsv, written by test.sh),
 then each pytest module with its tests, asserts, ansible-playbook runs and harness starts (build/test-times/
-pytest-*.json, written by tests/conftest.py). Keeps the whole in build/test-times.json and prints it."""
+pytest-*.json, written by tests/conftest.py). Keeps the whole in build/test-times.json and prints it.
+--save-weights also writes each module's seconds to tests/timing/module-seconds.json (the order of the modules)."""
 
 import glob
 import json
@@ -47,8 +48,19 @@ def table(steps, modules):
     return "\n".join(lines)
 
 
+def save_weights(modules):
+    """tests/timing/module-seconds.json: each module's seconds, which tests/conftest.py orders the modules by."""
+    path = os.path.join(ROOT, "tests", "timing", "module-seconds.json")
+    with open(path, "w") as handle:
+        json.dump(dict((name, round(m["seconds"])) for name, m in modules.items()), handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    print("wrote " + os.path.relpath(path, ROOT))
+
+
 def main():
     steps, modules = load()
+    if "--save-weights" in sys.argv[1:]:
+        save_weights(modules)
     with open(os.path.join(ROOT, "build", "test-times.json"), "w") as handle:
         json.dump({"steps": steps, "modules": modules}, handle, indent=1, sort_keys=True)
     print("\n=== where the time went (build/test-times.json)")

@@ -20,6 +20,21 @@ OUT = os.path.join(os.path.dirname(HERE), "build", "test-times")
 _STATE = {"offset": 0, "modules": {}, "failed": set()}
 
 
+# Measured seconds per module (scripts/test_times.py --save-weights): the longest modules start first, so that the
+# two xdist workers (scripts/test.sh) end together. A module not in the file counts as a short one.
+WEIGHTS = os.path.join(HERE, "timing", "module-seconds.json")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    try:
+        with open(WEIGHTS) as handle:
+            weights = json.load(handle)
+    except FileNotFoundError:
+        return
+    # A stable sort: the tests of a module keep their order (module-scoped fixtures depend on it).
+    items.sort(key=lambda item: -weights.get(item.nodeid.split("::")[0], 0))
+
+
 def _worker():
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

@@ -21,8 +21,12 @@ sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
 
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 
+# pytest-xdist runs test modules on two workers (scripts/test.sh): each module's own clusters have ports of their own
+# (fresh_cluster offsets); what a session shares is kept apart per worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 # The upstream CRDs, found by name wherever they are (tests/render/upstream_data.py), in one file for crds.yml.
-CRD_FILE = os.path.join(REPO, "build", "upstream-crds.yaml")
+CRD_FILE = os.path.join(REPO, "build", "upstream-crds{0}.yaml".format("-" + WORKER if WORKER else ""))
 
 
 class Run(object):
@@ -86,8 +90,9 @@ def remote_secrets(api, namespace):
 @pytest.fixture(scope="session")
 def cluster():
     """One cluster for the session, with the Sail and Istio CRDs installed."""
-    # Apart from the ports of a cluster a developer started by hand with harness.py up.
-    clusters = [harness.Cluster("it-c1", harness.BASE_PORT + 1000)]
+    # Apart from the ports of a cluster a developer started by hand with harness.py up, and from the modules'
+    # own clusters (offsets 1100-2999): one per xdist worker.
+    clusters = [harness.Cluster("it-c1" + ("-" + WORKER if WORKER_INDEX else ""), harness.BASE_PORT + 1000 + 3000 * WORKER_INDEX)]
     clusters[0].up(fresh=True, sail_standin=True)
     install_crds(clusters[0])
     yield clusters[0]
