@@ -30,6 +30,21 @@ def load():
     return steps, modules
 
 
+def slow_tasks(limit=15):
+    """[(task, seconds, runs)] of the tasks that took longest over every playbook run of the session."""
+    totals = {}
+    for path in glob.glob(os.path.join(DIR, "events-*.jsonl")):
+        with open(path) as handle:
+            for line in handle:
+                event = json.loads(line)
+                for task, seconds in event.get("slow_tasks", {}).items():
+                    total = totals.setdefault(task, [0.0, 0])
+                    total[0] += seconds
+                    total[1] += 1
+    ordered = sorted(totals.items(), key=lambda kv: -kv[1][0])[:limit]
+    return [(task, round(seconds, 1), runs) for task, (seconds, runs) in ordered]
+
+
 def table(steps, modules):
     lines = ["{0:<72} {1:>8}".format("step", "seconds")]
     lines += ["{0:<72} {1:>8.0f}".format(s["step"][:72], s["seconds"]) for s in steps]
@@ -48,6 +63,12 @@ def table(steps, modules):
     return "\n".join(lines)
 
 
+def task_table(tasks):
+    lines = ["", "{0:<86} {1:>7} {2:>5}".format("slowest tasks (over all playbook runs; >= 1 s each)", "seconds", "runs")]
+    lines += ["{0:<86} {1:>7.0f} {2:>5}".format(task[:86], seconds, runs) for task, seconds, runs in tasks]
+    return "\n".join(lines)
+
+
 def save_weights(modules):
     """tests/timing/module-seconds.json: each module's seconds, which tests/conftest.py orders the modules by."""
     path = os.path.join(ROOT, "tests", "timing", "module-seconds.json")
@@ -61,10 +82,12 @@ def main():
     steps, modules = load()
     if "--save-weights" in sys.argv[1:]:
         save_weights(modules)
+    tasks = slow_tasks()
     with open(os.path.join(ROOT, "build", "test-times.json"), "w") as handle:
-        json.dump({"steps": steps, "modules": modules}, handle, indent=1, sort_keys=True)
+        json.dump({"steps": steps, "modules": modules, "slow_tasks": tasks}, handle, indent=1, sort_keys=True)
     print("\n=== where the time went (build/test-times.json)")
     print(table(steps, modules))
+    print(task_table(tasks))
     return 0
 
 
