@@ -50,13 +50,21 @@ class ActionModule(ActionBase):
             value = self._value(task_vars, variable)
             if value is not None and value != "":
                 inputs[key] = value
+        errors = []
         if "owner" not in inputs:
-            inputs["owner"] = owner_from_inventory(task_vars.get("inventory_file"), task_vars.get("inventory_dir"))
+            # AWX passes its inventory's id as an extra variable (awx_, and tower_ for older versions).
+            awx_id = self._value(task_vars, "awx_inventory_id")
+            awx_id = self._value(task_vars, "tower_inventory_id") if awx_id in (None, "") else awx_id
+            try:
+                inputs["owner"] = owner_from_inventory(task_vars.get("inventory_file"), task_vars.get("inventory_dir"),
+                                                       awx_inventory_id=awx_id)
+            except ModelError as exc:
+                errors.extend(exc.errors)
         for key in ("render_dir", "verify_report_dir", "ca_dir"):
             if isinstance(inputs.get(key), str):
                 # Relative to where ansible-playbook was started, as a user typing -e expects.
                 inputs[key] = os.path.abspath(os.path.expanduser(inputs[key]))
-        errors = unknown_variables(task_vars, spec) + self._unused_access(task_vars)
+        errors = unknown_variables(task_vars, spec) + self._unused_access(task_vars) + errors
         if args.get("versions"):
             # playbooks/upgrade.yml: one mesh at another version than the inventory's, for this run.
             inputs["meshes"], version_errors = with_versions(inputs.get("meshes"), args["versions"])

@@ -21,6 +21,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
     MANAGED_BY_VALUE,
     OWNER_LABEL,
     REVISION_LABEL,
+    is_version_revision,
 )
 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
@@ -194,7 +195,7 @@ def _istioctl_strategy_problems(model, istiods):
                              if (d.get("metadata") or {}).get("namespace") == mesh["namespace"]))
         based = mesh["update_strategy"]["type"] == "RevisionBased"
         other = [r for r in running if (r == mesh["revision"]) if based] or \
-            [r for r in running if (r or "").startswith(mesh["revision"] + "-v") and not based]
+            [r for r in running if is_version_revision(mesh["revision"], r) and not based]
         if other:
             problems.append(
                 "Mesh '{0}' asks for update_strategy {1}, but istiod revision {2} of the other strategy runs in {3}: an "
@@ -210,12 +211,13 @@ def _default_tag_problems(model, tags):
     if not model.get("default_mesh"):
         return []
     revisions = set(mesh["control_plane_revision"] for mesh in model["meshes"])
-    # A RevisionBased mesh's earlier versions are its own too (istioctl's default tag stays on the revision that made it).
-    earlier = tuple(mesh["revision"] + "-v" for mesh in model["meshes"] if mesh["update_strategy"]["type"] == "RevisionBased")
+    # A RevisionBased mesh's earlier versions are its own too (istioctl's default tag stays on the revision that made
+    # it): exactly the revisions its versions make (mesh-1-v1-30-2), not whatever starts like them (mesh-1-vendor).
+    based = [mesh["revision"] for mesh in model["meshes"] if mesh["update_strategy"]["type"] == "RevisionBased"]
     problems = []
     for tag in sorted(tags, key=_name):
         revision = _labels(tag).get(REVISION_LABEL)
-        if revision not in revisions and not (earlier and (revision or "").startswith(earlier)):
+        if revision not in revisions and not any(is_version_revision(own, revision) for own in based):
             problems.append(
                 "The default revision tag {0} points at revision {1}, which is not in this inventory; making mesh '{2}' "
                 "the default would take it over. Fix: remove that tag first (istioctl tag remove default) if it may go, "

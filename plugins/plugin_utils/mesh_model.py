@@ -58,6 +58,10 @@ DEFAULT_SAIL_OPERATOR = {"install": False, "version": "1.30.3", "namespace": "sa
 SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "model", "meta",
                          "argument_specs.yml")
 DEFAULT_OWNER = "default"
+# Names an inventory's file or directory has whatever the inventory is (AWX: inventory/hosts for every job; Ansible's
+# /etc/ansible/hosts; no inventory file: the default): refused as the identity multimesh_owner defaults to.
+GENERIC_INVENTORY_NAMES = ("", DEFAULT_OWNER, "inventory", "inventories", "hosts", "host", "ansible", "runner",
+                           "localhost", "all", "ungrouped")
 # Facts the collection sets itself: not typos.
 SET_BY_THE_COLLECTION = ("multimesh_model",)
 
@@ -77,12 +81,35 @@ _FORBIDDEN_DISCOVERY_KEYS = {
     "istio-injection": "overrides istio.io/rev on the namespace (injection by the default revision), so the first "
                        "run passes and pre-flight blocks every later one",
 }
-# Mesh values that move policy or trust out of the mesh's own control plane.
-_FORBIDDEN_VALUES = {
-    ("meshConfig", "rootNamespace"): "moves the root namespace away from the control-plane namespace, so the STRICT "
-                                     "PeerAuthentication there stops being mesh-wide",
-    ("global", "caAddress"): "makes the mesh's proxies get certificates from another CA than its own istiod",
-    ("meshConfig", "defaultConfig", "discoveryAddress"): "points the mesh's proxies at another control plane",
+# The one list of control-plane values a mesh must not set (multimesh_meshes[].values): README's values section and
+# the model role's argument spec name each of them (a unit test checks). {path: (what it does, the fix, the values
+# that are allowed anyway)}; "{value}" and "{namespace}" in the text stand for the value given and the mesh's namespace,
+# _MESH_NAMESPACE among the allowed values for the mesh's namespace.
+_MESH_NAMESPACE = object()
+_KEEP_OWN = "remove it; each mesh keeps its policy and trust in its own control plane"
+_TAGS_FIX = ("remove it; the collection makes the tags itself - update_strategy RevisionBased: the tag of the mesh's "
+             "revision; multimesh_default_mesh: the default tag")
+REFUSED_VALUES = {
+    ("meshConfig", "discoverySelectors"): ("is built from discovery_labels and must not be set here",
+                                           "remove it and set the mesh's 'discovery_labels'", ()),
+    ("global", "revision"): ("is set by the collection from 'revision'", "remove it", ()),
+    ("global", "istioNamespace"): ("'{value}' differs from the mesh namespace '{namespace}'",
+                                   "remove it; the collection sets it from the mesh's 'namespace'", (_MESH_NAMESPACE,)),
+    ("meshConfig", "rootNamespace"): ("moves the root namespace away from the control-plane namespace, so the STRICT "
+                                      "PeerAuthentication there stops being mesh-wide", _KEEP_OWN, ()),
+    ("global", "caAddress"): ("makes the mesh's proxies get certificates from another CA than its own istiod",
+                              _KEEP_OWN, ()),
+    ("meshConfig", "defaultConfig", "discoveryAddress"): ("points the mesh's proxies at another control plane",
+                                                          _KEEP_OWN, ()),
+    # A tag renders a webhook that injects the namespaces labelled istio.io/rev=<tag> with this mesh's proxies: a tag
+    # named after another mesh's revision would take that mesh's pods.
+    ("revisionTags",): ("renders a revision tag's injection webhook, which injects every namespace labelled "
+                        "istio.io/rev=<tag> - another mesh's too when the tag is its revision", _TAGS_FIX, ([],)),
+    ("defaultRevision",): ("makes this mesh's revision the cluster's default (istio-injection=enabled namespaces, "
+                           "istiod-default-validator)", "remove it and set multimesh_default_mesh", ("",)),
+    ("sidecarInjectorWebhook", "enableNamespacesByDefault"): (
+        "makes the mesh's injector inject every namespace without an injection label - other meshes' and namespaces "
+        "outside any mesh", "remove it (or set it false); the mesh injects its 'members'", (False,)),
 }
 
 
@@ -290,27 +317,18 @@ def _expand_member(errs, where, raw):
 
 
 def _check_values(errs, where, values, namespace):
-    """Reject values that would silently defeat what the model sets."""
+    """Reject values that would silently defeat what the model sets or reach out of the mesh (REFUSED_VALUES)."""
     if not _check_type(errs, where, values, dict, "give the control plane's Helm values as a mapping"):
         return {}
-    mesh_config = values.get("meshConfig")
-    if isinstance(mesh_config, dict) and "discoverySelectors" in mesh_config:
-        errs.add(where + ".meshConfig.discoverySelectors", "is built from discovery_labels and must not be set here",
-                 "remove it and set the mesh's 'discovery_labels'")
-    glob = values.get("global")
-    if isinstance(glob, dict) and "istioNamespace" in glob and glob["istioNamespace"] != namespace:
-        errs.add(where + ".global.istioNamespace",
-                 "'{0}' differs from the mesh namespace '{1}'".format(glob["istioNamespace"], namespace),
-                 "remove it; the collection sets it from the mesh's 'namespace'")
-    if isinstance(glob, dict) and "revision" in glob:
-        errs.add(where + ".global.revision", "is set by the collection from 'revision'", "remove it")
-    for path, why in sorted(_FORBIDDEN_VALUES.items()):
-        node = values
+    for path, (why, fix, allowed) in REFUSED_VALUES.items():
+        node, found = values, True
         for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is not None:
-            errs.add(where + "." + ".".join(path), why, "remove it; each mesh keeps its policy and trust in its own "
-                     "control plane")
+            found = isinstance(node, dict) and key in node
+            node = node.get(key) if found else None
+        allowed = [namespace if a is _MESH_NAMESPACE else a for a in allowed]
+        if not found or node is None or any(type(node) is type(a) and node == a for a in allowed):  # False is not 0
+            continue
+        errs.add(where + "." + ".".join(path), why.format(value=node, namespace=namespace), fix)
     return copy.deepcopy(values)
 
 
@@ -429,6 +447,22 @@ def _expand_update_strategy(errs, where, raw):
     return strategy
 
 
+def version_revision(revision, version):
+    """The revision a RevisionBased mesh's istiod runs at a version (Sail's name): mesh-1 at 1.30.3 is mesh-1-v1-30-3."""
+    return "{0}-v{1}".format(revision, version.replace(".", "-"))
+
+
+# What version_revision makes of any version the model accepts (_VERSION): MAJOR-MINOR-PATCH or MAJOR-MINOR-latest.
+_VERSION_SUFFIX = r"-v[0-9]+-[0-9]+-([0-9]+|latest)"
+
+
+def is_version_revision(revision, name):
+    """Whether name is the revision of one of the versions of the RevisionBased mesh with this revision (its tag):
+    mesh-1-v1-30-3 and mesh-1-v1-30-latest are mesh-1's, mesh-1-vendor or mesh-1-v1-30-3-canary are not."""
+    return isinstance(revision, str) and isinstance(name, str) and \
+        re.fullmatch(re.escape(revision) + _VERSION_SUFFIX, name) is not None
+
+
 def _control_plane_revision(errs, where, revision, version, strategy, topology):
     """The revision istiod runs as: the mesh's revision (InPlace), or, RevisionBased, Sail's name for the revision of
     this version (mesh-1 at 1.30.3 is mesh-1-v1-30-3; the mesh's revision becomes the tag pointing at it)."""
@@ -440,7 +474,7 @@ def _control_plane_revision(errs, where, revision, version, strategy, topology):
     if topology != "single":
         errs.add(where + ".update_strategy", "RevisionBased is not supported for a {0} mesh yet (a tag cannot point at "
                  "a remote revision)".format(topology), "use InPlace for meshes across clusters")
-    name = "{0}-v{1}".format(revision, version.replace(".", "-"))
+    name = version_revision(revision, version)
     if len(name) > 63:
         errs.add(where + ".revision", "'{0}' with the version makes the revision '{1}', longer than 63 characters".format(
             revision, name), "use a shorter revision")
@@ -682,15 +716,33 @@ def _fmt(labels):
     return ",".join("{0}={1}".format(k, v) for k, v in sorted(labels.items()))
 
 
-def owner_from_inventory(inventory_file, inventory_dir):
-    """The default multimesh_owner: the inventory's name (its file, or its directory for hosts.yml-like files),
-    as a label value."""
+def owner_from_inventory(inventory_file, inventory_dir, awx_inventory_id=None):
+    """The default multimesh_owner, as a label value; raises ModelError when nothing identifies the inventory.
+
+    Under AWX (awx_inventory_id, an extra variable AWX passes to every job) awx-<inventory id>: AWX writes every job's
+    inventory to inventory/hosts, so its file names no inventory; the id stays when the inventory is renamed.
+    Elsewhere the inventory's name: its file, or its directory for hosts.yml-like files. A generic name
+    (GENERIC_INVENTORY_NAMES) is refused: other inventories have it too, and the owner decides what cleanup removes."""
     import os.path
 
+    if awx_inventory_id not in (None, ""):
+        if isinstance(awx_inventory_id, bool) or not re.fullmatch(r"[0-9]{1,59}", str(awx_inventory_id)):
+            raise ModelError(["multimesh_owner: unset, and awx_inventory_id {0!r} is not an AWX inventory id to derive "
+                              "it from (awx-<id>). Fix: set multimesh_owner to a name of this inventory's own, unique on "
+                              "its clusters.".format(awx_inventory_id)])
+        return "awx-{0}".format(awx_inventory_id)
     stem = os.path.splitext(os.path.basename(inventory_file or ""))[0]
-    name = os.path.basename(os.path.normpath(inventory_dir)) if (stem in ("", "hosts", "inventory") and inventory_dir) else stem
+    generic = stem.lower() in GENERIC_INVENTORY_NAMES
+    name = os.path.basename(os.path.normpath(inventory_dir)) if ((not stem or generic) and inventory_dir) else stem
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "")[:63].strip("-_.")
-    return name or DEFAULT_OWNER
+    if not name or name.lower() in GENERIC_INVENTORY_NAMES:
+        raise ModelError(["multimesh_owner: unset, and the inventory's name it would default to, {0!r} (from {1}), is "
+                          "one any inventory may have - AWX, for one, writes every job's inventory to inventory/hosts - "
+                          "so another inventory with that name could change and remove this one's objects. Fix: set "
+                          "multimesh_owner to a name of this inventory's own, unique on its clusters (e.g. "
+                          "team-a-meshes), or name the inventory's file or directory after it.".format(
+                              name or DEFAULT_OWNER, inventory_file or "no inventory file")])
+    return name
 
 
 def inventory_spec(path=SPEC_PATH):
@@ -786,6 +838,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     for cluster in inventory:
         views[cluster["host"]] = [v for v in (topologies.local_view(m, cluster) for m in expanded) if v is not None]
         topologies.link_gateways(views[cluster["host"]])
+        topologies.check_gateway_names(errs, views[cluster["host"]], cluster["name"])
         _check_cross_mesh(errs, views[cluster["host"]], cni_model)
         _plan_cluster_objects(errs, views[cluster["host"]])
     _check_trust_domains(errs, expanded)

@@ -177,6 +177,35 @@ def _runs_istiod_on(mesh, cluster):
     return any(p["cluster"] == cluster and p["role"] == "primary" for p in mesh["placements"])
 
 
+def istiod_gateway_name(mesh_name):
+    """The name of the ingress gateway (Deployment, Service, Gateway...) that exposes an external istiod (seed 004):
+    istiod-gateway-<mesh>, cut to a DNS label's 63 characters - meshes alike in their first 48 get the same one, which
+    check_gateway_names refuses (a hash in the name would rename the gateways of the meshes that work today)."""
+    return ("istiod-gateway-" + mesh_name)[:63].rstrip("-")
+
+
+def check_gateway_names(errs, views, cluster):
+    """On one cluster (views as link_gateways left them): two external istiods whose gateways would run under one name
+    in one namespace would share a Deployment and Service - one mesh's gateway would take the other's place."""
+    seen = {}
+    for view in views:
+        gateway = view.get("istiod_gateway")
+        if not gateway or not gateway.get("name"):
+            continue
+        key = (gateway["namespace"], gateway["name"])
+        if key not in seen:
+            seen[key] = view["name"]
+            continue
+        index = [i for i, p in enumerate(view["placements"] or []) if p["cluster"] == cluster and p.get("gateway")]
+        errs.add("mesh '{0}'.clusters[{1}].gateway".format(view["name"], index[0] if index else "?"),
+                 "its gateway would be named {1} (istiod-gateway-<mesh name>, cut to 63 characters) in namespace {2} on "
+                 "cluster '{3}', as mesh '{4}''s is, so one mesh's gateway would replace the other's".format(
+                     view["name"], gateway["name"], gateway["namespace"], cluster, seen[key]),
+                 "rename mesh '{0}' or mesh '{1}' so that their gateway names differ (mesh names of at most {2} "
+                 "characters are never cut), or expose one of them through another mesh's gateway".format(
+                     seen[key], view["name"], 63 - len("istiod-gateway-")))
+
+
 def link_gateways(views):
     """On one cluster: the external istiod's view learns its gateway (namespace, revision, names), and the gateway's
     mesh discovers the external istiod's namespace."""
@@ -188,7 +217,7 @@ def link_gateways(views):
         front = by_name[gateway["mesh"]]
         # The remote clusters reach the external istiod at the Service's load-balancer address (XDS, webhooks).
         gateway.update(namespace=front["namespace"], revision=front["revision"],
-                       name=("istiod-gateway-" + view["name"])[:63].rstrip("-"), service_type="LoadBalancer",
+                       name=istiod_gateway_name(view["name"]), service_type="LoadBalancer",
                        ports=[{"name": name, "port": port, "target_port": port} for name, port in (
                            ("status-port", 15021), ("tls-xds", 15012), ("tls-webhook", 15017))])
         front["discovery_selectors"] = list(front["discovery_selectors"]) + [

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import is_version_revision
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification import injected_revision
 
 REVISION_LABEL = "istio.io/rev"
@@ -106,11 +107,11 @@ def live_revisions(mesh, backend, live):
         istio = live.get("istio") or {}
         return (bool(istio), (istio.get("status") or {}).get("activeRevisionName") or "",
                 owned_revisions(istio, live.get("revisions") or []) if istio else [])
-    prefix = mesh["revision"] + "-v"
+    # Exactly the revisions the mesh's versions make (mesh-1-v1-30-2): an istiod mesh-1-vendor is not the mesh's to retire.
     revisions = sorted(set(
         (d["metadata"].get("labels") or {}).get(REVISION_LABEL) for d in live.get("istiods") or []
         if d["metadata"].get("namespace") == mesh["namespace"] and not d["metadata"].get("deletionTimestamp")
-        and ((d["metadata"].get("labels") or {}).get(REVISION_LABEL) or "").startswith(prefix)))
+        and is_version_revision(mesh["revision"], (d["metadata"].get("labels") or {}).get(REVISION_LABEL))))
     targets = sorted(set((h["metadata"].get("labels") or {}).get(REVISION_LABEL) for h in live.get("tags") or []
                          if (h["metadata"].get("labels") or {}).get(TAG_LABEL) == mesh["revision"]))
     return bool(revisions), (targets[0] if len(targets) == 1 else ""), revisions

@@ -28,7 +28,10 @@ def run(args, task_vars=None, module_defaults=None):
     task.check_mode = False
     connection = MagicMock()
     action = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    result = action.run(task_vars=task_vars or {})
+    # An inventory file as ansible-playbook -i gives every host (its name is the default multimesh_owner).
+    task_vars = dict({"inventory_file": "/srv/inventories/unit.yml", "inventory_dir": "/srv/inventories"},
+                     **(task_vars or {}))
+    result = action.run(task_vars=task_vars)
     assert not connection.method_calls, "the plugin must not use the connection"
     return result
 
@@ -87,3 +90,56 @@ def test_unsupported_parameters_fail(args):
     result = run(args)
     assert result["failed"] is True
     assert result["msg"].startswith("Unsupported parameters: ")
+
+
+# ------------------------------------------------------------------ multimesh_owner's default (tenant issue, point 2)
+
+def owner_of(**task_vars):
+    result = run({}, dict({"multimesh_meshes": MESHES}, **task_vars))
+    assert not result.get("failed"), result
+    return result["ansible_facts"]["multimesh_model"]["owner"]
+
+
+def test_the_owner_defaults_to_the_inventorys_file_or_directory_name():
+    assert owner_of(inventory_file="/srv/x/two-mesh.yml", inventory_dir="/srv/x") == "two-mesh"
+    assert owner_of(inventory_file="/srv/inventories/example/hosts.yml",
+                    inventory_dir="/srv/inventories/example") == "example"
+
+
+def test_under_awx_every_inventory_gets_an_owner_of_its_own():
+    """AWX writes each job's inventory to inventory/hosts: the file names no inventory, AWX's inventory id does."""
+    awx = {"inventory_file": "/runner/inventory/hosts", "inventory_dir": "/runner/inventory"}
+    team_a = owner_of(awx_inventory_id=7, awx_inventory_name="Team A", **awx)
+    team_b = owner_of(awx_inventory_id="12", awx_inventory_name="Team B", **awx)
+    assert (team_a, team_b) == ("awx-7", "awx-12")
+    assert owner_of(tower_inventory_id=3, **awx) == "awx-3"
+    assert owner_of(awx_inventory_id=7, multimesh_owner="team-a", **awx) == "team-a"
+
+
+@pytest.mark.parametrize("inventory_file,inventory_dir,name", [
+    ("/runner/inventory/hosts", "/runner/inventory", "inventory"),      # AWX, without its variables
+    ("/etc/ansible/hosts", "/etc/ansible", "ansible"),                   # Ansible's default inventory
+    ("/srv/inventory/hosts.yml", "/srv/inventory", "inventory"),
+    ("/srv/inventories/inventory.yml", "/srv/inventories", "inventories"),
+    ("/srv/project/Hosts.ini", "/srv/project/hosts", "hosts"),
+    (None, None, "default"),                                             # no inventory file
+])
+def test_a_generic_default_owner_is_refused_before_any_change(inventory_file, inventory_dir, name):
+    result = run({}, {"multimesh_meshes": MESHES, "inventory_file": inventory_file, "inventory_dir": inventory_dir})
+    assert result["failed"] is True and "ansible_facts" not in result
+    assert len(result["errors"]) == 1, result["errors"]
+    error = result["errors"][0]
+    assert error.startswith("multimesh_owner: unset, and the inventory's name it would default to, {0!r}".format(name))
+    assert "Fix: set multimesh_owner to a name of this inventory's own" in error
+
+
+def test_a_generic_inventory_name_with_multimesh_owner_set_is_fine():
+    assert owner_of(inventory_file="/runner/inventory/hosts", inventory_dir="/runner/inventory",
+                    multimesh_owner="team-a") == "team-a"
+
+
+def test_an_awx_inventory_id_that_is_no_id_is_refused():
+    result = run({}, {"multimesh_meshes": MESHES, "awx_inventory_id": "7; rm", "inventory_file": "/runner/inventory/hosts",
+                      "inventory_dir": "/runner/inventory"})
+    assert result["failed"] is True
+    assert result["errors"][0].startswith("multimesh_owner: unset, and awx_inventory_id '7; rm' is not an AWX inventory id")

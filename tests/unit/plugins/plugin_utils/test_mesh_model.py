@@ -9,6 +9,8 @@ import copy
 import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
+    REFUSED_VALUES,
+    SPEC_PATH,
     ModelError,
     build_model,
     inventory_spec,
@@ -164,6 +166,17 @@ INVALID = [
     ("values-discovery-address", dict(meshes=with_change(0, values={"meshConfig": {"defaultConfig": {
         "discoveryAddress": "istiod-mesh-2.istio-system-2.svc:15012"}}})),
      "mesh 'mesh-1'.values.meshConfig.defaultConfig.discoveryAddress", "another control plane"),
+    # Values that reach other meshes' pods (tenant issue, point 10): the collection makes the revision tags itself.
+    ("values-revision-tag-of-another-mesh", dict(meshes=with_change(0, values={"revisionTags": ["mesh-2"]})),
+     "mesh 'mesh-1'.values.revisionTags", "another mesh's too when the tag is its revision"),
+    ("values-revision-tag-of-its-own", dict(meshes=with_change(0, values={"revisionTags": ["canary"]},
+                                                               update_strategy={"type": "RevisionBased"})),
+     "mesh 'mesh-1'.values.revisionTags", "the collection makes the tags itself"),
+    ("values-default-revision", dict(meshes=with_change(0, values={"defaultRevision": "mesh-2"})),
+     "mesh 'mesh-1'.values.defaultRevision", "set multimesh_default_mesh"),
+    ("values-inject-every-namespace", dict(meshes=with_change(0, values={
+        "sidecarInjectorWebhook": {"enableNamespacesByDefault": True}})),
+     "mesh 'mesh-1'.values.sidecarInjectorWebhook.enableNamespacesByDefault", "other meshes'"),
     ("values-shared-trust-domain", dict(meshes=[dict(m, values={"meshConfig": {"trustDomain": "corp.example"}})
                                                 for m in two_meshes()]),
      "mesh 'mesh-2'.values.meshConfig.trustDomain", "already the trust domain of mesh 'mesh-1'"),
@@ -363,3 +376,29 @@ def _platform_errors(**kwargs):
     with pytest.raises(ModelError) as caught:
         build_model(**kwargs)
     return caught.value.errors
+
+
+def test_values_refused_only_when_they_do_harm_pass():
+    """The refused keys with the value the collection would set anyway (or Helm's default) are no problem."""
+    values = {"revisionTags": [], "defaultRevision": "", "global": {"istioNamespace": "istio-system-1"},
+              "sidecarInjectorWebhook": {"enableNamespacesByDefault": False}}
+    mesh = build_model(meshes=with_change(0, values=values))["meshes"][0]
+    assert mesh["values"] == values
+
+
+def test_every_refused_value_is_documented():
+    """REFUSED_VALUES is the one list; the argument spec (README's tables) and README's values paragraph name each."""
+    import os
+
+    import yaml
+
+    with open(SPEC_PATH) as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["inventory"]["options"]
+    described = " ".join(spec["multimesh_meshes"]["options"]["values"]["description"])
+    with open(os.path.join(os.path.dirname(SPEC_PATH), "..", "..", "..", "README.md")) as handle:
+        readme = handle.read()
+    rejects = readme[readme.index("It rejects:"):].split("\n\n")[0]
+    for path in REFUSED_VALUES:
+        key = ".".join(path)
+        assert "C({0})".format(key) in described, key
+        assert "`{0}".format(key) in rejects, key

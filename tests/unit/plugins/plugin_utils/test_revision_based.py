@@ -9,7 +9,13 @@ import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
-from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
+    ModelError,
+    build_model,
+    is_version_revision,
+    version_revision,
+)
+from ansible_collections.multimesh.istio.plugins.plugin_utils.upgrade import earlier_revisions, live_revisions
 
 CRDS = ["istios.sailoperator.io", "istiocnis.sailoperator.io", "istiorevisiontags.sailoperator.io"]
 
@@ -128,3 +134,54 @@ def test_an_istioctl_revision_based_mesh_installs_its_version_s_revision_with_th
     assert control_plane_values(mesh, "istioctl")["revisionTags"] == ["mesh-1"]
     inplace = build_model(backend="istioctl", meshes=meshes(None))["meshes"][0]
     assert "revisionTags" not in control_plane_values(inplace, "istioctl")
+
+
+# ------------------------------------------------------------------ a mesh's own revisions, exactly (tenant issue, point 12)
+
+@pytest.mark.parametrize("name,own", [
+    ("mesh-1-v1-30-2", True), ("mesh-1-v1-31-0", True), ("mesh-1-v1-30-latest", True),
+    ("mesh-1-vendor", False), ("mesh-1-v1-30-2-canary", False), ("mesh-1-v1-30", False), ("mesh-1-v1", False),
+    ("mesh-1-v1-v1-30-2", False), ("mesh-1", False), ("xmesh-1-v1-30-2", False), (None, False),
+])
+def test_a_revision_based_mesh_s_revisions_are_exactly_those_its_versions_make(name, own):
+    assert is_version_revision("mesh-1", name) is own
+    # The name the model gives each version is one of them.
+    assert is_version_revision("mesh-1", version_revision("mesh-1", "1.30-latest"))
+
+
+def default_tag(revision):
+    return {"metadata": {"name": "istio-revision-tag-default", "labels": {"istio.io/tag": "default", "istio.io/rev": revision}}}
+
+
+@pytest.mark.parametrize("backend", ["sail", "istioctl"])
+def test_a_default_tag_on_a_revision_that_only_starts_like_the_mesh_s_is_not_taken_over(backend):
+    """Making mesh-1 the default deletes the default tag of a revision not its own: one on mesh-1-vendor (another
+    installation's) must stop pre-flight, as any foreign default tag does; mesh-1's earlier version's may go."""
+    model = build_model(backend=backend, default_mesh="mesh-1", meshes=meshes({"type": "RevisionBased"}, version="1.30.3"))
+    assert preflight_problems(model, CRDS, [], [], [], [default_tag("mesh-1-v1-30-2")]) == []
+    for foreign in ("mesh-1-vendor", "mesh-1-v1-30-2-canary"):
+        assert preflight_problems(model, CRDS, [], [], [], [default_tag(foreign)]) == [
+            "The default revision tag istio-revision-tag-default points at revision {0}, which is not in this inventory; "
+            "making mesh 'mesh-1' the default would take it over. Fix: remove that tag first (istioctl tag remove "
+            "default) if it may go, or leave multimesh_default_mesh unset.".format(foreign)]
+
+
+def istiod(revision, namespace="istio-system-1"):
+    return {"metadata": {"name": "istiod-" + revision, "namespace": namespace,
+                         "labels": {"app": "istiod", "istio.io/rev": revision}}}
+
+
+def test_istioctl_upgrades_retire_only_the_mesh_s_own_earlier_revisions():
+    """upgrade.yml uninstalls the earlier revisions of a RevisionBased mesh: never an istiod mesh-1-vendor beside them."""
+    model = build_model(backend="istioctl", meshes=meshes({"type": "RevisionBased"}, version="1.30.3"))
+    found = [istiod("mesh-1-v1-30-2"), istiod("mesh-1-v1-30-3"), istiod("mesh-1-vendor"), istiod("mesh-1-v1-30-2-canary")]
+    assert earlier_revisions(model["meshes"], found) == [{"namespace": "istio-system-1", "revision": "mesh-1-v1-30-2"}]
+    assert live_revisions(model["meshes"][0], "istioctl", {"istiods": found, "tags": []})[2] == [
+        "mesh-1-v1-30-2", "mesh-1-v1-30-3"]
+
+
+def test_an_istiod_that_only_starts_like_a_version_revision_is_no_strategy_switch():
+    """An InPlace istioctl mesh beside an istiod mesh-1-vendor: not a RevisionBased install of mesh-1."""
+    model = build_model(backend="istioctl", meshes=meshes())
+    assert [p for p in preflight_problems(model, [], [], [], [istiod("mesh-1-vendor")]) if "cannot switch" in p] == []
+    assert [p for p in preflight_problems(model, [], [], [], [istiod("mesh-1-v1-30-2")]) if "cannot switch" in p]

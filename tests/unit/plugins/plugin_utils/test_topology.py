@@ -278,3 +278,51 @@ def test_verification_of_remote_secrets_and_remote_injectors():
     assert checks == {"injector mesh-1": v.PASS, "injector target mesh-1": v.PASS, "default webhooks": v.PASS}
     hook["webhooks"][0]["clientConfig"]["service"]["path"] = "/inject/cluster/west/net/net-20"
     assert {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}["injector target mesh-1"] == v.FAIL
+
+
+def two_exposed(first, second, front="gateways"):
+    """Two external istiods on central, each behind mesh front's ingress gateway."""
+    meshes = []
+    for index, name in enumerate((first, second)):
+        meshes.append(external(name=name, namespace="external-{0}".format(index), members=["app-{0}".format(index)],
+                               revision="ext-{0}".format(index), clusters=[
+                                   {"name": "central", "role": "external", "address": "istiod-{0}.example.com".format(index),
+                                    "gateway": {"mesh": front}},
+                                   {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}]))
+    return meshes + [LOCAL]
+
+
+def test_two_external_istiods_whose_gateway_names_are_cut_alike_are_refused():
+    """Tenant issue, point 14: istiod-gateway-<mesh> is cut to 63 characters, so meshes alike in their first 48 would
+    share one gateway (Deployment, Service, Gateway) in the front mesh's namespace."""
+    alike = "a" * 48
+    with pytest.raises(ModelError) as caught:
+        model(two_exposed(alike + "-east", alike + "-west"), THREE, here="central")
+    assert caught.value.errors == [
+        "mesh '{0}-west'.clusters[0].gateway: its gateway would be named istiod-gateway-{0} (istiod-gateway-<mesh name>, "
+        "cut to 63 characters) in namespace istio-system on cluster 'central', as mesh '{0}-east''s is, so one mesh's "
+        "gateway would replace the other's. Fix: rename mesh '{0}-east' or mesh '{0}-west' so that their gateway names "
+        "differ (mesh names of at most 48 characters are never cut), or expose one of them through another mesh's "
+        "gateway.".format(alike)]
+    # Every cluster host validates the whole inventory: east, which runs neither gateway, refuses it too.
+    with pytest.raises(ModelError):
+        model(two_exposed(alike + "-east", alike + "-west"), THREE, here="east")
+
+
+def test_two_external_istiods_with_gateway_names_of_their_own_pass():
+    names = [m["istiod_gateway"]["name"] for m in model(two_exposed("mesh-x", "mesh-y"), THREE, here="central")["meshes"]
+             if m.get("istiod_gateway")]
+    assert names == ["istiod-gateway-mesh-x", "istiod-gateway-mesh-y"]
+    long = "b" * 46  # 48 characters: not cut
+    names = [m["istiod_gateway"]["name"] for m in model(two_exposed(long + "-x", long + "-y"), THREE, here="central")["meshes"]
+             if m.get("istiod_gateway")]
+    assert names == ["istiod-gateway-" + long + "-x", "istiod-gateway-" + long + "-y"] and all(len(n) == 63 for n in names)
+    # Behind the gateways of two meshes, one name in two namespaces: nothing is shared.
+    alike = "a" * 48
+    meshes = two_exposed(alike + "-east", alike + "-west")
+    meshes[1]["clusters"][0]["gateway"]["mesh"] = "gateways-2"
+    meshes.append(dict(LOCAL, name="gateways-2", namespace="istio-system-2", revision="gateways-2",
+                       discovery_labels={"istio-discovery": "gateways-2"}))
+    gateways = [(m["istiod_gateway"]["namespace"], m["istiod_gateway"]["name"])
+                for m in model(meshes, THREE, here="central")["meshes"] if m.get("istiod_gateway")]
+    assert gateways == [("istio-system", "istiod-gateway-" + alike), ("istio-system-2", "istiod-gateway-" + alike)]
