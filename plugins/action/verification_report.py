@@ -65,17 +65,25 @@ class ActionModule(ActionBase):
                                              args.get("registries")))
         report = v.report(checks)
         report_dir = args.get("report_dir")
+        files = []
         if report_dir:
             report_dir = os.path.abspath(os.path.expanduser(report_dir))
+            files = [os.path.join(report_dir, name) for name in ("report.json", "junit.xml")]
+        # Check mode changes nothing, on the controller either: it only says what a real run would write.
+        check_mode = bool(self._task.check_mode)
+        if files and not check_mode:
             if not os.path.isdir(report_dir):
                 os.makedirs(report_dir)
-            with open(os.path.join(report_dir, "report.json"), "w") as handle:
+            with open(files[0], "w") as handle:
                 json.dump(report, handle, indent=2, sort_keys=True)
-            with open(os.path.join(report_dir, "junit.xml"), "w") as handle:
+            with open(files[1], "w") as handle:
                 handle.write(v.junit(report))
         matrix = v.matrix(report)
         counts = report["counts"]
-        where = " - report in " + report_dir if report_dir else ""
+        where = ""
+        if files:
+            where = (" - check mode: nothing written; a run would write " + " and ".join(files) if check_mode
+                     else " - report in " + report_dir)
         lines = ["{0} passed, {1} failed, {2} skipped{3}".format(counts[v.PASS], counts[v.FAIL], counts[v.SKIPPED], where)]
         for item in checks:
             if item["status"] == v.FAIL:
@@ -83,5 +91,6 @@ class ActionModule(ActionBase):
                 lines.append("FAILED {0}: expected {1}, observed {2}{3}".format(item["name"], item["expected"], item["observed"], why))
         lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]
         lines += ["connectivity (rows: client namespace, columns: httpbin namespace):"] + matrix.splitlines()
-        result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"])
+        result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"],
+                      files=[] if check_mode else files, would_write=files if check_mode else [])
         return result

@@ -10,6 +10,7 @@ __metaclass__ = type
 import contextlib
 import os
 import tempfile
+import time
 
 try:
     import yaml
@@ -289,24 +290,42 @@ def _exit_status(resp):
         return None
 
 
-def pod_port_request(api, namespace, pod, port, request, timeout, complete):
+# The most a pod's answer over a port-forward may hold: istiod's debug endpoints of a tenant mesh stay far below it;
+# a pod that streams more (or never stops) is not read into the controller's memory.
+POD_RESPONSE_LIMIT = 1024 * 1024
+
+
+class PodRequestError(Exception):
+    """A pod's answer over a port-forward was not read whole: too slow overall, or too large."""
+
+
+def pod_port_request(api, namespace, pod, port, request, timeout, complete, limit=POD_RESPONSE_LIMIT):
     """Send raw bytes to a pod's port over a port-forward (the Kubernetes port-forward API) and return the bytes
     the pod answers, up to where complete(bytes) says the answer is whole (a forwarded stream does not always show
-    the pod's close) or the pod closes. Raises on a failed forward or a timeout."""
+    the pod's close) or the pod closes. timeout bounds each read and the whole exchange (a pod that trickles bytes
+    cannot hold the run); an answer over limit bytes is not read further. Raises on a failed forward, a timeout or
+    an answer over the limit (PodRequestError)."""
     from kubernetes.stream import portforward
 
+    deadline = time.monotonic() + timeout
+    where = "pod {0}/{1} port {2}".format(namespace, pod, port)
     with _own_core_api(api) as core:
         forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
                               ports=str(port), _request_timeout=timeout)
         try:
             sock = forward.socket(port)
-            sock.settimeout(timeout)
+            sock.settimeout(_remaining(deadline, where, timeout, 0))
             sock.sendall(request)
-            chunks = []
+            chunks, size = [], 0
             while not complete(b"".join(chunks)):
+                sock.settimeout(_remaining(deadline, where, timeout, size))
                 chunk = sock.recv(65536)
                 if not chunk:
                     break
+                size += len(chunk)
+                if size > limit:
+                    raise PodRequestError("the answer of {0} exceeds {1} bytes; stopped reading it. Fix: ask for less, "
+                                          "or check what answers on that port".format(where, limit))
                 chunks.append(chunk)
             error = forward.error(port)
         finally:
@@ -314,3 +333,11 @@ def pod_port_request(api, namespace, pod, port, request, timeout, complete):
     if error and not chunks:
         raise RuntimeError(error)
     return b"".join(chunks)
+
+
+def _remaining(deadline, where, timeout, size):
+    """Seconds left before deadline; PodRequestError once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise PodRequestError("no whole answer from {0} within {1}s ({2} bytes read)".format(where, timeout, size))
+    return left

@@ -18,13 +18,15 @@ description:
     istiod and webhooks per mesh, default webhooks, sidecars and their binding, proxy-status mapping, roots of trust,
     connectivity probes - and fails when any check fails. Skipped checks carry their reason; none counts as passed.
   - Writes C(report.json) (every check with expected, observed, status and evidence) and C(junit.xml) into O(report_dir)
-    on the controller, and returns a connectivity matrix for people.
+    on the controller (not in check mode, which writes nothing and names the files it would write), and returns a
+    connectivity matrix for people.
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 attributes:
   check_mode:
     support: full
-    description: Reads only; the report files are written in check mode too.
+    description: Reads only. In check mode nothing is written, the report files neither; RV(would_write) and the
+      message name the files a real run would write.
   diff_mode:
     support: none
     description: Nothing in the cluster changes.
@@ -104,7 +106,7 @@ options:
     type: list
     elements: dict
   report_dir:
-    description: Directory on the controller for C(report.json) and C(junit.xml); created.
+    description: Directory on the controller for C(report.json) and C(junit.xml); created (not in check mode).
     type: path
 """
 
@@ -125,4 +127,15 @@ matrix:
   description: The connectivity matrix as text.
   returned: always
   type: str
+files:
+  description: The report files written (none in check mode, or without O(report_dir)).
+  returned: always
+  type: list
+  elements: str
+would_write:
+  description: In check mode, the report files a real run would write; empty otherwise.
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/multimesh-verify/report.json, /srv/multimesh-verify/junit.xml]
 """

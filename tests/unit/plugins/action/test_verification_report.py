@@ -38,16 +38,40 @@ def test_proxy_status_failures_fail_and_missing_istioctl_skips():
     assert {c["reason"] for c in _mapping(MODEL, [], [])} == {"istioctl was not asked (verify_proxy_status is false)"}
 
 
-def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
+def judge(report_dir, check_mode=False):
     task = MagicMock()
     task.async_val = 0
+    task.check_mode = check_mode
     task.args = {"model": MODEL, "probes": [dict(PAIR, rc=0, http_code="200", elapsed=0.01, pod="curl-1")],
-                 "report_dir": str(tmp_path)}
+                 "report_dir": str(report_dir)}
     action = ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    result = action.run(task_vars={})
+    return action.run(task_vars={})
+
+
+def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
+    result = judge(tmp_path)
     assert result["failed"] is True
     assert "FAILED connectivity a1 -> a2: expected denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56), observed HTTP 200 " \
            "(a request across meshes was answered)" in result["msg"]
     with open(str(tmp_path / "report.json")) as handle:
         assert "connectivity a1 -> a2" in json.load(handle)["failed"]
     assert (tmp_path / "junit.xml").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert result["files"] == [str(tmp_path / "report.json"), str(tmp_path / "junit.xml")]
+    assert result["would_write"] == []
+
+
+def test_check_mode_writes_nothing_and_names_what_it_would_write(tmp_path):
+    """Tenant issue point 17: check mode changes nothing, on the controller either (not even the directory)."""
+    report_dir = tmp_path / "reports"
+    result = judge(report_dir, check_mode=True)
+    assert not report_dir.exists()
+    # The verdict stands: the checks are judged all the same.
+    assert result["failed"] is True and "connectivity a1 -> a2" in result["report"]["failed"]
+    wanted = [str(report_dir / "report.json"), str(report_dir / "junit.xml")]
+    assert result["would_write"] == wanted and result["files"] == []
+    assert result["msg"][0].endswith(" - check mode: nothing written; a run would write {0} and {1}".format(*wanted))
+    # An existing report from an earlier run is left as it is.
+    report_dir.mkdir()
+    (report_dir / "report.json").write_text("earlier")
+    judge(report_dir, check_mode=True)
+    assert (report_dir / "report.json").read_text() == "earlier" and not (report_dir / "junit.xml").exists()
