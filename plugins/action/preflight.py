@@ -23,17 +23,19 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     CLUSTER_OBJECT_KINDS,
     SAIL_CRDS,
     TAG_CRD,
+    TAG_LABEL,
     preflight_problems,
     takeover_problems,
 )
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 
 ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
 
 
 class ActionModule(ActionBase):
-    """Reads only: the Sail CRDs, the Istio resources, the namespaces, istiod Deployments and the cluster-scoped
-    RBAC and webhook configurations, with one client."""
+    """Reads only: the Sail CRDs, the Istio resources, the namespaces, istiod Deployments, every istiod's mesh
+    ConfigMap, the revision tags and the cluster-scoped RBAC and webhook configurations, with one client."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -52,8 +54,11 @@ class ActionModule(ActionBase):
             istios = cluster.list("sailoperator.io/v1", "Istio") if SAIL_CRDS[0] in crds else []
             namespaces = cluster.list("v1", "Namespace")
             istiods = cluster.list("apps/v1", "Deployment", label_selector="app=istiod")
-            tags = cluster.list("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
-                                label_selector="istio.io/tag=default") if model.get("default_mesh") else []
+            # Every revision tag, whoever made it: the default one, and those named like a revision or tag the
+            # members use.
+            tags = cluster.list("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", label_selector=TAG_LABEL)
+            # Every istiod's mesh config (istio-<revision>, in any namespace): what each one discovers.
+            mesh_configs = cluster.list("v1", "ConfigMap", label_selector=REVISION_LABEL)
             # Only the kinds some mesh would create: RBAC and webhook configurations outside any namespace.
             planned = set(obj["kind"] for mesh in model["meshes"] for obj in mesh.get("cluster_objects") or [])
             cluster_objects = dict((kind, cluster.list(CLUSTER_OBJECT_KINDS[kind], kind)) for kind in sorted(planned))
@@ -69,7 +74,9 @@ class ActionModule(ActionBase):
         except Exception as exc:  # the API server refused a read: say which cluster call failed
             raise AnsibleActionFail("pre-flight of cluster {0} ({1}): cannot read the cluster: {2}".format(
                 task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
-        problems = preflight_problems(model, crds, istios, namespaces, istiods, tags, cluster_objects)
+        default_tags = [t for t in tags if ((t.get("metadata") or {}).get("labels") or {}).get(TAG_LABEL) == "default"]
+        problems = preflight_problems(model, crds, istios, namespaces, istiods, default_tags, cluster_objects,
+                                      tag_webhooks=tags, mesh_configs=mesh_configs)
         problems += takeover_problems(model, planned, live)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces),
                       objects=len(planned), ca_roots=ca_roots(model, secrets))

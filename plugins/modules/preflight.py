@@ -25,6 +25,16 @@ description:
     inventory's owner label, another revision, owned by another C(Istio) or C(IstioRevision), bound or pointing into
     another namespace, or without any of the labels Istio's charts set). Each message names the object, both owners
     and the fix.
+  - Matches other installations on every name this inventory's meshes use - the C(istio.io/rev) value its members
+    carry (a C(RevisionBased) mesh's tag) and its istiods' revision - and fails when an istiod Deployment of one of
+    those names runs outside the mesh's namespace, or when a revision tag (a MutatingWebhookConfiguration labelled
+    C(istio.io/tag=<name>), which injects every namespace labelled C(istio.io/rev=<name>)) of one of those names is not
+    the mesh's (points at another revision or into another namespace, or carries another inventory's owner label).
+  - Reads every istiod's mesh config - the C(istio-<revision>) ConfigMaps (label C(istio.io/rev)) in any namespace,
+    whatever installed them - and fails when one that is not this inventory's (not in one of its meshes' namespaces
+    under one of that mesh's revisions, or carrying another inventory's C(multimesh.istio/owner)) has no
+    C(discoverySelectors) or selects one of this inventory's member or control-plane namespaces, evaluated on the
+    labels the run will set. Each message names the ConfigMap, the istiod revision and the fix.
   - Also reads every other object the run would apply (the default templates of the C(cni), C(control_plane),
     C(members) and C(samples) roles, one read each) and fails when one exists without this inventory's labels
     (C(app.kubernetes.io/managed-by=multimesh.istio) and C(multimesh.istio/owner=<owner>); the shared CNI's only the

@@ -12,7 +12,12 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import topology
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names, topology
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem, marks
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ours as _ours
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
@@ -27,6 +32,8 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
 # Needed only by RevisionBased meshes (their revision tag).
 TAG_CRD = "istiorevisiontags.sailoperator.io"
+# The label of a revision tag's MutatingWebhookConfiguration: the tag's name.
+TAG_LABEL = "istio.io/tag"
 
 
 def _plain(data):
@@ -135,16 +142,37 @@ def _ownership_problems(model, namespaces, istiods):
                 "Namespace {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: take it out of "
                 "this inventory, or set multimesh_owner: {1} if this is that inventory.".format(
                     _name(ns), other, OWNER_LABEL, model.get("owner")))
-    homes = dict((mesh["control_plane_revision"], mesh) for mesh in model["meshes"])
+    # Every name the mesh's namespaces and istiod answer to: a RevisionBased mesh's tag too (its members carry
+    # istio.io/rev=<tag>, which an istiod of revision <tag> elsewhere would inject as well).
+    homes = dict((name, (mesh, tag)) for mesh in model["meshes"] for name, tag in revision_names(mesh))
     for deployment in sorted(istiods, key=_name):
         meta = deployment.get("metadata") or {}
-        mesh = homes.get(_labels(deployment).get(REVISION_LABEL))
+        revision = _labels(deployment).get(REVISION_LABEL)
+        mesh, tag = homes.get(revision, (None, False))
         if mesh and meta.get("namespace") != mesh["namespace"]:
             problems.append(
-                "Revision {0} of mesh '{1}' is already served by istiod Deployment {2}/{3}, outside the mesh's namespace "
-                "{4}. Fix: give mesh '{1}' another revision, or remove that installation first.".format(
-                    mesh["control_plane_revision"], mesh["name"], meta.get("namespace"), meta.get("name"), mesh["namespace"]))
+                "{0} {1} of mesh '{2}'{3} is already served by istiod Deployment {4}/{5}, outside the mesh's namespace "
+                "{6}. Fix: give mesh '{2}' another revision, or remove that installation first.".format(
+                    "Tag" if tag else "Revision", revision, mesh["name"],
+                    " (its namespaces carry {0}={1})".format(REVISION_LABEL, revision) if tag else "",
+                    meta.get("namespace"), meta.get("name"), mesh["namespace"]))
     return problems
+
+
+def revision_names(mesh):
+    """[(name, is the tag)]: the names a mesh's namespaces and istiod use - the revision its members carry in
+    istio.io/rev (a RevisionBased mesh's tag) and its istiod's revision."""
+    names = [(mesh["revision"], mesh["revision"] != mesh["control_plane_revision"])]
+    if mesh["control_plane_revision"] != mesh["revision"]:
+        names.append((mesh["control_plane_revision"], False))
+    return names
+
+
+def _mesh_revision(mesh, revision):
+    """Whether revision is one of mesh's own: its tag, its istiod's revision, or (RevisionBased) another version's
+    revision <revision>-v<version> that upgrade.yml has not retired yet (not mesh-1-vendor)."""
+    return revision in (mesh["revision"], mesh["control_plane_revision"]) or (
+        mesh["update_strategy"]["type"] == "RevisionBased" and is_version_revision(mesh["revision"], revision))
 
 
 def _owned_namespace_problems(model, namespaces):
@@ -225,6 +253,126 @@ def _default_tag_problems(model, tags):
     return problems
 
 
+def _tag_owner_problem(hook, mesh, model):
+    """Why a tag webhook named like one of mesh's revisions is not that mesh's, or None when it is (one the Sail
+    Operator or istioctl made for the mesh: it points at a revision of the mesh, in the mesh's namespace)."""
+    labels = _labels(hook)
+    if _other_owner(hook, model):
+        return "it belongs to the inventory '{0}'".format(_other_owner(hook, model))
+    if not _mesh_revision(mesh, labels.get(REVISION_LABEL)):
+        return "it points at revision {0}".format(labels.get(REVISION_LABEL) or "(none: no istio.io/rev label)")
+    elsewhere = sorted(_referenced_namespaces("MutatingWebhookConfiguration", hook) - set([mesh["namespace"]]))
+    if elsewhere:
+        return "it points into namespace {0}".format(", ".join(elsewhere))
+    for ref in (hook.get("metadata") or {}).get("ownerReferences") or []:
+        if (ref.get("kind") == "IstioRevisionTag" and ref.get("name") != mesh["revision"]) or (
+                ref.get("kind") in ("Istio", "IstioRevision") and not _mesh_revision(mesh, ref.get("name"))):
+            return "it is owned by {0} {1}".format(ref.get("kind"), ref.get("name"))
+    return None
+
+
+def tag_webhook_problems(model, hooks):
+    """Revision tags (MutatingWebhookConfigurations labelled istio.io/tag=<name>) that another installation made under
+    a name this inventory's namespaces or istiods use: its webhook injects every pod of a namespace labelled
+    istio.io/rev=<name> - this inventory's members - with an istiod that is not the mesh's."""
+    names = dict((name, (mesh, tag)) for mesh in model["meshes"] for name, tag in revision_names(mesh))
+    problems = []
+    for hook in sorted(hooks, key=_name):
+        name = _labels(hook).get(TAG_LABEL)
+        if name not in names:
+            continue
+        mesh, dummy = names[name]
+        if name == "default":
+            # The default tag (a mesh with revision default) may point at whichever mesh is multimesh_default_mesh.
+            target = [m for m in model["meshes"] if _mesh_revision(m, _labels(hook).get(REVISION_LABEL))]
+            mesh = target[0] if target else mesh
+        why = _tag_owner_problem(hook, mesh, model)
+        if why:
+            used = ("the {0} label of the namespaces of mesh '{1}'".format(REVISION_LABEL, mesh["name"])
+                    if name == mesh["revision"] else "the revision of mesh '{0}''s istiod".format(mesh["name"]))
+            problems.append(
+                "MutatingWebhookConfiguration {0} is a revision tag {1} ({2}={1}; {1} is {3}) and is not that mesh's: "
+                "{4}; made by: {5}. Its webhook would inject the pods of namespaces labelled {6}={1} with another "
+                "istiod. Fix: remove that tag if nothing uses it (istioctl tag remove {1}, or delete its "
+                "IstioRevisionTag or the webhook configuration), or give mesh '{7}' another revision.".format(
+                    _name(hook), name, TAG_LABEL, used, why, _describe_owner(hook), REVISION_LABEL, mesh["name"]))
+    return problems
+
+
+def _mesh_config_selectors(configmap):
+    """(discoverySelectors or None, error or None) of an istiod's mesh ConfigMap (data key `mesh`, YAML)."""
+    try:
+        config = yaml.safe_load((configmap.get("data") or {}).get("mesh") or "") or {}
+    except yaml.YAMLError as exc:
+        return None, "its mesh config is not YAML ({0})".format(str(exc).splitlines()[0])
+    if not isinstance(config, dict):
+        return None, "its mesh config is not a mapping"
+    selectors = config.get("discoverySelectors")
+    if selectors is not None and not (isinstance(selectors, list) and all(isinstance(s, dict) for s in selectors)):
+        return None, "its discoverySelectors are not a list of label selectors"
+    return selectors or None, None
+
+
+def _checked_as_istio(configmap, foreign_istios, selectors):
+    """Whether the Sail Operator wrote configmap for an Istio the check of Istio resources already judged (owned by it
+    or by one of its IstioRevisions) with the same selectors: reported once, as that Istio."""
+    for ref in (configmap.get("metadata") or {}).get("ownerReferences") or []:
+        for name, istio in foreign_istios.items():
+            if (ref.get("kind") == "Istio" and ref.get("name") == name) or (
+                    ref.get("kind") == "IstioRevision" and (ref.get("name") == name or (ref.get("name") or "").startswith(name + "-"))):
+                if discovery_selectors(istio) == selectors:
+                    return True
+    return False
+
+
+def mesh_config_problems(model, configmaps, namespaces, istios=()):
+    """istiods that are not this inventory's and would discover one of its member or control-plane namespaces.
+
+    configmaps: ConfigMaps labelled istio.io/rev in every namespace - an istiod's mesh config is istio-<revision>
+    (istio for revision default) in its namespace, whoever installed it (istioctl, Helm, the Sail Operator); its
+    `mesh` holds discoverySelectors (none: the istiod discovers every namespace). This inventory's are those in one of
+    its meshes' namespaces under one of that mesh's revisions, without another inventory's owner label."""
+    planned = planned_namespace_labels(model, namespaces)
+    mine = set(mesh["namespace"] for mesh in model["meshes"]) | set(
+        member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
+    targets = dict((ns, labels) for ns, labels in planned.items() if ns in mine)
+    ours = set(m["revision"] for m in model["meshes"])
+    foreign_istios = dict((_name(i), i) for i in istios if _name(i) not in ours)
+    problems = []
+    for cm in sorted(configmaps, key=lambda c: ((c.get("metadata") or {}).get("namespace") or "", _name(c) or "")):
+        meta = cm.get("metadata") or {}
+        revision, namespace = _labels(cm).get(REVISION_LABEL), meta.get("namespace")
+        if not revision or _name(cm) != "istio" + chart_names.revision_suffix(revision) or meta.get("deletionTimestamp"):
+            continue  # not an istiod's mesh config (the injector's, a root certificate...), or on its way out
+        if not _other_owner(cm, model) and any(
+                mesh["namespace"] == namespace and _mesh_revision(mesh, revision) for mesh in model["meshes"]):
+            continue
+        selectors, error = _mesh_config_selectors(cm)
+        if not error and _checked_as_istio(cm, foreign_istios, selectors):
+            continue
+        where = "istiod revision {0} (mesh config ConfigMap {1}/{2}; made by: {3}) is not this inventory's".format(
+            revision, namespace, _name(cm), _describe_owner(cm))
+        if error:
+            problems.append(
+                "{0}, and {1}: which namespaces it discovers is unknown. Fix: correct that installation's mesh config "
+                "(meshConfig.discoverySelectors), or remove it, before converging this inventory.".format(where, error))
+            continue
+        if selectors is None:
+            seen = sorted(targets)
+            problems.append(
+                "{0} and has no discoverySelectors, so it discovers every namespace, this inventory's too: {1}. Fix: give "
+                "that installation meshConfig.discoverySelectors that select none of this inventory's namespaces, or "
+                "remove it, before converging this inventory.".format(where, ", ".join(seen)))
+            continue
+        seen = sorted(ns for ns, labels in targets.items() if any(selector_matches(s, labels) for s in selectors))
+        if seen:
+            problems.append(
+                "{0}, and its discoverySelectors select namespaces of this inventory: {1}. Fix: change that "
+                "installation's meshConfig.discoverySelectors, or this inventory's discovery_labels (for example "
+                "after a mesh name no other installation uses).".format(where, ", ".join(seen)))
+    return problems
+
+
 # Kinds of the cluster-scoped objects a control plane's install creates (chart_names.cluster_scoped_objects).
 CLUSTER_OBJECT_KINDS = {
     "ClusterRole": "rbac.authorization.k8s.io/v1",
@@ -232,6 +380,8 @@ CLUSTER_OBJECT_KINDS = {
     "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
     "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
 }
+# What `istioctl install` labels its objects with: the IstioOperator's namespace and name.
+_ISTIOCTL_OWNER = ("install.operator.istio.io/owning-resource-namespace", "install.operator.istio.io/owning-resource")
 # Labels Istio's charts put on what they render: an object without any was made by something else.
 _CHART_MARKS = ("release", "app.kubernetes.io/part-of", REVISION_LABEL)
 
@@ -255,6 +405,8 @@ def _describe_owner(obj):
         said.append("inventory '{0}'".format(labels[OWNER_LABEL]))
     if notes.get("meta.helm.sh/release-name"):
         said.append("Helm release {0}/{1}".format(notes.get("meta.helm.sh/release-namespace"), notes["meta.helm.sh/release-name"]))
+    if labels.get(_ISTIOCTL_OWNER[1]):
+        said.append("IstioOperator {0}/{1}".format(labels.get(_ISTIOCTL_OWNER[0]), labels[_ISTIOCTL_OWNER[1]]))
     said += ["{0} {1}".format(ref.get("kind"), ref.get("name")) for ref in meta.get("ownerReferences") or []]
     if labels.get(REVISION_LABEL):
         said.append("revision {0}".format(labels[REVISION_LABEL]))
@@ -314,12 +466,14 @@ def _strategy_change(istio, mesh):
             "and converge it again with {3}.".format(_name(istio), running, mesh["name"], wanted)]
 
 
-def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None):
+def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None,
+                       tag_webhooks=(), mesh_configs=()):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
     crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
     istiods: istiod Deployments (app=istiod), however installed; default_tags: MutatingWebhookConfigurations
-    labelled istio.io/tag=default; cluster_objects: {kind: [objects]} of CLUSTER_OBJECT_KINDS.
+    labelled istio.io/tag=default; cluster_objects: {kind: [objects]} of CLUSTER_OBJECT_KINDS; tag_webhooks: every
+    MutatingWebhookConfiguration labelled istio.io/tag; mesh_configs: every ConfigMap labelled istio.io/rev.
     """
     problems = []
     # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
@@ -370,7 +524,8 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                 "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
                 "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
     problems += _ownership_problems(model, namespaces, istiods) + _owned_namespace_problems(model, namespaces)
-    problems += _default_tag_problems(model, default_tags)
+    problems += _default_tag_problems(model, default_tags) + tag_webhook_problems(model, tag_webhooks)
+    problems += mesh_config_problems(model, mesh_configs, namespaces, istios)
     if model["backend"] == "istioctl":
         problems += _istioctl_strategy_problems(model, istiods)
     problems += cluster_object_problems(model, cluster_objects or {})

@@ -28,7 +28,7 @@ class ReadOnlyCluster(object):
         self.objects = dict(((o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]), o) for o in objects)
         for name in CRD_NAMES:
             self.objects[("CustomResourceDefinition", None, name)] = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
-        self.reads, self.discovered = 0, []
+        self.reads, self.discovered, self.listed = 0, [], []
 
     def resource(self, api_version, kind):
         """networking.istio.io is not served here (Istio's CRDs not installed yet)."""
@@ -42,9 +42,12 @@ class ReadOnlyCluster(object):
         return self.objects.get((wanted["kind"], meta.get("namespace"), meta["name"]))
 
     def list(self, api_version, kind, label_selector=None, field_selector=None):
-        key, dummy, value = (label_selector or "=").partition("=")
+        """label_selector: key=value, or key (the label exists)."""
+        key, equals, value = (label_selector or "").partition("=")
+        self.listed.append((kind, label_selector))
         return [o for (k, dummy, dummy2), o in sorted(self.objects.items(), key=lambda i: str(i[0]))
-                if k == kind and (not key or o["metadata"]["labels"].get(key) == value)]
+                if k == kind and (not key or (o["metadata"]["labels"].get(key) == value if equals
+                                              else key in o["metadata"]["labels"]))]
 
 
 def run(model, cluster, monkeypatch):
@@ -98,3 +101,30 @@ def test_an_owned_namespace_must_be_this_inventorys_and_another_may_exist(monkey
     result = run(model(), cluster, monkeypatch)
     assert not result.get("failed") and result["problems"] == [], result
     assert result["msg"].startswith("Pre-flight passed: 0 Istio resource(s), 2 namespaces and ")
+
+
+def test_foreign_tag_webhooks_and_istiods_discovering_this_inventorys_namespaces_stop_the_run(monkeypatch):
+    """Tenant issue points 8 and 9: every revision tag and every istiod's mesh ConfigMap is read, whoever made them."""
+    rb = build_model(owner="team-a", backend="istioctl", meshes=[
+        {"name": "payments", "namespace": "istio-system-1", "members": ["app-ns-1"], "version": "1.30.2",
+         "update_strategy": {"type": "RevisionBased"}}])
+    tag = obj("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "istio-revision-tag-payments",
+              labels={"istio.io/tag": "payments", "istio.io/rev": "prod"})
+    tag["webhooks"] = [{"name": "rev.namespace.sidecar-injector.istio.io",
+                        "clientConfig": {"service": {"name": "istiod-prod", "namespace": "istio-system"}}}]
+    theirs = obj("v1", "ConfigMap", "istio-payments", "istio-payments", {"istio.io/rev": "payments"})
+    theirs["data"] = {"mesh": "discoverySelectors:\n- matchLabels:\n    istio-discovery: payments\n"}
+    mine = obj("v1", "ConfigMap", "istio-payments-v1-30-2", "istio-system-1", {"istio.io/rev": "payments-v1-30-2"})
+    mine["data"] = {"mesh": "discoverySelectors:\n- matchLabels:\n    istio-discovery: payments\n"}
+    cluster = ReadOnlyCluster([tag, theirs, mine])
+    result = run(rb, cluster, monkeypatch)
+    assert result["failed"] and result["msg"].startswith("Pre-flight found 2 problem(s); nothing was changed")
+    assert result["problems"][0].startswith(
+        "MutatingWebhookConfiguration istio-revision-tag-payments is a revision tag payments (istio.io/tag=payments; "
+        "payments is the istio.io/rev label of the namespaces of mesh 'payments') and is not that mesh's: it points at "
+        "revision prod")
+    assert result["problems"][1].startswith(
+        "istiod revision payments (mesh config ConfigMap istio-payments/istio-payments; made by: revision payments) is "
+        "not this inventory's, and its discoverySelectors select namespaces of this inventory: app-ns-1, istio-system-1.")
+    assert ("MutatingWebhookConfiguration", "istio.io/tag") in cluster.listed
+    assert ("ConfigMap", "istio.io/rev") in cluster.listed
