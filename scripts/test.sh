@@ -44,4 +44,7 @@ bash scripts/sanity.sh
 step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, istioctl and pilot-discovery"
 python tests/harness/harness.py build
 step "pytest: unit, render and integration tests (integration: a real API server on loopback)"
-pytest "$@"
+# Two workers (pytest-xdist), each test module whole on one (its module-scoped clusters): the integration tests wait
+# on API servers and istiods about half the time, so a second worker uses the idle core. Longest modules first
+# (tests/timing/module-seconds.json). MULTIMESH_TEST_WORKERS=0 runs them in this process.
+pytest -n "${MULTIMESH_TEST_WORKERS:-2}" --dist loadfile "$@"
