@@ -70,6 +70,9 @@ def canary(api):
             if exc.status != 404:
                 raise
     wait_for("Istio canary gone", lambda: get(api, "istios", "canary") is None, timeout=60)
+    # Its istiods' mesh configs too: pre-flight refuses a foreign istiod whose mesh config has no discoverySelectors.
+    wait_for("namespaces canary-apps and canary-system gone", lambda: not [
+        n for n in core.list_namespace().items if n.metadata.name in ("canary-apps", "canary-system")], timeout=60)
 
 
 def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_one_once_unused(api, canary):
