@@ -91,7 +91,8 @@ ca_roots:
     - Per multicluster mesh with an istiod here, SHA-256 fingerprints only (no key) - the root CA and this cluster's
       intermediate CA in its C(cacerts) secret (C(held_root), C(held_intermediate)) and in its directory on the
       controller (C(ca_dir_root), C(ca_dir_intermediate)), and whether that directory holds the root's key
-      (C(ca_dir_root_key)); C(null) where there is none.
+      (C(ca_dir_root_key)); C(null) where there is none. C(ca_clusters) lists the mesh's clusters that hold a
+      C(cacerts) (C([cluster, inventory host])): while one of them is not in the run, no new root is minted.
   returned: always
   type: list
   elements: dict
@@ -105,4 +106,5 @@ ca_roots:
       ca_dir_intermediate: 9b20...
       held_root: 3f1c...
       held_intermediate: 9b20...
+      ca_clusters: [[central, cluster-2], [east, cluster-1]]
 """

@@ -79,7 +79,12 @@ def ca_roots(model, secrets):
                         "ca_dir": directory, "ca_dir_root": ca_dir_root(directory),
                         "ca_dir_root_key": os.path.exists(os.path.join(directory, "root-key.pem")),
                         "ca_dir_intermediate": _file_fingerprint(os.path.join(directory, cluster or "", "ca-cert.pem")),
-                        "held_root": held(secret, "root-cert.pem"), "held_intermediate": held(secret, "ca-cert.pem")})
+                        "held_root": held(secret, "root-cert.pem"), "held_intermediate": held(secret, "ca-cert.pem"),
+                        # Every cluster of the mesh that holds a cacerts (its istiods): those that must report before
+                        # a new root may be minted.
+                        "ca_clusters": sorted((p["cluster"], p.get("host") or p["cluster"])
+                                              for p in mesh.get("placements") or []
+                                              if p.get("role") in ("primary", "external"))})
     return entries
 
 
@@ -112,10 +117,29 @@ def _root_problem(name, found, directory):
     return None
 
 
+def _unseen_problem(name, found, directory):
+    """Why a new root may not be minted for mesh `name` although nothing seen holds one, or None: some cluster of the
+    mesh that holds a cacerts did not report (outside --limit or multimesh_target_hosts, or failed before pre-flight),
+    and it may hold the root that a lost CA directory issued."""
+    if found[0]["ca_dir_root"] or any(e["held_root"] for e in found):
+        return None
+    seen = set(e["cluster"] for e in found)
+    unseen = sorted(set((c, h) for e in found for c, h in e.get("ca_clusters") or []
+                        if c not in seen), key=lambda c: c[0])
+    if not unseen:
+        return None
+    return ("mesh {0}: {1} has no root CA, so this run would make a new one, but cluster(s) {2} of the mesh are not in "
+            "this run (--limit, multimesh_target_hosts, or they failed before pre-flight) and may hold the mesh's root "
+            "already: a new root would split the mesh's trust. Fix: run without --limit so that pre-flight reads every "
+            "cluster of the mesh, or restore {1} (root-cert.pem, root-key.pem) from where it is kept.".format(
+                name, directory, ", ".join(c if c == h else "{0} (host {1})".format(c, h) for c, h in unseen)))
+
+
 def ca_trust_problems(entries):
     """Every reason issuing cacerts would split a mesh's trust, each naming the mesh, the clusters and the fix.
 
-    entries: ca_roots() of every cluster in the play, flattened."""
+    entries: ca_roots() of every cluster in the play, flattened. A mesh none of whose clusters in the play nor whose CA
+    directory holds a root gets a new one only when all its CA clusters reported: one left out may hold the root."""
     meshes = {}
     for entry in entries:
         meshes.setdefault(entry["mesh"], []).append(entry)
@@ -130,7 +154,7 @@ def ca_trust_problems(entries):
                 "mesh (a group variable).".format(name, ", ".join(
                     "{0}: {1}".format(e["cluster"], e["ca_dir"]) for e in found)))
             continue
-        root_problem = _root_problem(name, found, directories[0])
+        root_problem = _root_problem(name, found, directories[0]) or _unseen_problem(name, found, directories[0])
         if root_problem:
             problems.append(root_problem)
             continue

@@ -67,10 +67,11 @@ def test_only_meshes_with_an_istiod_here_are_read(tmp_path, roots):
     assert east == [
         {"mesh": "mesh-mp", "cluster": "east", "namespace": "istio-system-mp", "ca_dir": str(tmp_path / "mesh-mp"),
          "ca_dir_root": fingerprint(roots[0]), "ca_dir_root_key": True, "ca_dir_intermediate": None,
-         "held_root": fingerprint(roots[0]), "held_intermediate": None},
+         "held_root": fingerprint(roots[0]), "held_intermediate": None,
+         "ca_clusters": [("central", "central"), ("east", "east")]},
         {"mesh": "mesh-pr", "cluster": "east", "namespace": "istio-system-pr", "ca_dir": str(tmp_path / "mesh-pr"),
          "ca_dir_root": None, "ca_dir_root_key": False, "ca_dir_intermediate": None, "held_root": None,
-         "held_intermediate": None}]
+         "held_intermediate": None, "ca_clusters": [("east", "east")]}]
     # west is mesh-pr's remote (no istiod, no cacerts) and in no other multicluster mesh; solo has one cluster.
     assert ca_roots(model("west", tmp_path), {}) == []
     assert [e["mesh"] for e in ca_roots(model("central", tmp_path), {})] == ["mesh-mp"]
@@ -133,3 +134,27 @@ def test_a_root_without_its_key_or_a_lost_intermediate(tmp_path, roots):
         "mesh mesh-mp: cluster east's secret istio-system-mp/cacerts holds an intermediate CA that {0} does not. Fix: "
         "restore that directory, or delete the secret to issue a new intermediate (then restart that istiod).".format(
             tmp_path / "mesh-mp" / "east")]
+
+
+def test_no_new_root_while_a_cluster_of_the_mesh_is_outside_the_run(tmp_path, roots):
+    """Tenant issue point 11: with --limit (or multimesh_target_hosts) the run sees only some clusters of a mesh; when
+    the CA directory was lost, one left out may hold the root, and minting a new one would split the mesh's trust."""
+    limited = entries(tmp_path, {"central": {}})  # east, outside the run, holds the root of the lost directory
+    assert ca_trust_problems(limited) == [
+        "mesh mesh-mp: {0} has no root CA, so this run would make a new one, but cluster(s) east of the mesh are not "
+        "in this run (--limit, multimesh_target_hosts, or they failed before pre-flight) and may hold the mesh's root "
+        "already: a new root would split the mesh's trust. Fix: run without --limit so that pre-flight reads every "
+        "cluster of the mesh, or restore {0} (root-cert.pem, root-key.pem) from where it is kept.".format(
+            tmp_path / "mesh-mp")]
+    # Not for mesh-pr on a limit to its remote: west reports no CA mesh, and no entry of mesh-pr is made.
+    assert ca_trust_problems(entries(tmp_path, {"west": {}})) == []
+    # Every CA cluster in the run: a fresh mesh gets its root.
+    assert ca_trust_problems(entries(tmp_path, {"east": {}, "central": {}})) == []
+    # The directory holds the root: a limited run issues from it, as before.
+    keep_root(tmp_path, "mesh-mp", roots[0])
+    assert ca_trust_problems(entries(tmp_path, {"central": {}})) == []
+    # A cluster in the run holds the root and the directory is lost: the existing check names it.
+    (tmp_path / "mesh-mp" / "root-cert.pem").unlink()
+    (tmp_path / "mesh-mp" / "root-key.pem").unlink()
+    assert ca_trust_problems(entries(tmp_path, {"central": {"mesh-mp": cacerts(roots[0])}}))[0].startswith(
+        "mesh mesh-mp: cluster central (secret istio-system-mp/cacerts) holds root")
