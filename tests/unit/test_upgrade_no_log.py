@@ -13,6 +13,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils.upgrade import pods_on, revisions_in_use
+
 TASKS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "upgrade", "tasks")
 SECRET = "s3cr3t-db-password"
 # Kinds whose objects carry a pod spec (a workload's kind is templated from the plan's restarts).
@@ -28,10 +30,8 @@ def walk(items, parents=()):
     """(task, its enclosing blocks) for every task, in blocks and rescues too."""
     for item in items or []:
         if "block" in item:
-            for found in walk(item["block"], parents + (item,)):
-                yield found
-            for found in walk(item.get("rescue"), parents + (item,)):
-                yield found
+            yield from walk(item["block"], parents + (item,))
+            yield from walk(item.get("rescue"), parents + (item,))
         else:
             yield item, parents
 
@@ -58,8 +58,9 @@ def test_every_task_that_gets_a_pod_or_workload_spec_is_no_log():
     assert sorted((name, task["name"].split(" {{")[0]) for name, task, dummy in reads) == [
         ("plan.yml", "Read the ReplicaSets of the mesh's namespaces (a pod's Deployment is found through them)"),
         ("plan.yml", "Read the pods of the mesh's namespaces"),
+        ("plan.yml", "Read the pods that select the mesh's revisions or tag (istio.io/rev, in any namespace)"),
         ("restart_one.yml", "Restart"), ("restart_one.yml", "Wait for the rollout of"),
-        ("settle_istioctl.yml", "Wait until no pod uses")]
+        ("settle_istioctl.yml", "Wait until no pod uses"), ("settle_sail.yml", "Read the pods that may still use")]
     unlogged = ["{0}: {1}".format(name, task["name"]) for name, task, dummy in reads if task.get("no_log") is not True]
     assert unlogged == []
     # Each failure is still said: failed_when: false and a check after it, or a rescue of its own.
@@ -74,7 +75,7 @@ def template(text, variables):
 def plan_check(pods, replicasets):
     """The outcome of plan.yml's check after the reads: (passed, message)."""
     check = [t for t in tasks("plan.yml") if "ansible.builtin.assert" in t][-1]
-    variables = {"__upgrade_mesh": {"labelled_namespaces": [{"name": "app-ns-1"}, {"name": "app-ns-2"}]},
+    variables = {"__upgrade_namespaces": ["app-ns-1", "app-ns-2"],
                  "__upgrade_pods": {"results": pods}, "__upgrade_replicasets": {"results": replicasets}}
     for key, value in check["vars"].items():
         variables[key] = template(value, variables)
@@ -129,4 +130,110 @@ def test_a_rollout_that_does_not_finish_is_named_with_its_status_counters_only()
     msg = rescue_message("restart_one.yml", {
         "__upgrade_workload": workload, "upgrade_timeout": 600, "ansible_failed_task": {"action": "kubernetes.core.k8s"},
         "ansible_failed_result": {"failed": True, "msg": "Forbidden."}})
-    assert msg == "Cannot restart Deployment app-ns-1/web: Forbidden. Fix: check that the credentials may patch it."
+    assert msg == ("Cannot restart Deployment app-ns-1/web: Forbidden. Fix: check that the credentials may patch it. "
+                   "Nothing was restarted before it.")
+
+
+# Tenant issue point 16: a run over several clusters, one user of the old revision outside the member namespaces,
+# and the restarts said when a later one fails.
+
+def named(path, prefix):
+    return [t for t, dummy in walk(tasks(path)) if t.get("name", "").startswith(prefix)][0]
+
+
+def condition(text, variables):
+    return Templar(loader=DataLoader(), variables=variables).evaluate_conditional(trust_as_template(text))
+
+
+def test_a_cluster_without_the_mesh_is_skipped_and_says_so():
+    model = {"east": {"meshes": [{"name": "mesh-1"}, {"name": "mesh-2"}], "cluster": {"name": "east"}},
+             "west": {"meshes": [{"name": "mesh-1"}], "cluster": {"name": "west"}}}
+    hostvars = dict((h, {"multimesh_model": m}) for h, m in model.items())
+    check = named("plan.yml", "The mesh to upgrade")
+    for mesh, passes in (("mesh-2", True), ("mesh-3", False)):
+        variables = {"upgrade_mesh": mesh, "ansible_play_hosts": ["east", "west"], "hostvars": hostvars}
+        for key, value in check["vars"].items():
+            variables[key] = template(value, variables)
+        assert condition(check["ansible.builtin.assert"]["that"], variables) is passes
+    assert "mesh-3" in template(check["ansible.builtin.assert"]["fail_msg"], variables)
+    end = [t for t in tasks("plan.yml") if t.get("ansible.builtin.meta") == "end_host"]
+    say = named("plan.yml", "Say that mesh")
+    assert len(end) == 1 and end[0]["when"] == say["when"]
+    assert tasks("plan.yml").index(end[0]) < tasks("plan.yml").index(named("plan.yml", "Keep the mesh's model entry"))
+    for host, skipped in (("east", False), ("west", True)):
+        variables = {"upgrade_mesh": "mesh-2", "multimesh_model": model[host], "inventory_hostname": host}
+        assert condition(end[0]["when"], variables) is skipped
+    assert template(say["ansible.builtin.debug"]["msg"], variables) == (
+        "mesh mesh-2 is not placed on cluster west: nothing to upgrade here")
+
+
+def test_the_revisions_users_are_found_by_label_in_every_namespace():
+    reads = dict((t["kubernetes.core.k8s_info"]["kind"], t["kubernetes.core.k8s_info"]) for t in tasks("plan.yml")
+                 if "kubernetes.core.k8s_info" in t and "label_selectors" in t["kubernetes.core.k8s_info"])
+    assert sorted(reads) == ["Namespace", "Pod"] and "namespace" not in reads["Pod"]
+    variables = {"__upgrade_selected": ["mesh-2", "mesh-2-v1-30-2", "mesh-2-v1-30-3"]}
+    assert template(reads["Pod"]["label_selectors"][0], variables) == \
+        "istio.io/rev in (mesh-2,mesh-2-v1-30-2,mesh-2-v1-30-3)"
+    keep = named("plan.yml", "Keep the namespaces whose pods")["ansible.builtin.set_fact"]["__upgrade_namespaces"]
+    variables.update({
+        "__upgrade_mesh": {"labelled_namespaces": [{"name": "app-ns-1"}]},
+        "__upgrade_user_namespaces": {"resources": [{"metadata": {"name": "app-ns-1"}}, {"metadata": {"name": "legacy"}}]},
+        # A user's gateway in the control-plane namespace, labelled with the tag.
+        "__upgrade_user_pods": {"resources": [pod("istio-system-2", "my-gateway-7d9f")]}})
+    assert template(keep, variables) == ["app-ns-1", "istio-system-2", "legacy"]
+    for path, task in (("plan.yml", "Read the pods of the mesh's namespaces"),
+                       ("plan.yml", "Read the ReplicaSets of the mesh's namespaces"),
+                       ("settle_istioctl.yml", "Wait until no pod uses"), ("settle_sail.yml", "Read the pods that")):
+        assert named(path, task)["loop"] == "{{ __upgrade_namespaces }}", (path, task)
+
+
+def injected(namespace, name, revision):
+    found = pod(namespace, name)
+    found["metadata"]["annotations"] = {"sidecar.istio.io/status": '{"revision": "%s"}' % revision}
+    return found
+
+
+def rescue_message_of(path, variables):
+    """The message of the last task of the first block's rescue, after its vars (those given are kept: a bare Templar
+    has not the collection's filters, which plugin_utils tests cover)."""
+    rescue = [t for t in tasks(path) if "block" in t][0]["rescue"][-1]
+    for key, value in rescue.get("vars", {}).items():
+        if key not in variables:
+            variables[key] = template(value, variables)
+    return template(rescue["ansible.builtin.fail"]["msg"], variables)
+
+
+def test_a_sail_revision_still_in_use_names_its_pods():
+    revisions = [{"metadata": {"name": "mesh-2-v1-30-2"}, "status": {"conditions": [{"type": "InUse", "status": "True"}]}}]
+    left = [{"item": "app-ns-1", "resources": [injected("app-ns-1", "web-1", "mesh-2-v1-30-3")]},
+            {"item": "istio-system-2", "resources": [injected("istio-system-2", "my-gateway-7d9f", "mesh-2-v1-30-2")]}]
+    rescue = [t for t in tasks("settle_sail.yml") if "block" in t][0]["rescue"]
+    assert "multimesh.istio.pods_on(__upgrade_plan.retiring)" in rescue[-1]["vars"]["__upgrade_still"]
+    assert rescue[0]["kubernetes.core.k8s_info"]["kind"] == "Pod" and rescue[0]["no_log"] is True
+    msg = rescue_message_of("settle_sail.yml", {
+        "__upgrade_in_use": revisions_in_use(revisions, ["mesh-2-v1-30-2"]),
+        "__upgrade_still": pods_on([p for r in left for p in r["resources"]], ["mesh-2-v1-30-2"]),
+        "__upgrade_plan": {"retiring": ["mesh-2-v1-30-2"], "unmanaged": []}, "upgrade_timeout": 600,
+        "__upgrade_revisions": {"resources": revisions}, "ansible_failed_result": {"failed": True},
+        "__upgrade_user_namespaces": {"resources": [
+            {"metadata": {"name": "legacy", "labels": {"istio.io/rev": "mesh-2-v1-30-2"}}},
+            {"metadata": {"name": "app-ns-1", "labels": {"istio.io/rev": "mesh-2"}}}]},
+        "__upgrade_left": {"results": left}})
+    assert msg.startswith("Revision(s) mesh-2-v1-30-2 still in use after 600s; pods on them: "
+                          "istio-system-2/my-gateway-7d9f; namespaces labelled istio.io/rev with one of them: legacy. "
+                          "Fix: "), msg
+    assert SECRET not in msg
+
+
+def test_a_failed_restart_says_what_was_already_restarted():
+    restarts = [{"kind": "Deployment", "namespace": "app-ns-1", "name": "web"},
+                {"kind": "StatefulSet", "namespace": "app-ns-1", "name": "db"},
+                {"kind": "Deployment", "namespace": "istio-system-2", "name": "my-gateway"}]
+    base = {"__upgrade_plan": {"restarts": restarts}, "upgrade_timeout": 600,
+            "ansible_failed_task": {"action": "kubernetes.core.k8s"},
+            "ansible_failed_result": {"failed": True, "msg": "Forbidden."}}
+    msg = rescue_message("restart_one.yml", dict(base, __upgrade_workload=restarts[2], __upgrade_restart_index=2))
+    assert msg.endswith("Already restarted (on the new revision): Deployment app-ns-1/web, StatefulSet app-ns-1/db."), msg
+    msg = rescue_message("restart_one.yml", dict(base, __upgrade_workload=restarts[0], __upgrade_restart_index=0))
+    assert msg.endswith("Nothing was restarted before it."), msg
+    assert tasks("restart.yml")[0]["loop_control"]["index_var"] == "__upgrade_restart_index"
