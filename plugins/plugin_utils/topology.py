@@ -198,9 +198,9 @@ def check_gateway_names(errs, views, cluster):
             continue
         index = [i for i, p in enumerate(view["placements"] or []) if p["cluster"] == cluster and p.get("gateway")]
         errs.add("mesh '{0}'.clusters[{1}].gateway".format(view["name"], index[0] if index else "?"),
-                 "its gateway would be named {1} (istiod-gateway-<mesh name>, cut to 63 characters) in namespace {2} on "
-                 "cluster '{3}', as mesh '{4}''s is, so one mesh's gateway would replace the other's".format(
-                     view["name"], gateway["name"], gateway["namespace"], cluster, seen[key]),
+                 "its gateway would be named {0} (istiod-gateway-<mesh name>, cut to 63 characters) in namespace {1} on "
+                 "cluster '{2}', as mesh '{3}''s is, so one mesh's gateway would replace the other's".format(
+                     gateway["name"], gateway["namespace"], cluster, seen[key]),
                  "rename mesh '{0}' or mesh '{1}' so that their gateway names differ (mesh names of at most {2} "
                  "characters are never cut), or expose one of them through another mesh's gateway".format(
                      seen[key], view["name"], 63 - len("istiod-gateway-")))

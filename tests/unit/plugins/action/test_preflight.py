@@ -83,8 +83,8 @@ def test_a_users_object_with_a_planned_name_stops_the_run_naming_it(monkeypatch)
         "(cleanup then deletes it)."]
     assert result["objects"] == len(preflight.planned_objects(model()))
     # One discovery per kind: a kind not served is not asked about again for each of its objects (two Sidecars here).
-    assert sorted(cluster.discovered) == ["Deployment", "IstioCNI", "PeerAuthentication", "Service", "ServiceAccount",
-                                         "Sidecar"]
+    assert sorted(cluster.discovered) == [
+        "Deployment", "IstioCNI", "PeerAuthentication", "Service", "ServiceAccount", "Sidecar"]
 
 
 def test_an_owned_namespace_must_be_this_inventorys_and_another_may_exist(monkeypatch):

@@ -43,8 +43,8 @@ def tag_hook(tag, revision, namespace, labels=None, owners=None, name=None):
     if owners:
         meta["ownerReferences"] = [{"kind": kind, "name": who} for kind, who in owners]
     service = {"name": "istiod-" + (revision or tag), "namespace": namespace, "path": "/inject", "port": 443}
-    return {"metadata": meta, "webhooks": [{"name": "rev.namespace.sidecar-injector.istio.io",
-                                             "clientConfig": {"service": service}}]}
+    return {"metadata": meta, "webhooks": [
+        {"name": "rev.namespace.sidecar-injector.istio.io", "clientConfig": {"service": service}}]}
 
 
 def mesh_config(revision, namespace, mesh=None, labels=None, owners=None, name=None):
@@ -193,8 +193,8 @@ def test_disjoint_selectors_this_inventorys_own_and_other_configmaps_pass():
         # Not an istiod's mesh config.
         mesh_config("legacy", "legacy-system", {}, name="istio-sidecar-injector-legacy"),
         # Being deleted.
-        dict(mesh_config("gone", "gone-system", {}), metadata=dict(mesh_config("gone", "gone-system", {})["metadata"],
-                                                                  deletionTimestamp="2026-01-01T00:00:00Z")),
+        dict(mesh_config("gone", "gone-system", {}),
+             metadata=dict(mesh_config("gone", "gone-system", {})["metadata"], deletionTimestamp="2026-01-01T00:00:00Z")),
     ]
     assert mesh_config_problems(model("istioctl"), configs, []) == []
 

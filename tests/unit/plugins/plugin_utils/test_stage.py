@@ -199,10 +199,10 @@ def test_removal_deletes_in_reverse_and_releases_namespaces_it_does_not_own():
     assert [o["action"] for o in again["objects"]] == ["absent", "kept"] and not again["changed"]
 
 
-def owned(objects=OBJECTS, labels=OURS):
-    """objects with their namespace marked as created by this inventory."""
-    out = copy.deepcopy(objects)
-    out[0]["object"]["metadata"]["labels"] = dict(out[0]["object"]["metadata"]["labels"], **labels)
+def owned(objects=None, labels=None):
+    """objects (default OBJECTS) with their namespace marked (default OURS) as created by this inventory."""
+    out = copy.deepcopy(OBJECTS if objects is None else objects)
+    out[0]["object"]["metadata"]["labels"] = dict(out[0]["object"]["metadata"]["labels"], **(OURS if labels is None else labels))
     return out
 
 
@@ -425,8 +425,8 @@ def test_a_delete_of_ours_changed_meanwhile_is_retried_and_one_that_keeps_changi
 def test_apply_refuses_to_take_over_an_object_it_did_not_create():
     """Issue point 3: server-side apply would add this inventory's labels to a user's httpbin (and cleanup would then
     delete it); the apply fails naming it, and writes nothing to it."""
-    users = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "httpbin", "namespace": "app-ns-2",
-                                                                "labels": {"team": "payments"}}}
+    users = {"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "httpbin", "namespace": "app-ns-2", "labels": {"team": "payments"}}}
     cluster = FakeCluster()
     cluster.store[key(users)] = copy.deepcopy(users)
     ours = item("Service", "httpbin", "app-ns-2", metadata={"name": "httpbin", "namespace": "app-ns-2", "labels": dict(
@@ -458,3 +458,19 @@ def test_apply_labels_a_namespace_that_exists_unless_it_must_be_ours_or_is_anoth
     cluster.store[key(existing)] = namespace_of(owner="team-b", managed=False, name="app-ns-1")
     out = stage.converge(args(objects=[member], owner="team-a"), cluster, False, no_istioctl)
     assert out["failed"] and "it belongs to the inventory 'team-b'" in out["msg"] and cluster.writes == []
+
+
+def test_removal_keeps_an_istioctl_install_of_another_inventory():
+    """Issue point 5: the owner goes to istioctl_install, and a revision it keeps is reported as kept."""
+    operator = item("IstioOperator", "mesh-1", "istio-system-1", api_version="install.istio.io/v1alpha1",
+                    spec={"revision": "mesh-1"})
+    seen = []
+
+    def istioctl(params):
+        seen.append(params)
+        return {"changed": False, "kept": ["IstioOperator istio-system-1/mesh-1 (revision mesh-1): kept, ..."]}
+
+    out = stage.converge(args(objects=[operator], state="absent", owner="team-b"), FakeCluster(), False, istioctl)
+    assert [p["owner"] for p in seen] == ["team-b"]
+    assert out["objects"][0]["action"] == "kept, not created by this inventory" and not out["changed"]
+    assert out["msg"].endswith("kept (same name, not created by this inventory): IstioOperator istio-system-1/mesh-1")
