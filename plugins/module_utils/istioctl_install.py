@@ -12,6 +12,7 @@ import re
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import IstioctlError, version_text
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA, dynamic_client, get_object, list_objects
 from ansible_collections.multimesh.istio.plugins.module_utils.manifest_compare import differences, label
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
 
 try:
     import yaml
@@ -63,6 +64,15 @@ def load_operator(params):
     glob["istioNamespace"] = namespace
     # istioctl labels what it installs with the IstioOperator's namespace, and uninstall selects on that label.
     metadata.setdefault("namespace", namespace)
+    owner = params.get("owner")
+    if owner:
+        # Which inventory installed the revision: istiod's Deployment carries the owner label (the istiod chart's
+        # pilot.deploymentLabels), and state=absent uninstalls only a revision whose istiod carries this owner.
+        deployment_labels = spec["values"].setdefault("pilot", {}).setdefault("deploymentLabels", {})
+        if deployment_labels.get(OWNER_LABEL) not in (None, owner):
+            raise IstioctlError("istio_operator.spec.values.pilot.deploymentLabels: {0}={1!r} differs from owner {2!r}. Fix: "
+                                "drop that label, owner sets it.".format(OWNER_LABEL, deployment_labels[OWNER_LABEL], owner))
+        deployment_labels[OWNER_LABEL] = owner
     return iop, namespace
 
 
@@ -253,12 +263,43 @@ def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
     return found
 
 
+def _labels_of(obj):
+    return ((obj or {}).get("metadata") or {}).get("labels") or {}
+
+
+def foreign_install(dyn, installed, namespace, owner):
+    """Why the installed revision is not this inventory's (None when it is): its istiod Deployment carries another
+    owner label; or, when no istiod of it carries one (installed before the label was set, or without istiod), its
+    namespace does not carry this owner's label."""
+    for entry in installed:
+        if entry["kind"] == "Deployment" and entry["name"].startswith("istiod"):
+            found = _labels_of(get_object(dyn, "apps/v1", "Deployment", entry["name"], entry["namespace"])).get(OWNER_LABEL)
+            if found == owner:
+                return None
+            if found:
+                return "Deployment {0}/{1} carries {2}={3}".format(entry["namespace"], entry["name"], OWNER_LABEL, found)
+    found = _labels_of(get_object(dyn, "v1", "Namespace", namespace)).get(OWNER_LABEL)
+    if found == owner:
+        return None
+    return "its istiod carries no {0} label and namespace {1} {2}".format(
+        OWNER_LABEL, namespace, "carries {0}={1}".format(OWNER_LABEL, found) if found else "carries no {0} label".format(OWNER_LABEL))
+
+
 def _absent(module, istioctl, iop, namespace, result):
     params = module.params
     purge = params["purge_all_control_planes_in_cluster"]
     dyn = dynamic_client(module)
     iop_name = (iop.get("metadata") or {}).get("name")
     installed = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
+    why = foreign_install(dyn, installed, namespace, params["owner"]) if installed and params.get("owner") and not purge else None
+    if why:
+        # Same namespace and revision, another inventory's install (two inventories from one example): not ours to
+        # remove, nor the default webhooks that point at it.
+        result["kept"] = ["IstioOperator {0}/{1} (revision {2}): kept, not created by this inventory ({3}): {4}. Fix: "
+                          "if it is this inventory's, label its istiod Deployment {3}={5}".format(
+                              namespace, iop_name or params["revision"], params["revision"], OWNER_LABEL, why, params["owner"])]
+        result["objects"] = len(installed)
+        return result
     dangling = [] if purge else default_webhooks(dyn, params["revision"])
     entries = installed + [_hook_entry(hook, "points at the removed revision") for hook in dangling]
     result.update(objects=len(installed), differences=entries, changed=bool(entries))
@@ -291,7 +332,7 @@ def _absent(module, istioctl, iop, namespace, result):
 def run_install(module, istioctl):
     iop, namespace = load_operator(module.params)
     result = {"changed": False, "revision": module.params["revision"], "istio_namespace": namespace, "cmd": "",
-              "istioctl_version": version_text(istioctl.version()), "objects": 0, "differences": []}
+              "istioctl_version": version_text(istioctl.version()), "objects": 0, "differences": [], "kept": []}
     if module.params["state"] == "present":
         if module.params["purge_all_control_planes_in_cluster"]:
             raise IstioctlError("purge_all_control_planes_in_cluster: only valid with state=absent. Fix: remove it.")

@@ -8,9 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 import time
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import (
     CREATED_BY,
@@ -24,6 +26,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
     marks,
     not_ours,
     parse_kubeconfig,
+    jwt_claims,
     redacted,
     same_secret,
     secret_name,
@@ -76,6 +79,7 @@ class RemoteSecret(object):
         self.changes = []
         self.warnings = []
         self.kept = []
+        self.revocation = None
 
     # ---------------------------------------------------------------- remote cluster
 
@@ -175,8 +179,9 @@ class RemoteSecret(object):
         if self.params["token"] == "legacy":
             return self.legacy_token(self.params["rotate"])
         uid = ((sa or {}).get("metadata") or {}).get("uid")
-        why = "rotation asked" if self.params["rotate"] else token_problem(
+        why = "rotation asked" if self.params["rotate"] else (token_problem(
             stored, self.sa_namespace, self.sa_name, uid, time.time(), self.params["renew_before"])
+            or self._token_secret_problem(stored))
         if not why:
             return stored
         self.changes.append("new bound token for {0}/{1}: {2}".format(self.sa_namespace, self.sa_name, why))
@@ -191,8 +196,51 @@ class RemoteSecret(object):
                 "renew it. Set renew_before below {0}.".format(int(left), self.params["renew_before"]))
         return token
 
+    # The secret this inventory's bound tokens are bound to (TokenRequest boundObjectRef): deleting it revokes them,
+    # even where the account stays (istioctl's istio-reader-service-account, another inventory's).
+    TOKEN_FOR = "multimesh.istio/token-for"
+
+    def token_secret_name(self):
+        digest = hashlib.sha256((self.owner or "").encode("utf-8")).hexdigest()[:10]
+        return "{0}-token-{1}".format(self.sa_name, digest)[:253]
+
+    def read_token_secret(self):
+        return _dict(self.remote_api, _call("remote cluster", "read secrets", self.remote_core.read_namespaced_secret,
+                                            self.token_secret_name(), self.sa_namespace))
+
+    def _token_secret_problem(self, token):
+        """Why a stored token is not revocable by this inventory (None when it is bound to its live token secret)."""
+        bound = (jwt_claims(token or "") or {}).get("kubernetes.io", {}).get("secret") or {}
+        live = self.read_token_secret()
+        name = "{0}/{1}".format(self.sa_namespace, self.token_secret_name())
+        if live is None:
+            return "the token secret {0} it is bound to does not exist".format(name)
+        if bound.get("name") != self.token_secret_name() or bound.get("uid") != live["metadata"].get("uid"):
+            return "token is not bound to this inventory's token secret {0} (cleanup could not revoke it)".format(name)
+        return None
+
+    def _ensure_token_secret(self):
+        live = self.read_token_secret()
+        why = not_ours(live, self.owner) if live is not None else None
+        if why:
+            raise RemoteSecretError("remote cluster: secret {0}/{1} exists and was {2}. Fix: remove it if nothing uses it, "
+                                    "or use another owner.".format(self.sa_namespace, self.token_secret_name(), why))
+        if live is None:
+            self.changes.append("create token secret {0}/{1} on the remote cluster (the token is bound to it)".format(
+                self.sa_namespace, self.token_secret_name()))
+            labels, annotations = marks(self.owner)
+            annotations[self.TOKEN_FOR] = self.sa_name
+            live = _dict(self.remote_api, _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret,
+                                                self.sa_namespace, {"metadata": {"name": self.token_secret_name(),
+                                                                                 "labels": labels, "annotations": annotations},
+                                                                    "type": "Opaque"}))
+        return live
+
     def bound_token(self):
-        body = {"spec": {"expirationSeconds": self.params["token_duration"]}}
+        anchor = self._ensure_token_secret()
+        body = {"spec": {"expirationSeconds": self.params["token_duration"],
+                         "boundObjectRef": {"apiVersion": "v1", "kind": "Secret", "name": anchor["metadata"]["name"],
+                                            "uid": anchor["metadata"]["uid"]}}}
         answer = _call("remote cluster", "create service account tokens", self.remote_core.create_namespaced_service_account_token,
                        self.sa_name, self.sa_namespace, body)
         return answer.status.token
@@ -303,12 +351,57 @@ class RemoteSecret(object):
             self.changes.append("delete secret {0}/{1} on the control-plane cluster".format(self.params["namespace"], self.name))
             if not self.check:
                 _call("control-plane cluster", "delete secrets", self.target_core.delete_namespaced_secret, self.name, self.params["namespace"])
-        if self.params["method"] == "native" and self._remove_created():
+        if self.params["method"] == "native" and self._revoke_and_remove():
             self.warnings.append("the reader service account {0}/{1} on the remote cluster was removed with this secret; "
                                  "other control planes that read the remote cluster with it lose access (their secrets "
                                  "live on their own clusters, which this module cannot see).".format(
                                      self.sa_namespace, self.sa_name))
         return self._result(existing if why is None else None, None, None)
+
+    def _other_users(self):
+        """Token secrets for the account that are not this inventory's: another inventory's (its bound tokens'
+        secret, its legacy token secret) or anyone else's service-account-token secret."""
+        secrets = _call("remote cluster", "list secrets", self.remote_core.list_namespaced_secret, self.sa_namespace)
+        users = []
+        for item in sorted((secrets.items if secrets else []), key=lambda s: s.metadata.name):
+            notes = item.metadata.annotations or {}
+            if notes.get(self.TOKEN_FOR) != self.sa_name and not (
+                    item.type == "kubernetes.io/service-account-token" and notes.get("kubernetes.io/service-account.name") == self.sa_name):
+                continue
+            obj = {"metadata": {"labels": item.metadata.labels or {}, "annotations": notes}}
+            if not_ours(obj, self.owner):
+                who = (item.metadata.labels or {}).get(OWNER_LABEL)
+                users.append("{0} (secret {1}/{2})".format("inventory " + repr(who) if who else "another token",
+                                                           self.sa_namespace, item.metadata.name))
+        return users
+
+    def _revoke_and_remove(self):
+        """Revoke this inventory's token (delete the secret it is bound to), then remove the reader account and RBAC
+        this module created, unless another inventory's token uses the account; whether the account went."""
+        anchor = self.read_token_secret()
+        name = "{0}/{1}".format(self.sa_namespace, self.token_secret_name())
+        said = []
+        if anchor is not None and not not_ours(anchor, self.owner):
+            self.changes.append("delete token secret {0} on the remote cluster: the token this inventory issued is "
+                                "revoked".format(name))
+            said.append("{0} (token secret {1} deleted)".format("token would be revoked" if self.check else "token revoked", name))
+            if not self.check:
+                _call("remote cluster", "delete secrets", self.remote_core.delete_namespaced_secret, self.token_secret_name(),
+                      self.sa_namespace)
+        else:
+            said.append("no token secret of this inventory ({0}) to revoke".format(name))
+        users = self._other_users()
+        if users:
+            said.append("account {0}/{1} kept: used by {2}".format(self.sa_namespace, self.sa_name, ", ".join(users)))
+            self.kept.append("service account {0}/{1} and its reader role on the remote cluster: used by {2}".format(
+                self.sa_namespace, self.sa_name, ", ".join(users)))
+            self.revocation = "; ".join(said)
+            return False
+        removed = self._remove_created()
+        said.append("account {0}/{1} {2}".format(self.sa_namespace, self.sa_name, (
+            "would be deleted" if self.check else "deleted") if removed else "kept: not created by this module for this inventory"))
+        self.revocation = "; ".join(said)
+        return removed
 
     def _remove_created(self):
         """Only what this module created on the remote cluster for this owner (the created-by annotation, the owner
@@ -339,6 +432,8 @@ class RemoteSecret(object):
                   "namespace": self.params["namespace"], "cluster_name": self.params["cluster_name"],
                   "service_account": "{0}/{1}".format(self.sa_namespace, self.sa_name),
                   "secret": after, "token_expires": token_expiry(token) if token else None, "kept": self.kept}
+        if self.revocation is not None:
+            result["revocation"] = self.revocation
         if self.module._diff:
             before = redacted(existing, self.key)
             result["diff"] = {"before_header": "secret {0}/{1}".format(self.params["namespace"], self.name),

@@ -20,6 +20,10 @@ description:
     validator that points at the revision (they would break admission once istiod is gone). Nothing else is touched.
   - An IstioOperator without istiod (for example only the CNI) is removed with C(istioctl uninstall -f) alone,
     because istioctl finds revisions through istiod; the owner labels select exactly what that IstioOperator installed.
+  - With O(owner), V(present) labels istiod's Deployment C(multimesh.istio/owner=<owner>) (through the istiod chart's
+    C(values.pilot.deploymentLabels)), and V(absent) uninstalls the revision only when it is this owner's - its istiod
+    carries that label, or, installed without it, its namespace does. Another inventory's install of the same
+    namespace and revision is kept and named in RV(kept).
   - Removing every Istio control plane of the cluster (C(istioctl uninstall --purge)) happens only with
     O(purge_all_control_planes_in_cluster=true).
 author:
@@ -77,6 +81,15 @@ options:
         istioctl creates one on the first install in a cluster (istio/istio#57412).
       - Unset leaves istioctl's behaviour alone.
     type: bool
+  owner:
+    description:
+      - The inventory that installs the revision (C(multimesh_owner)), as a label value.
+      - V(present) sets C(spec.values.pilot.deploymentLabels[multimesh.istio/owner]) to it; an IstioOperator with
+        another value there is refused.
+      - V(absent) uninstalls nothing, and removes no default webhook, when the revision's istiod carries another
+        owner, or carries none and its namespace does not carry this owner's C(multimesh.istio/owner) label; RV(kept)
+        says so. Unset, the revision is removed whoever installed it.
+    type: str
   purge_all_control_planes_in_cluster:
     description:
       - With O(state=absent), run C(istioctl uninstall --purge), which removes B(every) Istio control plane and the
@@ -148,6 +161,14 @@ cmd:
   description: The istioctl command that changed the cluster (empty when nothing was run).
   returned: always
   type: str
+kept:
+  description: With O(owner) and V(absent), the revision left installed because another inventory installed it, and why.
+  returned: always
+  type: list
+  elements: str
+  sample: ["IstioOperator usergroup-1/usergroup-1 (revision usergroup-1): kept, not created by this inventory
+           (multimesh.istio/owner): Deployment usergroup-1/istiod-usergroup-1 carries multimesh.istio/owner=team-a. Fix:
+           if it is this inventory's, label its istiod Deployment multimesh.istio/owner=team-b"]
 stdout:
   description: Its output.
   returned: when istioctl ran
@@ -174,6 +195,7 @@ ARGUMENT_SPEC = dict(
     readiness_timeout=dict(type="int", default=300),
     default_revision=dict(type="bool"),
     purge_all_control_planes_in_cluster=dict(type="bool", default=False),
+    owner=dict(type="str"),
 )
 
 

@@ -42,9 +42,11 @@ options:
   state:
     description:
       - Whether the secret exists.
-      - V(absent) with O(method=native) also removes the reader service account and RBAC this module created on
-        the remote cluster; other control planes that read the remote cluster with that account lose access (the
-        module warns).
+      - V(absent) with O(method=native) revokes the bound token this module issued (it deletes the secret the token is
+        bound to, see O(token)), then removes the reader service account and RBAC this module created on the remote
+        cluster - unless another inventory's (or anyone else's) token secret uses that account, which then stays.
+        Other control planes that read the remote cluster with a removed account lose access (the module warns).
+        RV(revocation) says what happened.
     type: str
     choices: [present, absent]
     default: present
@@ -112,7 +114,11 @@ options:
     type: str
   token:
     description:
-      - V(bound) - a time-limited token from the TokenRequest API, lifetime O(token_duration).
+      - V(bound) - a time-limited token from the TokenRequest API, lifetime O(token_duration), bound to a secret
+        this module creates for it on the remote cluster, C(<service_account>-token-<hash of owner>) in the service
+        account's namespace (labelled with O(owner), annotated C(multimesh.istio/token-for=<service_account>)).
+        Deleting that secret revokes the token, also where the account stays (istioctl's own
+        C(istio-reader-service-account)); a stored token not bound to it (issued before) is replaced.
       - V(legacy) - the token of a C(kubernetes.io/service-account-token) secret, as istioctl does; it does not expire.
     type: str
     choices: [bound, legacy]
@@ -129,8 +135,8 @@ options:
     description:
       - Replace the token even if the stored one is still good.
       - The replaced bound token stays valid until it expires (up to O(token_duration)); to revoke it at once,
-        delete and recreate the reader service account on the remote cluster (O(state=absent), then V(present)),
-        which invalidates every token issued for it.
+        run O(state=absent), then V(present): the secret every token this owner issued is bound to is deleted, which
+        invalidates them.
     type: bool
     default: false
   remote_kubeconfig:
@@ -218,6 +224,16 @@ kept:
   type: list
   elements: str
   sample: ["secret istio-system/istio-remote-secret-cluster-2 on the control-plane cluster: not created by multimesh.istio"]
+revocation:
+  description:
+    - With V(state=absent) and O(method=native), what happened to this inventory's token and the reader account on
+      the remote cluster - C(token revoked) (its token secret deleted) or none to revoke, then the account deleted,
+      kept because another token secret uses it (C(account kept: used by ...)), or kept as not created by this module.
+  returned: state=absent with method=native
+  type: str
+  sample: "token revoked (token secret istio-system/istio-reader-service-account-token-1f0c2a9e4b deleted); account
+    istio-system/istio-reader-service-account kept: used by inventory 'team-b' (secret
+    istio-system/istio-reader-service-account-token-77d0e3c1aa)"
 """
 
 import base64

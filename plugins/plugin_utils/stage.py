@@ -64,9 +64,12 @@ def render(args, check_mode):
 
 # ------------------------------------------------------------------ apply and remove
 
-def _install_args(obj, state, timeout=None):
+def _install_args(obj, state, timeout=None, owner=None):
     spec = obj.get("spec") or {}
     params = {"state": state, "revision": spec.get("revision"), "istio_operator": obj}
+    if owner:
+        # present labels istiod with the owner; absent uninstalls only a revision whose istiod carries it.
+        params["owner"] = owner
     if state == "present":
         params.update(readiness_timeout=timeout,
                       default_revision=((spec.get("values") or {}).get("defaultRevision") or "") == spec.get("revision"))
@@ -77,6 +80,10 @@ def _run_istioctl(istioctl, obj, params, outcome, problems):
     res = istioctl(params)
     where = "IstioOperator {0}/{1}".format((obj.get("metadata") or {}).get("namespace"), params["revision"])
     action = "installed" if params["state"] == "present" else "uninstalled"
+    if res.get("kept"):
+        # Same namespace and revision, installed by another inventory: kept, and said so in the stage's message.
+        outcome.add(obj, "kept" + NOT_OURS, False, diff=False)
+        return not res.get("failed")
     outcome.add(obj, action if res.get("changed") else "unchanged", bool(res.get("changed")), diff=False)
     diff = res.get("diff")
     if res.get("changed") and diff:
@@ -124,7 +131,7 @@ def _apply(args, kube, inputs, applier, istioctl, problems, check_mode):
     # istioctl installs the CRDs of what follows it (e.g. PeerAuthentication) and needs the namespaces first.
     _each(applier.apply, [o for o in kube if o["kind"] == "Namespace"] if inputs else kube)
     for obj in inputs:
-        if not _run_istioctl(istioctl, obj, _install_args(obj, "present", args["istioctl_readiness_timeout"]),
+        if not _run_istioctl(istioctl, obj, _install_args(obj, "present", args["istioctl_readiness_timeout"], args.get("owner")),
                              applier.outcome, problems):
             return {}
     if inputs:
@@ -143,7 +150,7 @@ def _remove(args, inputs, applier, istioctl, problems):
     plan = removal_plan(args["objects"], args["owned_namespaces"])
     _each(applier.delete, [o for o in plan["delete"] if o["kind"] != "Namespace"])
     for obj in reversed(inputs):
-        _run_istioctl(istioctl, obj, _install_args(obj, "absent"), applier.outcome, problems)
+        _run_istioctl(istioctl, obj, _install_args(obj, "absent", owner=args.get("owner")), applier.outcome, problems)
     _each(applier.delete, [o for o in plan["delete"] if o["kind"] == "Namespace"])
     _each(applier.strip, plan["strip"])
 

@@ -5,7 +5,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import copy
 import json
+import types
 from unittest.mock import MagicMock
 
 import pytest
@@ -224,3 +226,160 @@ def test_a_stored_token_is_kept_only_from_the_shape_this_module_writes(tmp_path)
     assert job._stored_token(edited) is None and not marker.exists()
     assert job.warnings == ["secret istio-system/istio-remote-secret-c2: users[0].user.exec runs a command on this "
                             "machine: its token is not kept, the secret is rewritten."]
+
+
+class FakeRemote(object):
+    """The remote cluster's CoreV1Api/RbacAuthorizationV1Api over dicts by (kind, namespace, name); TokenRequest
+    answers a JWT whose claims say which secret it is bound to (as the API server's do)."""
+
+    def __init__(self):
+        self.objects, self.writes, self.token_requests, self.uids = {}, [], [], 0
+
+    def put(self, kind, name, namespace=None, **meta):
+        self.uids += 1
+        self.objects[(kind, namespace, name)] = {"metadata": dict({"name": name, "namespace": namespace,
+                                                                   "uid": "uid-{0}".format(self.uids)}, **meta),
+                                                 "type": meta.pop("type", None) if "type" in meta else None}
+        return self.objects[(kind, namespace, name)]
+
+    def _read(self, kind, name, namespace=None):
+        from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException
+
+        if (kind, namespace, name) not in self.objects:
+            exc = ApiException(status=404, reason="Not Found")
+            exc.status = 404
+            raise exc
+        return copy.deepcopy(self.objects[(kind, namespace, name)])
+
+    def _delete(self, kind, name, namespace=None):
+        self.writes.append(("delete", kind, name))
+        del self.objects[(kind, namespace, name)]
+
+    # CoreV1Api
+    def read_namespaced_secret(self, name, namespace):
+        return self._read("Secret", name, namespace)
+
+    def read_namespaced_service_account(self, name, namespace):
+        return self._read("ServiceAccount", name, namespace)
+
+    def delete_namespaced_secret(self, name, namespace):
+        self._delete("Secret", name, namespace)
+
+    def delete_namespaced_service_account(self, name, namespace):
+        self._delete("ServiceAccount", name, namespace)
+
+    def create_namespaced_secret(self, namespace, body):
+        self.writes.append(("create", "Secret", body["metadata"]["name"]))
+        obj = self.put("Secret", body["metadata"]["name"], namespace, labels=body["metadata"]["labels"],
+                       annotations=body["metadata"]["annotations"])
+        obj["type"] = body.get("type")
+        return copy.deepcopy(obj)
+
+    def list_namespaced_secret(self, namespace):
+        items = [types.SimpleNamespace(type=o.get("type"), metadata=types.SimpleNamespace(
+            name=o["metadata"]["name"], labels=o["metadata"].get("labels"), annotations=o["metadata"].get("annotations")))
+            for (kind, ns, _n), o in sorted(self.objects.items()) if kind == "Secret" and ns == namespace]
+        return types.SimpleNamespace(items=items)
+
+    def create_namespaced_service_account_token(self, name, namespace, body):
+        self.token_requests.append(body)
+        ref = body["spec"].get("boundObjectRef") or {}
+        sa = self.objects[("ServiceAccount", namespace, name)]["metadata"]
+        token_claims = dict(claims(exp=NOW + body["spec"]["expirationSeconds"], uid=sa["uid"]))
+        if ref:
+            token_claims["kubernetes.io"]["secret"] = {"name": ref["name"], "uid": ref["uid"]}
+        return types.SimpleNamespace(status=types.SimpleNamespace(token=jwt(token_claims)))
+
+    # RbacAuthorizationV1Api
+    def read_cluster_role(self, name):
+        return self._read("ClusterRole", name)
+
+    def read_cluster_role_binding(self, name):
+        return self._read("ClusterRoleBinding", name)
+
+    def delete_cluster_role(self, name):
+        self._delete("ClusterRole", name)
+
+    def delete_cluster_role_binding(self, name):
+        self._delete("ClusterRoleBinding", name)
+
+
+def remote_job(remote, owner, check_mode=False):
+    from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import RemoteSecret
+
+    job = RemoteSecret.__new__(RemoteSecret)
+    job.module = types.SimpleNamespace(check_mode=check_mode, _diff=False, warn=lambda msg: None)
+    job.params = {"namespace": "istio-system", "rotate": False, "token": "bound", "renew_before": 86400 * 30,
+                  "token_duration": 86400 * 365, "method": "native", "cluster_name": "c2"}
+    job.check, job.owner = check_mode, owner
+    job.remote_api = types.SimpleNamespace(sanitize_for_serialization=lambda obj: obj)
+    job.remote_core = job.remote_rbac = remote
+    job.sa_namespace, job.sa_name, job.name, job.key = "istio-system", "istio-reader-service-account", "istio-remote-secret-c2", "c2"
+    job.changes, job.warnings, job.kept, job.revocation = [], [], [], None
+    return job
+
+
+def test_the_issued_token_is_bound_to_this_inventorys_secret_and_revoked_on_removal(monkeypatch):
+    """Issue point 18: istioctl's install made the reader account, so cleanup cannot delete it; the token this
+    inventory issued is bound to a secret of its own, and deleting that secret revokes it."""
+    from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret_cluster as rsc
+
+    monkeypatch.setattr(rsc.time, "time", lambda: NOW)
+    remote = FakeRemote()
+    sa = remote.put("ServiceAccount", "istio-reader-service-account", "istio-system")  # istioctl's, unmarked
+    job = remote_job(remote, "team-a")
+    token = job._token(copy.deepcopy(sa), None)
+    (request,) = remote.token_requests
+    anchor = remote.objects[("Secret", "istio-system", job.token_secret_name())]
+    assert request["spec"]["boundObjectRef"] == {"apiVersion": "v1", "kind": "Secret", "name": job.token_secret_name(),
+                                                 "uid": anchor["metadata"]["uid"]}
+    assert anchor["metadata"]["labels"]["multimesh.istio/owner"] == "team-a"
+    assert anchor["metadata"]["annotations"]["multimesh.istio/token-for"] == "istio-reader-service-account"
+    # Idempotent: a second run keeps the token, issues none and writes nothing.
+    writes = list(remote.writes)
+    assert remote_job(remote, "team-a")._token(copy.deepcopy(sa), token) == token
+    assert len(remote.token_requests) == 1 and remote.writes == writes
+    # A token stored before this change (bound to no secret) cannot be revoked: it is replaced.
+    old = jwt(claims(uid=sa["metadata"]["uid"]))
+    again = remote_job(remote, "team-a")
+    assert again._token(copy.deepcopy(sa), old) != old and len(remote.token_requests) == 2
+    assert "cleanup could not revoke it" in again.changes[0]
+
+    # Check mode: says it would revoke, writes nothing.
+    writes = list(remote.writes)
+    preview = remote_job(remote, "team-a", check_mode=True)
+    preview._revoke_and_remove()
+    assert remote.writes == writes and preview.revocation.startswith("token would be revoked")
+
+    gone = remote_job(remote, "team-a")
+    assert gone._revoke_and_remove() is False
+    assert ("delete", "Secret", job.token_secret_name()) in remote.writes
+    assert ("Secret", "istio-system", job.token_secret_name()) not in remote.objects
+    assert ("ServiceAccount", "istio-system", "istio-reader-service-account") in remote.objects
+    assert gone.revocation == (
+        "token revoked (token secret istio-system/{0} deleted); account istio-system/istio-reader-service-account "
+        "kept: not created by this module for this inventory".format(job.token_secret_name()))
+
+
+def test_an_account_another_inventory_issued_a_token_for_is_kept(monkeypatch):
+    from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret_cluster as rsc
+
+    monkeypatch.setattr(rsc.time, "time", lambda: NOW)
+    remote = FakeRemote()
+    labels, notes = rs.marks("team-a")
+    sa = remote.put("ServiceAccount", "istio-reader-service-account", "istio-system", labels=labels, annotations=notes)
+    for owner in ("team-a", "team-b"):
+        remote_job(remote, owner)._token(copy.deepcopy(sa), None)
+    a = remote_job(remote, "team-a")
+    assert a._revoke_and_remove() is False
+    assert ("ServiceAccount", "istio-system", "istio-reader-service-account") in remote.objects
+    assert ("Secret", "istio-system", a.token_secret_name()) not in remote.objects
+    b_secret = remote_job(remote, "team-b").token_secret_name()
+    assert a.revocation == ("token revoked (token secret istio-system/{0} deleted); account "
+                            "istio-system/istio-reader-service-account kept: used by inventory 'team-b' (secret "
+                            "istio-system/{1})".format(a.token_secret_name(), b_secret))
+    # team-b's token is revoked too; the account is team-a's, so team-b does not delete it.
+    b = remote_job(remote, "team-b")
+    assert b._revoke_and_remove() is False and ("Secret", "istio-system", b_secret) not in remote.objects
+    assert b.revocation.endswith("kept: not created by this module for this inventory")
+    assert ("ServiceAccount", "istio-system", "istio-reader-service-account") in remote.objects

@@ -68,8 +68,13 @@ class FakeCluster(object):
         calls = self.istioctl.inputs("install")
         for call, files in calls[self._seen_installs:]:
             iop = yaml.safe_load(files[call[call.index("-f") + 1]])
+            extra = ((iop["spec"].get("values") or {}).get("pilot") or {}).get("deploymentLabels") or {}
             for obj in rendered():
-                self.add(as_installed(obj))
+                live = as_installed(obj)
+                if live["kind"] == "Deployment":
+                    # The istiod chart: values.pilot.deploymentLabels on the Deployment.
+                    live["metadata"]["labels"].update(extra)
+                self.add(live)
             if not any("istio.io/tag" in (o["metadata"].get("labels") or {}) for o in self.objects.values()):
                 self.add(default_tag(iop["spec"]["revision"], iop["metadata"]["namespace"]))
         self._seen_installs = len(calls)
@@ -468,3 +473,54 @@ def test_an_istiod_without_local_webhooks_is_uninstalled_by_its_owner_labels(gen
     assert not failed, result
     (command,) = generate.commands("uninstall")
     assert command[:3] == ["uninstall", "-y", "-f"] and "--revision" not in command
+
+
+OWNER = "multimesh.istio/owner"
+
+
+def test_absent_keeps_a_revision_another_inventory_installed(generate, cluster):
+    """Issue point 5: two inventories copy one example (same namespace and revision); the second's cleanup must not
+    uninstall the first's istiod, nor the default tag that points at it."""
+    result, failed = run_module(main, args(generate, owner="team-a"))
+    assert not failed, result
+    (deployment,) = cluster.list(None, "apps/v1", "Deployment", "istio.io/rev=usergroup-1")
+    assert deployment["metadata"]["labels"][OWNER] == "team-a", "present labels istiod with its owner"
+    cluster.add(default_tag("usergroup-1", "usergroup-1"))
+    before = copy.deepcopy(cluster.objects)
+
+    for check_mode in (True, False):
+        kept, failed = run_module(main, args(generate, state="absent", owner="team-b"), check_mode=check_mode)
+        assert not failed, kept
+        assert kept["changed"] is False and kept["differences"] == []
+        assert kept["kept"] == [
+            "IstioOperator usergroup-1/usergroup-1 (revision usergroup-1): kept, not created by this inventory "
+            "(multimesh.istio/owner): Deployment usergroup-1/istiod-usergroup-1 carries multimesh.istio/owner=team-a. "
+            "Fix: if it is this inventory's, label its istiod Deployment multimesh.istio/owner=team-b"]
+    assert generate.commands("uninstall") == [] and cluster.deleted == [] and cluster.objects == before
+
+    removed, failed = run_module(main, args(generate, state="absent", owner="team-a"))
+    assert not failed and removed["changed"] is True and removed["kept"] == []
+    assert len(generate.commands("uninstall")) == 1
+    assert not [o for o in cluster.objects.values() if o["kind"] == "Deployment"]
+
+
+def test_absent_judges_an_unlabelled_istiod_by_its_namespace_owner(generate, cluster):
+    """An istiod installed before the owner label existed: its namespace's owner label decides."""
+    for obj in rendered():
+        cluster.add(as_installed(obj))
+    cluster.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "usergroup-1", "labels": {OWNER: "team-a"}}})
+    kept, failed = run_module(main, args(generate, state="absent", owner="team-b"))
+    assert not failed and kept["changed"] is False and generate.commands("uninstall") == []
+    assert "its istiod carries no multimesh.istio/owner label and namespace usergroup-1 carries " \
+           "multimesh.istio/owner=team-a" in kept["kept"][0]
+    removed, failed = run_module(main, args(generate, state="absent", owner="team-a"))
+    assert not failed and removed["changed"] is True and len(generate.commands("uninstall")) == 1
+
+
+def test_owner_conflicting_with_the_operators_own_label_is_refused(istioctl, cluster):
+    iop = copy.deepcopy(IOP)
+    iop["spec"]["values"]["pilot"] = {"deploymentLabels": {OWNER: "team-a"}}
+    result, failed = run_module(main, args(istioctl, istio_operator=iop, owner="team-b"))
+    assert failed and result["msg"].startswith("istio_operator.spec.values.pilot.deploymentLabels: "
+                                               "multimesh.istio/owner='team-a' differs from owner 'team-b'")
+    assert istioctl.commands("manifest") == []
