@@ -92,7 +92,7 @@ ca_roots:
       intermediate CA in its C(cacerts) secret (C(held_root), C(held_intermediate)) and in its directory on the
       controller (C(ca_dir_root), C(ca_dir_intermediate)), and whether that directory holds the root's key
       (C(ca_dir_root_key)); C(null) where there is none. C(ca_clusters) lists the mesh's clusters that hold a
-      C(cacerts) (C([cluster, inventory host])): while one of them is not in the run, no new root is minted.
+      C(cacerts) (each a C([cluster, inventory host]) pair); while one of them is not in the run, no new root is minted.
   returned: always
   type: list
   elements: dict

@@ -135,7 +135,7 @@ options:
     description:
       - Replace the token even if the stored one is still good.
       - The replaced bound token stays valid until it expires (up to O(token_duration)); to revoke it at once,
-        run O(state=absent), then V(present): the secret every token this owner issued is bound to is deleted, which
+        run O(state=absent), then V(present) - the secret every token this owner issued is bound to is deleted, which
         invalidates them.
     type: bool
     default: false
@@ -228,7 +228,7 @@ revocation:
   description:
     - With V(state=absent) and O(method=native), what happened to this inventory's token and the reader account on
       the remote cluster - C(token revoked) (its token secret deleted) or none to revoke, then the account deleted,
-      kept because another token secret uses it (C(account kept: used by ...)), or kept as not created by this module.
+      kept because another token secret uses it (C(account kept - used by ...)), or kept as not created by this module.
   returned: state=absent with method=native
   type: str
   sample: "token revoked (token secret istio-system/istio-reader-service-account-token-1f0c2a9e4b deleted); account
