@@ -157,7 +157,7 @@ def test_a_cluster_without_the_mesh_is_skipped_and_says_so():
         assert condition(check["ansible.builtin.assert"]["that"], variables) is passes
     assert "mesh-3" in template(check["ansible.builtin.assert"]["fail_msg"], variables)
     end = [t for t in tasks("plan.yml") if t.get("ansible.builtin.meta") == "end_host"]
-    say = named("plan.yml", "Say that mesh")
+    say = named("plan.yml", "Say that this cluster does not place")
     assert len(end) == 1 and end[0]["when"] == say["when"]
     assert tasks("plan.yml").index(end[0]) < tasks("plan.yml").index(named("plan.yml", "Keep the mesh's model entry"))
     for host, skipped in (("east", False), ("west", True)):
