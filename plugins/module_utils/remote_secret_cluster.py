@@ -390,7 +390,10 @@ class RemoteSecret(object):
                       self.sa_namespace)
         else:
             said.append("no token secret of this inventory ({0}) to revoke".format(name))
-        users = self._other_users()
+        account = _dict(self.remote_api, _call("remote cluster", "read ServiceAccount", self.remote_core.read_namespaced_service_account,
+                                               self.sa_name, self.sa_namespace))
+        # Another inventory's users matter only for an account this inventory made (and would otherwise delete).
+        users = self._other_users() if account is not None and not not_ours(account, self.owner) else []
         if users:
             said.append("account {0}/{1} kept: used by {2}".format(self.sa_namespace, self.sa_name, ", ".join(users)))
             self.kept.append("service account {0}/{1} and its reader role on the remote cluster: used by {2}".format(

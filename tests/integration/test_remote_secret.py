@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import REPO, api_client, fresh_cluster, harness
+from conftest import REPO, api_client, fresh_cluster, harness, wait_for
 
 NAMESPACE = "istio-system"
 
@@ -162,8 +162,14 @@ def test_absent_removes_the_secret_and_only_what_it_created(created, clusters):
     gone = remote_secret(clusters, state="absent")
     assert gone["changed"] is True, gone
     core, rbac = api(remote.kubeconfig)
-    assert "istio-reader-service-account" not in [s.metadata.name for s in core.list_namespaced_service_account(NAMESPACE).items]
-    assert not [r.metadata.name for r in rbac.list_cluster_role().items if r.metadata.name.endswith("multimesh-reader")]
+    # This inventory's token is revoked; the account it made stays while the istioctl-made secret of
+    # test_istioctl_method_stores_the_same_shape (its legacy token secret, no marks) still reads with it.
+    assert gone["revocation"].startswith("token revoked (token secret istio-system/istio-reader-service-account-token-"), gone
+    assert ("account istio-system/istio-reader-service-account kept: used by another token (secret "
+            "istio-system/istio-reader-service-account-istio-remote-secret-token)") in gone["revocation"], gone
+    assert "istio-reader-service-account" in [s.metadata.name for s in core.list_namespaced_service_account(NAMESPACE).items]
+    assert not [s.metadata.name for s in core.list_namespaced_secret(NAMESPACE).items
+                if s.metadata.name.startswith("istio-reader-service-account-token-")]
     names = [s.metadata.name for s in api(primary.kubeconfig)[0].list_namespaced_secret(NAMESPACE).items]
     assert "istio-remote-secret-it-remote" not in names and "istio-remote-secret-it-remote-ctl" in names
     again = remote_secret(clusters, state="absent")
@@ -286,3 +292,116 @@ def test_another_inventory_keeps_what_it_created(clusters):
     assert gone["changed"] is True and gone["kept"] == [], gone
     assert "istio-remote-secret-it-owned" not in names(primary.kubeconfig, "secrets")
     assert "owned-reader" not in names(remote.kubeconfig, "accounts")
+
+
+def claims(token):
+    """The payload of a JWT (unverified)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8"))
+
+
+def reviewed(kubeconfig, token):
+    """What the API server makes of a bearer token (TokenReview, as its admin): (authenticated, username)."""
+    from kubernetes import client
+
+    status = client.AuthenticationV1Api(api_client(kubeconfig)).create_token_review({"spec": {"token": token}}).status
+    return bool(status.authenticated), (status.user.username if status.user else None)
+
+
+def bearer_client(kubeconfig_text, tmp_path, name):
+    """An API client that sends the stored kubeconfig's token (Authorization: Bearer) to the remote API server."""
+    from kubernetes import client, config
+
+    path = tmp_path / (name + ".kubeconfig")
+    path.write_text(kubeconfig_text)
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    return client.AuthenticationV1Api(client.ApiClient(configuration))
+
+
+WHOAMI = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+
+
+def test_absent_revokes_the_token_though_the_account_stays(clusters, tmp_path):
+    """Tenant hardening point 18: the bound token is bound to a token secret of its inventory on the remote cluster;
+    state=absent deletes that secret, and the API server then rejects the token - also when the reader account stays
+    (here one made by hand, as istioctl's istio-reader-service-account is, read by two inventories)."""
+    import hashlib
+
+    from kubernetes.client.rest import ApiException
+
+    primary, remote = clusters
+    core = api(remote.kubeconfig)[0]
+    account = "shared-reader"
+    user = "system:serviceaccount:{0}:{1}".format(NAMESPACE, account)
+    owners = {"inv-revoke-a": "it-revoke-a", "inv-revoke-b": "it-revoke-b"}  # owner: cluster_name
+    anchor = dict((owner, "{0}-token-{1}".format(account, hashlib.sha256(owner.encode("utf-8")).hexdigest()[:10]))
+                  for owner in owners)
+    uid = core.create_namespaced_service_account(NAMESPACE, {"metadata": {"name": account}}).metadata.uid
+    try:
+        tokens, clients = {}, {}
+        for owner, cluster_name in sorted(owners.items()):
+            made = remote_secret(clusters, owner=owner, cluster_name=cluster_name, service_account=account,
+                                 create_service_account=False)
+            assert not made["failed"] and made["changed"] is True, made["_printed"]
+            text = base64.b64decode(stored(primary, "istio-remote-secret-" + cluster_name).data[cluster_name]).decode("utf-8")
+            tokens[owner] = yaml.safe_load(text)["users"][0]["user"]["token"]
+            clients[owner] = bearer_client(text, tmp_path, cluster_name)
+            # Bound to this owner's token secret on the remote cluster: that very object (name and uid).
+            secret = core.read_namespaced_secret(anchor[owner], NAMESPACE)
+            assert secret.metadata.labels["multimesh.istio/owner"] == owner
+            assert secret.metadata.annotations["multimesh.istio/token-for"] == account
+            bound = claims(tokens[owner])["kubernetes.io"]
+            assert bound["secret"] == {"name": anchor[owner], "uid": secret.metadata.uid}, bound
+            assert bound["serviceaccount"] == {"name": account, "uid": uid}, bound
+        for owner in owners:
+            assert reviewed(remote.kubeconfig, tokens[owner]) == (True, user)
+            assert clients[owner].create_self_subject_review(WHOAMI).status.user_info.username == user
+
+        gone = remote_secret(clusters, owner="inv-revoke-a", cluster_name="it-revoke-a", service_account=account,
+                             create_service_account=False, state="absent")
+        assert not gone["failed"] and gone["changed"] is True, gone["_printed"]
+        assert gone["revocation"].startswith("token revoked"), gone
+        assert gone["revocation"] == (
+            # Made by hand, not by this module: kept whoever else reads with it.
+            "token revoked (token secret {0}/{1} deleted); account {0}/{2} kept: not created by this module for this "
+            "inventory".format(NAMESPACE, anchor["inv-revoke-a"], account)), gone
+        # The API server caches a good token's authentication for some seconds.
+        wait_for("the API server to reject inv-revoke-a's token", lambda: reviewed(remote.kubeconfig, tokens["inv-revoke-a"])[0] is False, 60)
+        assert reviewed(remote.kubeconfig, tokens["inv-revoke-a"]) == (False, None)
+        with pytest.raises(ApiException) as refused:
+            clients["inv-revoke-a"].create_self_subject_review(WHOAMI)
+        assert refused.value.status == 401
+        # The other inventory's token, for the same account, still authenticates; the account is the same object.
+        assert reviewed(remote.kubeconfig, tokens["inv-revoke-b"]) == (True, user)
+        assert clients["inv-revoke-b"].create_self_subject_review(WHOAMI).status.user_info.username == user
+        assert core.read_namespaced_service_account(account, NAMESPACE).metadata.uid == uid
+        secrets = names(remote.kubeconfig, "secrets")
+        assert anchor["inv-revoke-a"] not in secrets and anchor["inv-revoke-b"] in secrets
+        assert "istio-remote-secret-it-revoke-a" not in names(primary.kubeconfig, "secrets")
+
+        last = remote_secret(clusters, owner="inv-revoke-b", cluster_name="it-revoke-b", service_account=account,
+                             create_service_account=False, state="absent")
+        assert not last["failed"] and last["changed"] is True, last["_printed"]
+        assert last["revocation"] == (
+            "token revoked (token secret {0}/{1} deleted); account {0}/{2} kept: not created by this module for this "
+            "inventory".format(NAMESPACE, anchor["inv-revoke-b"], account)), last
+        wait_for("the API server to reject inv-revoke-b's token", lambda: reviewed(remote.kubeconfig, tokens["inv-revoke-b"])[0] is False, 60)
+        with pytest.raises(ApiException) as refused:
+            clients["inv-revoke-b"].create_self_subject_review(WHOAMI)
+        assert refused.value.status == 401
+        # Revoked with the account still there (the same object): the token secret made the difference.
+        assert core.read_namespaced_service_account(account, NAMESPACE).metadata.uid == uid
+        assert anchor["inv-revoke-b"] not in names(remote.kubeconfig, "secrets")
+        assert "istio-remote-secret-it-revoke-b" not in names(primary.kubeconfig, "secrets")
+        again = remote_secret(clusters, owner="inv-revoke-b", cluster_name="it-revoke-b", service_account=account,
+                              create_service_account=False, state="absent")
+        assert not again["failed"] and again["changed"] is False, again["_printed"]
+        assert again["revocation"].startswith("no token secret of this inventory ({0}/{1}) to revoke".format(
+            NAMESPACE, anchor["inv-revoke-b"])), again
+    finally:
+        for owner, cluster_name in owners.items():
+            for kubeconfig, name in ((remote.kubeconfig, anchor[owner]), (primary.kubeconfig, "istio-remote-secret-" + cluster_name)):
+                if name in names(kubeconfig, "secrets"):
+                    api(kubeconfig)[0].delete_namespaced_secret(name, NAMESPACE)
+        core.delete_namespaced_service_account(account, NAMESPACE)
