@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -165,6 +166,78 @@ def test_verify_reports_what_holds_and_fails_on_what_does_not(converged, third, 
     suite = ET.parse(str(tmp_path / "junit.xml")).getroot()
     assert suite.get("failures") == "7" and suite.get("tests") == str(len(report["checks"]))
     assert "FAILED root of trust app-ns-1" in run.out
+
+
+# multimesh_owner defaults to the inventory's name: inventories/istioctl.yml.
+OWNER = "istioctl"
+
+
+def identities(api):
+    """{(kind, namespace, name): uid} of what this inventory's site.yml made: every object istioctl installed (its
+    owning-resource label; the revision's istiod, injector, validator, RBAC), the namespaces, the CNI, the ingress
+    gateway and the PeerAuthentications. A deleted and recreated object gets another uid."""
+    from kubernetes import client
+
+    apps, core, rbac = client.AppsV1Api(api), client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    admission, custom = client.AdmissionregistrationV1Api(api), client.CustomObjectsApi(api)
+    installed = "install.operator.istio.io/owning-resource"
+    found = {}
+    for listing in (apps.list_deployment_for_all_namespaces, apps.list_daemon_set_for_all_namespaces,
+                    core.list_service_for_all_namespaces, core.list_config_map_for_all_namespaces,
+                    core.list_service_account_for_all_namespaces, rbac.list_role_for_all_namespaces,
+                    rbac.list_role_binding_for_all_namespaces, rbac.list_cluster_role, rbac.list_cluster_role_binding,
+                    admission.list_mutating_webhook_configuration, admission.list_validating_webhook_configuration):
+        for item in listing(label_selector=installed).items:
+            found[(type(item).__name__, item.metadata.namespace, item.metadata.name)] = item.metadata.uid
+    for item in apps.list_namespaced_deployment("usergroup-1-ingress").items + core.list_namespaced_service("usergroup-1-ingress").items:
+        found[(type(item).__name__, "usergroup-1-ingress", item.metadata.name)] = item.metadata.uid
+    for item in core.list_namespace().items:
+        found[("Namespace", None, item.metadata.name)] = item.metadata.uid
+    for item in custom.list_cluster_custom_object("security.istio.io", "v1", "peerauthentications")["items"]:
+        found[("PeerAuthentication", item["metadata"]["namespace"], item["metadata"]["name"])] = item["metadata"]["uid"]
+    return found
+
+
+def test_cleanup_by_another_inventory_keeps_this_inventorys_revisions(converged, third, api):
+    """Tenant hardening point 5: a second inventory with the same meshes (same namespaces and revisions, another
+    multimesh_owner) runs cleanup.yml. istiod carries this inventory's owner, so istioctl uninstalls nothing: every
+    revision is kept and named, and no object of this inventory is deleted or written. (cleanup.yml runs no
+    pre-flight, which would refuse the other owner as site.yml does: it keeps what is not its own and says so.)"""
+    from kubernetes import client
+
+    apps = client.AppsV1Api(api)
+    for mesh in MESHES:
+        istiod = apps.read_namespaced_deployment("istiod-" + mesh, mesh)
+        assert istiod.metadata.labels["multimesh.istio/owner"] == OWNER, istiod.metadata.labels
+    before, versions = identities(api), stored(api)
+    # Not vacuous: both istiods, their injectors and validators, the CNI and the member namespaces are there.
+    for mesh in MESHES:
+        assert before[("V1Deployment", mesh, "istiod-" + mesh)]
+        assert before[("V1MutatingWebhookConfiguration", None, "istio-sidecar-injector-{0}-{0}".format(mesh))]
+        assert before[("V1ValidatingWebhookConfiguration", None, "istio-validator-{0}-{0}".format(mesh))]
+    assert before[("V1DaemonSet", "istio-cni", "istio-cni-node")]
+    assert all(("Namespace", None, ns) in before for ns in ("app-ns-1", "app-ns-2", "app-ns-3", "usergroup-1-ingress"))
+    mark, dummy = third.write_requests()
+
+    other = play(third, "cleanup.yml", "-e", "multimesh_owner=team-b")
+    assert other.rc == 0, other.out
+    assert other.recap()["changed"] == 0, other.out
+    # The control-plane stage's message names each kept revision (its IstioOperator, named like the revision).
+    said = re.findall(r'"msg": "(20-control-plane: [^"]*)"', other.out)
+    assert len(said) == 1, other.out
+    assert ("; istioctl uninstall: usergroup-2 (kept, not created by this inventory), usergroup-1 (kept, not created by "
+            "this inventory); kept (same name, not created by this inventory): ") in said[0], said[0]
+    for mesh in MESHES:
+        assert "IstioOperator {0}/{0}".format(mesh) in said[0].split("kept (same name, not created by this inventory): ")[1]
+    assert "namespaces deleted: none" in other.out, other.out
+    assert "uninstalled" not in other.out, other.out
+    # Nothing deleted or recreated (same uids), nothing changed (same resourceVersions), no write request at all.
+    assert identities(api) == before
+    assert stored(api) == versions
+    assert third.write_requests(mark)[1] == []
+    for mesh in MESHES:
+        istiod = apps.read_namespaced_deployment("istiod-" + mesh, mesh)
+        assert istiod.metadata.labels["multimesh.istio/owner"] == OWNER and istiod.status.available_replicas == 1
 
 
 def test_cleanup_uninstalls_each_revision_and_the_cni(converged, third, api):
