@@ -19,7 +19,9 @@ def gateway_labels(name):
 def injected_gateway(gateway, ownership_labels):
     """ServiceAccount, Role/RoleBinding (its TLS credentials), Deployment and Service of an ingress gateway.
 
-    gateway: {name, namespace, revision, service_type, ports: [{name, port, target_port, node_port}]}."""
+    gateway: {name, namespace, revision, service_type, ports: [{name, port, target_port, node_port}]}, and for a
+    gateway whose only TLS credential is known (seed 004's, in front of an external istiod) 'credential': its secret's
+    name, or None when it terminates no TLS - then it gets no Role at all (tenant-hardening point 13)."""
     name, namespace = gateway["name"], gateway["namespace"]
     labels = gateway_labels(name)
     meta = {"name": name, "namespace": namespace, "labels": dict(labels, **ownership_labels)}
@@ -29,14 +31,18 @@ def injected_gateway(gateway, ownership_labels):
         if port.get("node_port"):
             entry["nodePort"] = port["node_port"]
         ports.append(entry)
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
-        # The gateway reads the certificates of its TLS servers (credentialName) from its own namespace only.
+    # istiod serves the certificates of a gateway's TLS servers (credentialName) by SDS only to a gateway whose
+    # service account may list the Secrets of its namespace (a SubjectAccessReview for list secrets, without a name:
+    # a Role limited by resourceNames does not pass it). A gateway that terminates no TLS needs no Secret at all.
+    reads_secrets = "credential" not in gateway or gateway["credential"] is not None
+    rbac = [
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
          "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "watch", "list"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
          "subjects": [{"kind": "ServiceAccount", "name": name}]},
+    ] if reads_secrets else []
+    return [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}] + rbac + [
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": {
             "selector": {"matchLabels": labels},
             "template": {

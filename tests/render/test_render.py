@@ -360,7 +360,8 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
     objects = dict(((o["kind"], o["metadata"].get("namespace")), o) for o in files["central/23-gateways-mesh-ext.yaml"])
     assert sorted(objects) == [
         ("Deployment", "istio-system"), ("DestinationRule", "external-istiod"), ("Gateway", "external-istiod"),
-        # The Role lets the gateway read its TLS credential (credentialName) in its own namespace.
+        # The Role lets istiod serve the gateway its TLS credential (credentialName): istiod checks that the gateway may
+        # list the Secrets of its namespace (without a name). Without a credential there is none (test_topology).
         ("Role", "istio-system"), ("RoleBinding", "istio-system"),
         ("Service", "istio-system"), ("ServiceAccount", "istio-system"), ("VirtualService", "external-istiod")]
     pod = objects[("Deployment", "istio-system")]["spec"]["template"]["metadata"]

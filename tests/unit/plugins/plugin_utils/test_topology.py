@@ -10,7 +10,9 @@ import copy
 import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
+from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification import mesh_namespaces
 
 
@@ -230,6 +232,30 @@ def test_external_control_plane_parts():
     assert ext["meshConfig"]["defaultConfig"]["discoveryAddress"] == "istiod.example.com:15012"
     config = control_plane_values(parts["east"], "istioctl")
     assert config["global"]["configCluster"] is True and config["pilot"] == {"configMap": True}
+
+
+def test_the_istiod_gateway_gets_secrets_only_when_it_terminates_tls():
+    """Tenant-hardening point 13: the istiod gateway is an internet-facing LoadBalancer in the gateway mesh's
+    control-plane namespace (istio-ca-secret, cacerts, remote-secret tokens). Without a TLS credential (TLS passes
+    through to istiod) it needs no Secret: no Role, no RoleBinding. With one, istiod serves the credential by SDS only
+    to a gateway that may list the namespace's Secrets (a SubjectAccessReview without a name), so the Role stays."""
+    def objects(gateway, address):
+        mesh = [m for m in model(exposed(gateway, address), THREE, here="central")["meshes"] if m["name"] == "mesh-x"][0]
+        return dict((o["kind"], o) for o in injected_gateway(mesh["istiod_gateway"], {}))
+    passthrough = objects({"mesh": "gateways"}, "192.0.2.30")
+    assert sorted(passthrough) == ["Deployment", "Service", "ServiceAccount"]
+    assert planned_kinds({"mesh": "gateways"}, "192.0.2.30") == {"Deployment", "Gateway", "Service", "ServiceAccount",
+                                                                  "VirtualService"}
+    terminating = objects({"mesh": "gateways", "credential": "istiod-cert"}, "istiod.example.com")
+    assert sorted(terminating) == ["Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"]
+    assert terminating["RoleBinding"]["subjects"] == [{"kind": "ServiceAccount", "name": "istiod-gateway-mesh-x"}]
+    assert "Role" in planned_kinds({"mesh": "gateways", "credential": "istiod-cert"}, "istiod.example.com")
+
+
+def planned_kinds(gateway, address):
+    """The kinds of the istiod gateway's objects that cleanup.yml looks for (planned_objects)."""
+    found = planned_objects(model(exposed(gateway, address), THREE, here="central"))
+    return set(o["kind"] for o in found if o["name"] == "istiod-gateway-mesh-x")
 
 
 def test_external_istiod_behind_another_meshs_ingress_gateway():
