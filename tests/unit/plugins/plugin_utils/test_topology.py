@@ -244,8 +244,8 @@ def test_the_istiod_gateway_gets_secrets_only_when_it_terminates_tls():
         return dict((o["kind"], o) for o in injected_gateway(mesh["istiod_gateway"], {}))
     passthrough = objects({"mesh": "gateways"}, "192.0.2.30")
     assert sorted(passthrough) == ["Deployment", "Service", "ServiceAccount"]
-    assert planned_kinds({"mesh": "gateways"}, "192.0.2.30") == {"Deployment", "Gateway", "Service", "ServiceAccount",
-                                                                  "VirtualService"}
+    assert planned_kinds({"mesh": "gateways"}, "192.0.2.30") == {
+        "Deployment", "Gateway", "Service", "ServiceAccount", "VirtualService"}
     terminating = objects({"mesh": "gateways", "credential": "istiod-cert"}, "istiod.example.com")
     assert sorted(terminating) == ["Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"]
     assert terminating["RoleBinding"]["subjects"] == [{"kind": "ServiceAccount", "name": "istiod-gateway-mesh-x"}]
