@@ -41,8 +41,8 @@ step "antsibull-changelog lint (changelog fragments)"
 antsibull-changelog lint
 step "ansible-test sanity"
 bash scripts/sanity.sh
-step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, istioctl and pilot-discovery"
-python tests/harness/harness.py build
+step "test harness: build (or reuse) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, istioctl, pilot-discovery and the Sail Operator"
+python tests/harness/harness.py build --sail
 step "pytest: unit, render and integration tests (integration: a real API server on loopback)"
 # Two workers (pytest-xdist), each test module whole on one (its module-scoped clusters): the integration tests wait
 # on API servers and istiods about half the time, so a second worker uses the idle core. Longest modules first

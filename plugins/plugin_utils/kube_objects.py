@@ -30,6 +30,8 @@ DELETE_ATTEMPTS = 3
 NOT_OURS = ", not created by this inventory"
 # The condition that says an object of this kind is ready.
 READY_CONDITION = {"Deployment": "Available"}
+# Conditions whose status True says something is wrong.
+BAD_WHEN_TRUE = ("ReplicaFailure",)
 
 
 def plain(obj):
@@ -132,18 +134,43 @@ def owns_fields(obj, manager=FIELD_MANAGER):
 
 
 def readiness(obj):
-    """(ready, why) from the kind's ready condition (Ready; Available for Deployments), for this generation."""
+    """(ready, why) from the kind's ready condition (Ready; Available for Deployments), for this generation; a
+    Deployment also until its rollout is complete (every replica updated, no old one left), as kubectl rollout status."""
     meta, status = obj.get("metadata") or {}, obj.get("status") or {}
     generation, observed = meta.get("generation"), status.get("observedGeneration")
     if observed is None or (generation is not None and observed < generation):
         return False, "not reconciled yet (generation {0}, observed {1})".format(generation, observed)
     wanted = READY_CONDITION.get(obj.get("kind"), "Ready")
     conditions = status.get("conditions") or []
-    if any(c.get("type") == wanted and c.get("status") == "True" for c in conditions):
+    # A condition True in BAD_WHEN_TRUE is bad news (a ReplicaSet that cannot create pods, say for a quota).
+    bad = [c for c in conditions if c.get("status") == "True" and c.get("type") in BAD_WHEN_TRUE]
+    rollout = []
+    if obj.get("kind") == "Deployment":
+        replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if status.get("updatedReplicas", 0) < replicas or status.get("replicas", 0) > replicas:
+            rollout.append("rollout: {0} of {1} replicas updated, {2} in all".format(
+                status.get("updatedReplicas", 0), replicas, status.get("replicas", 0)))
+    if not bad and not rollout and any(c.get("type") == wanted and c.get("status") == "True" for c in conditions):
         return True, wanted
     failing = ["{0}={1} ({2}: {3})".format(c.get("type"), c.get("status"), c.get("reason", ""), c.get("message", ""))
-               for c in conditions if c.get("status") != "True"]
+               for c in conditions if c.get("status") != "True" or c in bad] + rollout
     return False, "; ".join(failing) or "no {0} condition yet (state {1})".format(wanted, status.get("state"))
+
+
+def dependents(live):
+    """What must be ready too before a live object is: for a Sail Istio, its active IstioRevision (the Istio copies
+    the revision's conditions as soon as it changed the revision's spec, before the revision's chart upgrade ran) and,
+    unless a remote profile has none, that revision's istiod Deployment, rolled out."""
+    if live.get("kind") != "Istio" or not str(live.get("apiVersion", "")).startswith("sailoperator.io/"):
+        return []
+    spec, revision = live.get("spec") or {}, (live.get("status") or {}).get("activeRevisionName")
+    if not revision:
+        return []
+    found = [{"apiVersion": "sailoperator.io/v1", "kind": "IstioRevision", "metadata": {"name": revision}}]
+    if spec.get("profile") != "remote" and ((spec.get("values") or {}).get("profile")) != "remote":
+        found.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
+            "name": "istiod" if revision == "default" else "istiod-" + revision, "namespace": spec.get("namespace")}})
+    return found
 
 
 class ApplyError(Exception):
@@ -271,6 +298,20 @@ class Applier(object):
         after = self.cluster.apply(obj, dry_run=self.check_mode)
         self.outcome.add(obj, "released" + note, True, live, after)
 
+    def _ready_with_dependents(self, live):
+        """(ready, why) of a live object and its dependents: while the object is not ready, why adds the reason of
+        its workload (a Deployment that says what keeps it from starting its pods)."""
+        ok, why = readiness(live)
+        for dependent in dependents(live):
+            if not ok and dependent["kind"] != "Deployment":
+                continue
+            found = self.cluster.get(dependent)
+            dependent_ok, dependent_why = readiness(found) if found else (False, "not found")
+            if not dependent_ok:
+                why = "{0}{1}: {2}".format(why + "; " if not ok else "", label(dependent), dependent_why)
+                ok = False
+        return ok, why
+
     def wait_ready(self, objects, timeout, sleep, clock=None):
         """Wait until every object reports ready; returns {ready: [labels], pending: {label: why}}."""
         clock = clock or time
@@ -281,7 +322,7 @@ class Applier(object):
         while True:
             for name, obj in list(pending.items()):
                 live = known.pop(name, None) or self.cluster.get(obj)
-                ok, reason = readiness(live) if live else (False, "not found")
+                ok, reason = self._ready_with_dependents(live) if live else (False, "not found")
                 if ok:
                     ready.append(name)
                     del pending[name]

@@ -8,7 +8,9 @@
 Each cluster is etcd + kube-apiserver + kube-controller-manager + kube-scheduler (one binary, tests/harness/kube)
 and kwok (sigs.k8s.io/kwok), which fakes one node and the status of the pods on it so that Deployments become
 Available and DaemonSets ready without containers. Nothing here fakes the Kubernetes API itself.
-With --sail-standin it also runs sail_standin.py, a clearly named stand-in for the Sail Operator (see there why).
+With --sail it also runs the real Sail Operator, built from its source (sail_operator_source(): the project's
+../shared/sail-operator snapshot, MULTIMESH_SAIL_OPERATOR_SRC, or what scripts/fetch-sail-operator.sh downloads), with
+the CRDs of that source; with --istiods a real istiod per istiod Deployment (istiod_runner.py).
 Versions are pinned in tests/harness/versions.json; Go caches and binaries live under MULTIMESH_HARNESS_CACHE
 (default ~/.cache/multimesh-harness) so a warm start takes seconds.
 """
@@ -45,12 +47,17 @@ STATE = os.environ.get("MULTIMESH_HARNESS_DIR", os.path.join(REPO, "build", "har
 # Offsets from a cluster's base port (its API server's port).
 # istiods: the first of the local istiods' ports (8 per istiod, up to 10 istiods per cluster).
 PORTS = {"kube-apiserver": 0, "etcd-client": 1, "etcd-peer": 2, "kube-controller-manager": 3, "kube-scheduler": 4, "kwok": 5,
-         "istiods": 10}
+         "sail-operator-metrics": 6, "sail-operator-health": 7, "istiods": 10}
 COMPONENTS = ("egress", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-# Optional: a stand-in for the Sail Operator (sail_standin.py), which cannot be built here, and one real istiod per
-# mesh as a local process (istiod_runner.py).
-OPTIONAL = ("sail-standin", "istiods")
-PYTHON_COMPONENTS = {"egress": "egress_proxy.py", "sail-standin": "sail_standin.py", "istiods": "istiod_runner.py"}
+# Optional: the real Sail Operator and one real istiod per istiod Deployment (istiod_runner.py), as local processes.
+OPTIONAL = ("sail-operator", "istiods")
+PYTHON_COMPONENTS = {"egress": "egress_proxy.py", "istiods": "istiod_runner.py"}
+# Where the Sail Operator keeps the Helm release of its base chart (the chart's POD_NAMESPACE).
+SAIL_NAMESPACE = "sail-operator"
+# The Sail Operator's source: its go.mod pins modules the proxy refuses; these are served (../shared/sail-operator's
+# SNAPSHOT.md), hence also GONOSUMDB.
+SAIL_SOURCE_ENV = "MULTIMESH_SAIL_OPERATOR_SRC"
+SAIL_GONOSUMDB = "istio.io/api,istio.io/client-go,istio.io/istio,github.com/envoyproxy/go-control-plane,github.com/agentgateway"
 SERVICE_CIDR = "10.96.0.0/16"
 # Below the kernel's ephemeral range (usually 32768-60999), where outgoing connections could hold our ports.
 BASE_PORT = int(os.environ.get("MULTIMESH_HARNESS_PORT", "16443"))
@@ -128,6 +135,75 @@ def build_istio(bindir):
                   VERSIONS["istio_reported_version"], revision)
     packages = ["istio.io/istio/{0}@{1}".format(path, version) for path in ISTIO_PACKAGES]
     subprocess.run(["go", "install", "-trimpath", "-ldflags=" + ldflags] + packages, cwd=HERE, env=env, check=True)
+
+
+def sail_operator_source():
+    """The directory of the Sail Operator's source: MULTIMESH_SAIL_OPERATOR_SRC, the project's shared/sail-operator
+    beside this clone, or build/sail-operator (scripts/fetch-sail-operator.sh, where GitHub is reachable)."""
+    candidates = [("MULTIMESH_SAIL_OPERATOR_SRC", os.environ.get(SAIL_SOURCE_ENV, "")),
+                  ("../shared/sail-operator", os.path.join(os.path.dirname(REPO), "shared", "sail-operator")),
+                  ("build/sail-operator", os.path.join(REPO, "build", "sail-operator"))]
+    for dummy, path in candidates:
+        if path and os.path.isfile(os.path.join(path, "go.mod")) and os.path.isdir(os.path.join(path, "chart", "crds")):
+            return path
+    raise SystemExit("harness: no Sail Operator source (looked in: {0}). Fix: set {1} to a checkout of it with the "
+                     "go.mod of ../shared/sail-operator/SNAPSHOT.md, or run scripts/fetch-sail-operator.sh where GitHub is "
+                     "reachable.".format("; ".join("{0} ({1})".format(label, path or "unset") for label, path in candidates),
+                                         SAIL_SOURCE_ENV))
+
+
+def _tree_digest(root):
+    """sha256 of every file's path and content under root: the operator's binary is cached by what it is built from."""
+    digest = hashlib.sha256()
+    for directory, dirnames, filenames in sorted(os.walk(root)):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in sorted(filenames):
+            path = os.path.join(directory, filename)
+            digest.update(os.path.relpath(path, root).encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(hashlib.sha256(handle.read()).digest())
+    return digest
+
+
+def build_sail_operator():
+    """The path of the Sail Operator binary built from sail_operator_source() (every chart embedded), built when
+    its source or Go changed. It shares the harness's Go caches: most of its dependencies are istio.io/istio's."""
+    source = sail_operator_source()
+    digest = _tree_digest(source)
+    digest.update(subprocess.run(["go", "version"], stdout=subprocess.PIPE, check=True).stdout)
+    binary = os.path.join(CACHE, "bin", "sail-operator-" + digest.hexdigest()[:16], "sail-operator")
+    if os.access(binary, os.X_OK):
+        return binary
+    os.makedirs(os.path.dirname(binary), exist_ok=True)
+    started = time.time()
+    log("building the Sail Operator from {0}; a cold build takes about 10 minutes".format(source))
+    env = dict(go_env(), GONOSUMDB=SAIL_GONOSUMDB)
+    subprocess.run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary + ".tmp", "./cmd/"], cwd=source, env=env, check=True)
+    os.rename(binary + ".tmp", binary)
+    log("built the Sail Operator in {0:.0f}s".format(time.time() - started))
+    return binary
+
+
+def sail_operator_crds():
+    """The CRDs of the operator's source (chart/crds: Sail's and Istio's), the ones the operator serves."""
+    import yaml
+
+    crds = []
+    for path in sorted(glob.glob(os.path.join(sail_operator_source(), "chart", "crds", "*.yaml"))):
+        with open(path) as handle:
+            crds.extend(doc for doc in yaml.safe_load_all(handle) if doc and doc.get("kind") == "CustomResourceDefinition")
+    return crds
+
+
+def sail_operator_config(path):
+    """The operator's --config-file: the image annotations of its chart's values.yaml as properties (the chart mounts
+    the Deployment's annotations there through the downward API)."""
+    import yaml
+
+    with open(os.path.join(sail_operator_source(), "chart", "values.yaml")) as handle:
+        annotations = yaml.safe_load(handle)["deployment"]["annotations"]
+    with open(path, "w") as handle:
+        handle.writelines('{0}="{1}"\n'.format(key, value) for key, value in sorted(annotations.items()))
 
 
 # ---------------------------------------------------------------- certificates
@@ -302,6 +378,10 @@ class Cluster:
                     "--audit-policy-file=" + os.path.join(self.dir, "audit-policy.yaml"),
                     "--audit-log-path=" + self.audit_log, "--audit-log-format=json", "--audit-log-mode=blocking",
                     "--audit-log-maxsize=0"]
+        if component == "sail-operator":
+            return ["--leader-elect=false", "--config-file=" + os.path.join(self.dir, "sail-operator.properties"),
+                    "--metrics-bind-address=127.0.0.1:{0}".format(self.port("sail-operator-metrics")),
+                    "--health-probe-bind-address=127.0.0.1:{0}".format(self.port("sail-operator-health"))]
         common = ["--kubeconfig=" + own_kubeconfig, "--authentication-kubeconfig=" + own_kubeconfig,
                   "--authorization-kubeconfig=" + own_kubeconfig, "--bind-address=127.0.0.1",
                   "--secure-port={0}".format(self.port(component)), "--leader-elect=false"]
@@ -367,12 +447,17 @@ class Cluster:
                        "spec": {"execs": [{"local": {"workDir": workdir}}]}}, handle, indent=2)
 
     def _start(self, bindir, component):
+        env = None
         if component in PYTHON_COMPONENTS:
             command = [sys.executable, os.path.join(HERE, PYTHON_COMPONENTS[component])] + self._python_args(component, bindir)
+        elif component == "sail-operator":
+            command = [build_sail_operator()] + self._args(component)
+            # The operator exits without POD_NAMESPACE; KUBECONFIG in place of its in-cluster service account.
+            env = dict(os.environ, KUBECONFIG=self.kubeconfig, POD_NAMESPACE=SAIL_NAMESPACE)
         else:
             command = [os.path.join(bindir, "kwok" if component == "kwok" else "kube")] + self._args(component)
         logfile = open(os.path.join(self.dir, "logs", component + ".log"), "ab")
-        proc = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT, env=env,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
         with open(self._pidfile(component), "w") as handle:
             handle.write(str(proc.pid))
@@ -435,26 +520,28 @@ class Cluster:
                     raise
         self._wait(what + " to be served", lambda: all(self._served(path) for path in served), timeout, "kube-apiserver")
 
-    def install_upstream_crds(self):
-        """The Sail Operator and Istio CRDs the collection uses (found by tests/render/upstream_data.py), as the real
-        operator's chart would install them, so a Sail inventory passes pre-flight on a stand-in cluster."""
-        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "render"))
-        import upstream_data
-
+    def _start_sail_operator(self, bindir):
+        """What installing the operator's chart gives: its CRDs (Sail's and Istio's, from its source) and its
+        namespace; then the operator itself, ready when its health endpoint answers."""
+        crds = sail_operator_crds()
+        self._create_crds(crds, "the Sail Operator's {0} CRDs".format(len(crds)), 60)
         try:
-            found = upstream_data.crds()
-        except upstream_data.UpstreamMissing:
-            # A clone with no copy of them: download the pinned files (GitHub), as the hosted workflow does.
-            log("no upstream CRDs here; downloading them with scripts/fetch-upstream.sh")
-            fetched = subprocess.run(["bash", os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "fetch-upstream.sh")],
-                                     check=False)
-            try:
-                found = upstream_data.crds()
-            except upstream_data.UpstreamMissing as exc:
-                raise SystemExit("harness: cluster {0} is up, but the Sail CRDs were not installed (fetch-upstream.sh "
-                                 "exited {1}): {2}".format(self.name, fetched.returncode, exc))
-        self._create_crds([found[name][0] for name in upstream_data.REQUIRED], "the Sail and Istio CRDs", 60)
-        log("cluster {0}: {1} Sail and Istio CRDs installed".format(self.name, len(upstream_data.REQUIRED)))
+            self.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                        "metadata": {"name": SAIL_NAMESPACE}})
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise
+        sail_operator_config(os.path.join(self.dir, "sail-operator.properties"))
+        self._start(bindir, "sail-operator")
+        self._wait("the Sail Operator's /readyz", self._sail_operator_ready, 60, "sail-operator")
+
+    def _sail_operator_ready(self):
+        url = "http://127.0.0.1:{0}/readyz".format(self.port("sail-operator-health"))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
 
     def _served(self, path):
         try:
@@ -488,10 +575,10 @@ class Cluster:
 
     # -------------------------------------------------------------- up / down
 
-    def up(self, fresh=False, sail_standin=False, istiods=False):
-        """Start the cluster (a no-op when it runs); fresh=True starts from empty storage. istiods=True runs a real
-        istiod per installed mesh (istiod_runner.py)."""
-        wanted = COMPONENTS + (("sail-standin",) if sail_standin else ()) + (("istiods",) if istiods else ())
+    def up(self, fresh=False, sail=False, istiods=False):
+        """Start the cluster (a no-op when it runs); fresh=True starts from empty storage. sail=True runs the real Sail
+        Operator (with its CRDs), istiods=True a real istiod per istiod Deployment (istiod_runner.py)."""
+        wanted = COMPONENTS + (("sail-operator",) if sail else ()) + (("istiods",) if istiods else ())
         if not fresh and all(self.pid(c) for c in wanted) and self.ready() and self._node_ready():
             log("cluster {0} already running at {1}".format(self.name, self.server))
             return self.kubeconfig
@@ -506,13 +593,15 @@ class Cluster:
             raise RuntimeError("cluster {0}: port(s) {1} on 127.0.0.1 are in use; stop what uses them or set "
                                "MULTIMESH_HARNESS_PORT".format(self.name, ", ".join(busy)))
         try:
-            return self._start_all(sail_standin, istiods)
+            return self._start_all(sail, istiods)
         except BaseException:
             self.down(quiet=True)  # nothing half-started is left running
             raise
 
-    def _start_all(self, sail_standin, istiods):
+    def _start_all(self, sail, istiods):
         bindir = build()
+        if sail:
+            build_sail_operator()  # before the clock starts: a build is not a start
         for sub in ("pids", "logs", "apiserver"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         make_pki(self.pki)
@@ -534,8 +623,8 @@ class Cluster:
         self._wait("node {0} Ready (kwok)".format(NODE_NAME), self._node_ready, 60, "kwok")
         self._wait("the default service account (kube-controller-manager)", self._default_service_account, 60,
                    "kube-controller-manager")
-        if sail_standin:
-            self._start(bindir, "sail-standin")
+        if sail:
+            self._start_sail_operator(bindir)
         if istiods:
             self._start(bindir, "istiods")
         log("cluster {0} up at {1} in {2:.1f}s; kubeconfig {3}".format(self.name, self.server, time.time() - started, self.kubeconfig))
@@ -581,7 +670,8 @@ def main(argv=None):
     parser.add_argument("action", choices=("build", "up", "down", "env"))
     parser.add_argument("--name", action="append", help="cluster name (repeat for several); default c1")
     parser.add_argument("--fresh", action="store_true", help="start from empty storage (deletes the cluster's etcd data)")
-    parser.add_argument("--sail-standin", action="store_true", help="also run the Sail Operator stand-in (sail_standin.py)")
+    parser.add_argument("--sail", action="store_true",
+                        help="also run the real Sail Operator, built from its source, with its CRDs")
     parser.add_argument("--istiods", action="store_true",
                         help="also run a real istiod (pilot-discovery) per installed mesh as a local process (istiod_runner.py)")
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
@@ -591,15 +681,13 @@ def main(argv=None):
     clusters = [Cluster(name, args.base_port + 100 * index) for index, name in enumerate(names)]
     if args.action == "build":
         print(build())
+        if args.sail:
+            print(build_sail_operator())
     elif args.action == "env":
         print(json.dumps(dict(VERSIONS, cache=CACHE, state=STATE), indent=2))
     elif args.action == "up":
         for cluster in clusters:
-            kubeconfig = cluster.up(fresh=args.fresh, sail_standin=args.sail_standin, istiods=args.istiods)
-            if args.sail_standin:
-                # What installing the operator brings; the integration tests install them themselves when they want.
-                cluster.install_upstream_crds()
-            print(kubeconfig)
+            print(cluster.up(fresh=args.fresh, sail=args.sail, istiods=args.istiods))
     else:
         for cluster in clusters:
             cluster.down()

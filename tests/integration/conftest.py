@@ -25,8 +25,6 @@ import harness  # noqa: E402  pylint: disable=wrong-import-position
 # (fresh_cluster offsets); what a session shares is kept apart per worker.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
-# The upstream CRDs, found by name wherever they are (tests/render/upstream_data.py), in one file for crds.yml.
-CRD_FILE = os.path.join(REPO, "build", "upstream-crds{0}.yaml".format("-" + WORKER if WORKER else ""))
 
 
 class Run(object):
@@ -89,24 +87,14 @@ def remote_secrets(api, namespace):
 
 @pytest.fixture(scope="session")
 def cluster():
-    """One cluster for the session, with the Sail and Istio CRDs installed."""
+    """One cluster for the session, with the real Sail Operator and its CRDs (Sail's and Istio's)."""
     # Apart from the ports of a cluster a developer started by hand with harness.py up, and from the modules'
     # own clusters (offsets 1100-2999): one per xdist worker.
     clusters = [harness.Cluster("it-c1" + ("-" + WORKER if WORKER_INDEX else ""), harness.BASE_PORT + 1000 + 3000 * WORKER_INDEX)]
-    clusters[0].up(fresh=True, sail_standin=True)
-    install_crds(clusters[0])
+    clusters[0].up(fresh=True, sail=True)
     yield clusters[0]
     for item in clusters:
         item.down()
-
-
-def install_crds(cluster):
-    """The Sail Operator and Istio CRDs from the upstream data, established, on a harness cluster."""
-    import upstream_data
-
-    crds = ansible_playbook(cluster.kubeconfig, os.path.join(HERE, "playbooks", "crds.yml"),
-                            "-e", "crd_file=" + upstream_data.write_crds(CRD_FILE))
-    assert crds.rc == 0, crds.out
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +114,8 @@ def api_client(kubeconfig):
 @contextlib.contextmanager
 def fresh_cluster(name, offset, **components):
     """A harness cluster of its own for one test module, at BASE_PORT + offset, stopped when the module is done.
-    components: sail_standin=True and/or istiods=True (a real istiod per installed mesh)."""
+    components: sail=True (the real Sail Operator and its CRDs) and/or istiods=True (a real istiod per istiod
+    Deployment)."""
     started = harness.Cluster(name, harness.BASE_PORT + offset)
     started.up(fresh=True, **components)
     try:

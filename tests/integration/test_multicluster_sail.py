@@ -14,7 +14,7 @@ import json
 import pytest
 import yaml
 
-from conftest import (api_client, fresh_cluster, install_crds, play, remote_secrets, write_inventory, write_marks,
+from conftest import (api_client, fresh_cluster, play, remote_secrets, write_inventory, write_marks,
                       writes_since)
 
 CLUSTERS = (("east", 2300), ("west", 2400))
@@ -31,10 +31,8 @@ MESHES = [
 @pytest.fixture(scope="module")
 def clusters():
     with contextlib.ExitStack() as stack:
-        started = dict((name, stack.enter_context(fresh_cluster("it-mcs-" + name, offset, sail_standin=True)))
+        started = dict((name, stack.enter_context(fresh_cluster("it-mcs-" + name, offset, sail=True)))
                        for name, offset in CLUSTERS)
-        for cluster in started.values():
-            install_crds(cluster)
         yield started
 
 

@@ -1,6 +1,7 @@
-"""RevisionBased meshes (issue 15 item 4) against a real API server and garbage collector. First the Sail stand-in's
-part, as the operator does it: a revision per version, a tag that follows the Istio's active revision, an old revision
-kept while a workload uses it and deleted once nothing does. Then site.yml on a RevisionBased mesh beside an InPlace
+"""RevisionBased meshes (issue 15 item 4) against a real API server and garbage collector, the real Sail Operator and a
+real istiod per revision (sidecar injection through the operator's tag webhook). First the operator's own part, as the
+collection relies on it: a revision per version, a tag that follows the Istio's active revision, an old revision kept
+while a workload its istiod injected runs and deleted once nothing uses it. Then site.yml on a RevisionBased mesh beside an InPlace
 one: converge, a version bump that moves only that mesh, idempotence, verification of the tag, cleanup."""
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import (api_client, deploy_web, fresh_cluster, injected, install_crds, play, read_report, upgrade, wait_for,
+from conftest import (api_client, deploy_web, fresh_cluster, injected, play, read_report, upgrade, wait_for,
                       write_inventory)
 
 GROUP, VERSION = "sailoperator.io", "v1"
@@ -20,8 +21,7 @@ GROUP, VERSION = "sailoperator.io", "v1"
 
 @pytest.fixture(scope="module")
 def world():
-    with fresh_cluster("it-c8", 2500, sail_standin=True) as cluster:
-        install_crds(cluster)
+    with fresh_cluster("it-c8", 2500, sail=True, istiods=True) as cluster:
         yield cluster
 
 
@@ -54,7 +54,7 @@ def istiods(api):
 
 @pytest.fixture
 def canary(api):
-    """Removes what the stand-in test made even when it fails, so the site.yml test's pre-flight sees no foreign Istio."""
+    """Removes what the operator test made even when it fails, so the site.yml test's pre-flight sees no foreign Istio."""
     yield
     from kubernetes import client
     from kubernetes.client.rest import ApiException
@@ -99,13 +99,28 @@ def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_on
     wait_for("tag canary resolved to canary-v1-30-3", lambda: (get(api, "istiorevisiontags", "canary").get(
         "status") or {}).get("istioRevision") == "canary-v1-30-3")
     hook = admission.read_mutating_webhook_configuration("istio-revision-tag-canary-canary-system")
-    assert hook.metadata.labels == {"app": "sidecar-injector", "istio.io/tag": "canary", "istio.io/rev": "canary-v1-30-3"}
-    assert hook.webhooks[0].client_config.service.name == "istiod-canary-v1-30-3"
+    assert (hook.metadata.labels["istio.io/tag"], hook.metadata.labels["istio.io/rev"]) == ("canary", "canary-v1-30-3")
+    assert {w.client_config.service.name for w in hook.webhooks} == {"istiod-canary-v1-30-3"}
 
-    # A namespace on the tag, and a workload the old revision injected (the injector annotates pods with the revision).
+    # A namespace on the tag, and a workload the tag's webhook has the revision's istiod inject (it annotates the pod
+    # with its revision).
     core.create_namespace({"metadata": {"name": "canary-apps", "labels": {"istio.io/rev": "canary"}}})
-    core.create_namespaced_pod("canary-apps", {"metadata": {"name": "app", "annotations": {"istio.io/rev": "canary-v1-30-3"}},
-                                               "spec": {"containers": [{"name": "app", "image": "app"}]}})
+
+    def created():
+        """True once the pod is created: until istiod canary-v1-30-3 listens, its webhook (failurePolicy Fail) refuses it."""
+        from kubernetes.client.rest import ApiException
+
+        try:
+            core.create_namespaced_pod("canary-apps", {"metadata": {"name": "app"},
+                                                       "spec": {"containers": [{"name": "app", "image": "app"}]}})
+            return True
+        except ApiException as exc:
+            if exc.status == 500 and "sidecar-injector.istio.io" in exc.body:
+                return False
+            raise
+
+    wait_for("istiod canary-v1-30-3 to answer the tag's injector", created, timeout=60)
+    assert injected(api, "canary-apps", selector="") == {"app": "canary-v1-30-3"}
     wait_for("tag canary in use by its namespace", lambda: condition(
         get(api, "istiorevisiontags", "canary"), "InUse").get("status") == "True")
 
@@ -114,13 +129,13 @@ def test_a_version_bump_makes_a_new_revision_moves_the_tag_and_prunes_the_old_on
         "activeRevisionName") == "canary-v1-30-2", timeout=60)
     wait_for("tag canary moved to canary-v1-30-2", lambda: admission.read_mutating_webhook_configuration(
         "istio-revision-tag-canary-canary-system").metadata.labels["istio.io/rev"] == "canary-v1-30-2")
-    # The stand-in moves the webhook first and writes the tag's status after it: wait for both.
+    # The webhook and the tag's status are separate writes: wait for both.
     wait_for("tag canary's status on canary-v1-30-2", lambda: get(api, "istiorevisiontags", "canary")["status"][
         "istioRevision"] == "canary-v1-30-2")
     # The old revision stays while its workload runs, however short the grace period.
     time.sleep(3)
     old = get(api, "istiorevisions", "canary-v1-30-3")
-    assert condition(old, "InUse")["status"] == "True" and "pod canary-apps/app" in condition(old, "InUse")["message"]
+    assert (condition(old, "InUse")["status"], condition(old, "InUse")["reason"]) == ("True", "ReferencedByWorkloads"), old
     assert istiods(api) == ["istiod-canary-v1-30-2", "istiod-canary-v1-30-3"]
     assert get(api, "istios", "canary")["status"]["revisions"] == {"total": 2, "ready": 2, "inUse": 2}
 
@@ -170,7 +185,7 @@ def inventory(world, tmp_path_factory):
     work = tmp_path_factory.mktemp("revision-based")
     return write_inventory(work / "revision-based.yml", {"cluster-1": {"multimesh_kubeconfig": world.ansible_kubeconfig}}, {
         "multimesh_backend": "sail", "multimesh_cni": {"enabled": False}, "multimesh_meshes": meshes("1.30.2"),
-        # The stand-in injects nothing: no samples; the verification is run on its own below.
+        # No samples (test_verify_sail.py has them); the verification is run on its own below.
         "multimesh_samples": [], "multimesh_verify": False})
 
 

@@ -19,8 +19,8 @@ TWO_MESHES = [{"name": "mesh-1", "namespace": "istio-system-1", "members": ["app
               {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2", "app-ns-3"]}]
 
 
-# The Sail stand-in makes istiod Deployments, not webhooks, and kwok's pods get no sidecars: samples and the
-# verification would fail here by design. tests/integration/test_verify.py runs them against that world.
+# No istiod runs on this cluster (no --istiods): the operator's injector webhooks fail closed, so no sample pod
+# could be created here. test_verify_sail.py runs the samples and the verification with real istiods.
 WITHOUT_SAMPLES = ["-e", json.dumps({"multimesh_samples": [], "multimesh_verify": False})]
 
 
@@ -280,8 +280,11 @@ def test_timeout_names_the_istio_and_its_condition(converged, cluster, kube):
     run = site(cluster, "-e", "control_plane_ready_timeout=6", "-e", "control_plane_ready_poll=2",
                meshes=TWO_MESHES + [THIRD_MESH, slow])
     assert run.rc != 0
+    # The operator's reason, and what keeps its istiod Deployment from starting pods.
     assert ("Timed out after 6s waiting for Istio to be ready: Istio slow: Ready=False (IstiodNotReady: istiod "
-            "Deployment istio-system-slow/istiod-slow is not available)") in run.out
+            "Deployment is scaled to zero replicas); Deployment istio-system-slow/istiod-slow: ") in run.out, run.out
+    assert re.search(r"ReplicaFailure=True \(FailedCreate: pods \\?\"istiod-slow-[a-z0-9-]+\\?\" is forbidden: exceeded quota",
+                     run.out), run.out
     client.CustomObjectsApi(kube).delete_cluster_custom_object("sailoperator.io", "v1", "istios", "slow")
     core.delete_namespace("istio-system-slow")
 
@@ -303,18 +306,23 @@ def test_departed_members_lose_the_labels_when_pruning(converged, cluster, kube)
     assert again.recap()["changed"] == 0
 
 
-def test_samples_without_sidecars_fail_naming_the_pods_and_are_removed(converged, cluster, kube):
-    """The stand-in has no injector, so kwok's sample pods run without sidecars: the samples role must say which."""
+def test_samples_whose_pods_the_injector_refuses_fail_naming_why_and_are_removed(converged, cluster, kube):
+    """No istiod runs on this cluster, and the injector webhook the operator renders fails closed: the sample
+    Deployments cannot create pods, and the wait says why (the ReplicaSets' FailedCreate, from the API server)."""
     from kubernetes import client
 
-    run = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"),
-                           "-e", json.dumps({"multimesh_meshes": TWO_MESHES, "multimesh_verify": False}))
+    run = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"), "-e", json.dumps(
+        {"multimesh_meshes": TWO_MESHES, "multimesh_verify": False, "samples_wait_timeout": 10}))
     assert run.rc != 0, run.out
-    apps = client.AppsV1Api(kube)
-    assert apps.read_namespaced_deployment("httpbin", "app-ns-3").status.available_replicas == 1
+    assert "Timed out after 10s waiting for Deployment to be ready: " in run.out, run.out
     for ns in ("app-ns-1", "app-ns-2", "app-ns-3"):
         for app in ("sleep", "httpbin"):
-            assert re.search(r"pod {0}/{1}-[a-z0-9]+-[a-z0-9]+ has no sidecar: injection did not happen".format(ns, app), run.out), run.out
+            assert re.search(r"Deployment {0}/{1}: Available=False \(MinimumReplicasUnavailable: [^)]*\); ReplicaFailure=True "
+                             r"\(FailedCreate: Internal error occurred: failed calling webhook \\?\"rev\.namespace\.sidecar-injector"
+                             r"\.istio\.io\\?\": failed to call webhook: Post \\?\"https://istiod-mesh-\d\.istio-system-\d\.svc:443/"
+                             r"inject".format(ns, app), run.out), run.out
+    apps = client.AppsV1Api(kube)
+    assert apps.read_namespaced_deployment("httpbin", "app-ns-3").status.available_replicas is None
     removed = ansible_playbook(cluster.kubeconfig, SITE, "-i", os.path.join(INVENTORIES, "two-mesh.yml"),
                                "-e", json.dumps({"multimesh_meshes": TWO_MESHES, "multimesh_verify": False, "samples_state": "absent"}))
     assert removed.rc == 0, removed.out

@@ -178,9 +178,14 @@ def test_no_conditions_yet():
 
 
 def test_deployments_are_ready_when_available():
-    deployment = {"kind": "Deployment", "metadata": {"name": "httpbin", "generation": 1},
-                  "status": {"observedGeneration": 1, "conditions": [{"type": "Available", "status": "True"}]}}
+    deployment = {"kind": "Deployment", "metadata": {"name": "httpbin", "generation": 1}, "spec": {"replicas": 2},
+                  "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
+                             "conditions": [{"type": "Available", "status": "True"}]}}
     assert readiness(deployment) == (True, "Available")
+    # Available while old pods still serve: not rolled out yet (kubectl rollout status waits too).
+    deployment["status"].update(replicas=3, updatedReplicas=1)
+    assert readiness(deployment) == (False, "rollout: 1 of 2 replicas updated, 3 in all")
+    deployment["status"].update(replicas=2, updatedReplicas=2)
     deployment["status"]["conditions"] = [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
                                           "message": "no pod"}]
     assert readiness(deployment) == (False, "Available=False (MinimumReplicasUnavailable: no pod)")

@@ -249,6 +249,57 @@ def test_wait_passes_on_ready_objects_without_extra_reads():
     assert out["ready"] == ["Istio mesh-1"] and not out["failed"] and cluster.reads == 1
 
 
+def test_an_istio_is_ready_only_once_its_revision_reconciled_the_change_and_istiod_rolled_out(monkeypatch):
+    """The real operator copies the revision's old Ready=True into the Istio as soon as it changed the revision's spec,
+    before the chart upgrade: the revision's observedGeneration and the istiod rollout decide."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import kube_objects
+
+    monkeypatch.setattr(kube_objects, "time", Clock())
+    cluster = FakeCluster()
+    istio = item("Istio", "mesh-1", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-1"},
+                 metadata={"name": "mesh-1", "labels": OURS})
+    stage.converge(args(objects=[istio]), cluster, False, no_istioctl)
+    ready = [{"type": "Ready", "status": "True"}]
+    cluster.store[("Istio", None, "mesh-1")]["status"] = {"observedGeneration": 1, "activeRevisionName": "mesh-1",
+                                                          "conditions": ready}
+    cluster.store[("IstioRevision", None, "mesh-1")] = {"kind": "IstioRevision", "metadata": {"name": "mesh-1", "generation": 3},
+                                                        "status": {"observedGeneration": 2, "conditions": ready}}
+    deployment = {"kind": "Deployment", "metadata": {"name": "istiod-mesh-1", "namespace": "istio-system-1", "generation": 5},
+                  "spec": {"replicas": 1}, "status": {"observedGeneration": 5, "replicas": 2, "updatedReplicas": 1,
+                                                      "conditions": [{"type": "Available", "status": "True"}]}}
+    cluster.store[("Deployment", "istio-system-1", "istiod-mesh-1")] = deployment
+    out = stage.converge(args(objects=[istio], wait=["Istio"], wait_timeout=4), cluster, False, no_istioctl)
+    assert out["failed"] and out["pending"] == {"Istio mesh-1": (
+        "IstioRevision mesh-1: not reconciled yet (generation 3, observed 2); Deployment istio-system-1/istiod-mesh-1: "
+        "rollout: 1 of 1 replicas updated, 2 in all")}
+    cluster.store[("IstioRevision", None, "mesh-1")]["status"]["observedGeneration"] = 3
+    deployment["status"]["replicas"] = 1
+    out = stage.converge(args(objects=[istio], wait=["Istio"], wait_timeout=4), cluster, False, no_istioctl)
+    assert out["ready"] == ["Istio mesh-1"] and not out["failed"]
+
+
+def test_an_istio_that_is_not_ready_says_why_its_istiod_does_not_start(monkeypatch):
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import kube_objects
+
+    monkeypatch.setattr(kube_objects, "time", Clock())
+    cluster = FakeCluster()
+    istio = item("Istio", "slow", api_version="sailoperator.io/v1", spec={"namespace": "istio-system-slow"},
+                 metadata={"name": "slow", "labels": OURS})
+    stage.converge(args(objects=[istio]), cluster, False, no_istioctl)
+    cluster.store[("Istio", None, "slow")]["status"] = {"observedGeneration": 1, "activeRevisionName": "slow", "conditions": [
+        {"type": "Ready", "status": "False", "reason": "IstiodNotReady", "message": "istiod Deployment is scaled to zero replicas"}]}
+    cluster.store[("Deployment", "istio-system-slow", "istiod-slow")] = {
+        "kind": "Deployment", "metadata": {"name": "istiod-slow", "namespace": "istio-system-slow", "generation": 1},
+        "spec": {"replicas": 1}, "status": {"observedGeneration": 1, "conditions": [
+            {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "no pod"},
+            {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "exceeded quota"}]}}
+    out = stage.converge(args(objects=[istio], wait=["Istio"], wait_timeout=4), cluster, False, no_istioctl)
+    assert out["pending"] == {"Istio slow": (
+        "Ready=False (IstiodNotReady: istiod Deployment is scaled to zero replicas); Deployment istio-system-slow/istiod-slow: "
+        "Available=False (MinimumReplicasUnavailable: no pod); ReplicaFailure=True (FailedCreate: exceeded quota); "
+        "rollout: 0 of 1 replicas updated, 0 in all")}
+
+
 def test_render_writes_only_files_that_differ(tmp_path):
     out = stage.render(args(render_dir=str(tmp_path)), False)
     assert out["changed"] and out["written"] == ["20-control-plane-mesh-1.yaml"]
