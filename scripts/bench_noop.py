@@ -1,5 +1,5 @@
 """Benchmark: site.yml (Sail backend, verification and samples off) against one kubernetes.core.k8s task applying the
-same rendered objects, on a harness cluster with the Sail stand-in; and the write requests of a no-op run.
+same rendered objects, on a harness cluster with the real Sail Operator; and the write requests of a no-op run.
 
 For each inventory (the example's 2 meshes / 3 namespaces, and 5 meshes / 50 namespaces), on a fresh cluster:
   first converge of site.yml (no Ready wait: control_plane_ready_timeout=0), the no-op re-run of site.yml, and one
@@ -18,12 +18,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "render"))
 
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 from bench_render import build  # noqa: E402  pylint: disable=wrong-import-position
 
-import upstream_data  # noqa: E402  pylint: disable=wrong-import-position
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
 CASES = (("2 meshes / 3 namespaces", [("mesh-1", 1), ("mesh-2", 2)]), ("5 meshes / 50 namespaces", [(None, 10)] * 5))
@@ -69,10 +67,8 @@ def rendered_objects(inventory, workdir):
 
 def run_case(label, data, workdir):
     cluster = harness.Cluster("bench-noop", harness.BASE_PORT + 2100)
-    cluster.up(fresh=True, sail_standin=True)
+    cluster.up(fresh=True, sail=True)
     try:
-        playbook(cluster.kubeconfig, os.path.join(ROOT, "tests", "integration", "playbooks", "crds.yml"),
-                 "-e", "crd_file=" + upstream_data.write_crds(os.path.join(ROOT, "build", "upstream-crds.yaml")))
         inventory = os.path.join(workdir, "inventory.yml")
         with open(inventory, "w") as handle:
             yaml.safe_dump(data, handle)

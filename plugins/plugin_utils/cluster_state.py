@@ -52,10 +52,16 @@ def deep_merge(base, override):
     return merged
 
 
-def control_plane_values(mesh, backend):
-    """Helm values of a mesh's control plane: the passthrough values plus what the model owns."""
+def control_plane_values(mesh, backend, cni=None):
+    """Helm values of a mesh's control plane: the passthrough values plus what the model owns. cni: the model's
+    shared CNI; with Sail, when it is enabled, the mesh uses it (pilot.cni.enabled - Istio's default is false, and the
+    operator enables it by itself on OpenShift only), so that injection adds istio-validation instead of the
+    privileged istio-init; a mesh's own values can still say otherwise. istioctl (1.30) replaces that value with its
+    components.cni.enabled, which would install a second CNI: not set there (see README)."""
     values = deep_merge(mesh["values"], topology.values(mesh)) if mesh.get("multicluster") else mesh["values"]
     if backend == "sail":
+        if (cni or {}).get("enabled"):
+            values = deep_merge({"pilot": {"cni": {"enabled": True}}}, values)
         return deep_merge(values, {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
     # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
     # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).

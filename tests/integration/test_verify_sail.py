@@ -97,6 +97,8 @@ def test_every_sample_is_injected_by_its_own_meshs_istiod(world):
             for pod in pods:
                 assert pod.metadata.annotations["istio.io/rev"] == name, pod.metadata.name
                 assert "istio-proxy" in [c.name for c in pod.spec.containers], pod.metadata.name
+                # The shared CNI is the one the mesh uses (the operator counts it as a dependency): no istio-init.
+                assert [c.name for c in pod.spec.init_containers or []] == ["istio-validation"], pod.metadata.name
                 assert checks["binding {0}/{1}".format(member, pod.metadata.name)]["status"] == "pass"
     assert report["passed"] is False
 

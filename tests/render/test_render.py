@@ -85,7 +85,9 @@ def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
     istios = by_kind(files, "Istio")
     assert istios["mesh-2"]["spec"] == {
         "namespace": "istio-system-2", "version": "v1.30.3", "updateStrategy": {"type": "InPlace"},
-        "values": {"meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]}}}
+        "values": {"meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]},
+                   # The shared CNI the inventory enables is the one each mesh uses (no privileged istio-init).
+                   "pilot": {"cni": {"enabled": True}}}}
     namespaces = by_kind(files, "Namespace")
     # The inventory's identity (multimesh_owner) defaults to its file's name.
     assert namespaces["app-ns-3"]["metadata"]["labels"] == {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2",
@@ -123,7 +125,7 @@ def test_three_meshes_render_valid_objects(tmp_path, crd_schemas):
     assert sorted(istios) == ["canary", "ug1-1-30", "usergroup-2"]
     assert istios["usergroup-2"]["spec"]["version"] == "v1.29.6"
     assert istios["ug1-1-30"]["spec"]["values"] == {
-        "pilot": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+        "pilot": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}, "cni": {"enabled": True}},
         "meshConfig": {"accessLogFile": "/dev/stdout",
                        "discoverySelectors": [{"matchLabels": {"usergroup": "usergroup-1"}}]}}
     cni = by_kind(files, "IstioCNI")["default"]["spec"]

@@ -77,6 +77,17 @@ def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
     assert mesh == before
 
 
+def test_a_sail_mesh_uses_the_shared_cni_when_it_is_enabled_unless_its_own_values_say_otherwise():
+    mesh = MODEL["meshes"][1]
+    assert control_plane_values(mesh, "sail", {"enabled": True})["pilot"] == {"env": {"A": "1"}, "cni": {"enabled": True}}
+    assert "cni" not in control_plane_values(mesh, "sail", {"enabled": False})["pilot"]
+    assert "cni" not in control_plane_values(mesh, "sail")["pilot"]
+    # istioctl overwrites values.pilot.cni.enabled with components.cni.enabled (a second CNI): nothing is set there.
+    assert "cni" not in control_plane_values(mesh, "istioctl", {"enabled": True})["pilot"]
+    opted_out = dict(mesh, values={"pilot": {"cni": {"enabled": False, "provider": "multus"}}})
+    assert control_plane_values(opted_out, "sail", {"enabled": True})["pilot"]["cni"] == {"enabled": False, "provider": "multus"}
+
+
 def test_istioctl_values_set_the_istio_namespace():
     expected = {"global": {"istioNamespace": "istio-system-1"}, "defaultRevision": ""}
     assert control_plane_values(MODEL["meshes"][0], "istioctl") == expected
