@@ -93,6 +93,9 @@ REFUSED_VALUES = {
     ("meshConfig", "discoverySelectors"): ("is built from discovery_labels and must not be set here",
                                            "remove it and set the mesh's 'discovery_labels'", ()),
     ("global", "revision"): ("is set by the collection from 'revision'", "remove it", ()),
+    # The chart's own revision value: the Sail Operator and istioctl set it from the revision they install.
+    ("revision",): ("is set from the mesh's 'revision' (the Sail Operator and istioctl overwrite it)",
+                    "remove it; set the mesh's 'revision'", ()),
     ("global", "istioNamespace"): ("'{value}' differs from the mesh namespace '{namespace}'",
                                    "remove it; the collection sets it from the mesh's 'namespace'", (_MESH_NAMESPACE,)),
     ("meshConfig", "rootNamespace"): ("moves the root namespace away from the control-plane namespace, so the STRICT "

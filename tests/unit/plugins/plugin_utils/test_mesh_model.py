@@ -144,6 +144,8 @@ INVALID = [
      "mesh 'mesh-1'.values.global.istioNamespace", "differs from the mesh namespace"),
     ("values-global-revision", dict(meshes=with_change(0, values={"global": {"revision": "x"}})),
      "mesh 'mesh-1'.values.global.revision", "set by the collection"),
+    ("values-revision", dict(meshes=with_change(0, values={"revision": "x"})),
+     "mesh 'mesh-1'.values.revision", "set from the mesh's 'revision'"),
     ("cni-namespace-is-control-plane", dict(cni={"namespace": "istio-system-1"}),
      "multimesh_cni.namespace", "control-plane namespace of mesh 'mesh-1'"),
     ("member-is-cni-namespace", dict(meshes=with_change(0, members=["istio-cni"])),
