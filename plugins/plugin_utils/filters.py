@@ -14,9 +14,9 @@ def filter_errors(function, name=None):
     """function as a filter whose malformed-input errors say which filter raised them."""
     label = name or function.__name__
 
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):
         try:
-            return function(*args)
+            return function(*args, **kwargs)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise AnsibleFilterError("{0}: {1}".format(label, to_native(exc)))
     return wrapped

@@ -64,19 +64,21 @@ def pod_revision(pod):
         (meta.get("annotations") or {}).get(REVISION_LABEL)
 
 
-def _running_injected(pods):
+def _running_injected(pods, finished=FINISHED):
     """(pod, revision) of the pods that run with a proxy: not being deleted, not finished (an evicted or completed
-    pod keeps its revision but is not restarted, and the operator does not count it)."""
+    pod keeps its revision but is not restarted)."""
     for pod in pods:
         revision = pod_revision(pod)
-        if revision and not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in FINISHED:
+        if revision and not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in finished:
             yield pod, revision
 
 
-def pods_on(pods, revisions):
-    """namespace/name of the running pods that the given revisions injected."""
-    return sorted("{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"])
-                  for p, revision in _running_injected(pods) if revision in revisions)
+def pods_on(pods, revisions, failed=False):
+    """namespace/name of the running pods that the given revisions injected. failed=True: the Sail Operator's view,
+    which counts a Failed (evicted) pod as a use until it is deleted - those are named so, with what to do."""
+    return sorted("{0}/{1}{2}".format(p["metadata"]["namespace"], p["metadata"]["name"],
+                                      " (Failed: delete it)" if (p.get("status") or {}).get("phase") == "Failed" else "")
+                  for p, revision in _running_injected(pods, ("Succeeded",) if failed else FINISHED) if revision in revisions)
 
 
 def rollout_done(workload):

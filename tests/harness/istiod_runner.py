@@ -1,7 +1,7 @@
 """A real istiod (pilot-discovery, built from istio.io/istio) per installed mesh, for the test harness.
 
 kwok fakes the pods of an istiod Deployment; no container runs. This runner starts, for each Deployment labelled
-app=istiod, the real pilot-discovery as a local process against the harness API server, configured from what the
+app=istiod (not scaled to zero), the real pilot-discovery as a local process against the harness API server, configured from what the
 cluster holds - the way the Deployment would run it:
   - POD_NAMESPACE = the Deployment's namespace, REVISION = its istio.io/rev label and the plain `value` env entries
     of its container (the chart's settings); no mesh config file, so istiod reads and watches the mesh ConfigMap
@@ -187,8 +187,8 @@ class Runner(object):
     def reconcile(self):
         routes, seen = {}, set()
         for deployment in self.apps.list_deployment_for_all_namespaces(label_selector="app=istiod").items:
-            if deployment.metadata.deletion_timestamp:
-                continue
+            if deployment.metadata.deletion_timestamp or deployment.spec.replicas == 0:
+                continue  # going, or scaled to zero: no pod would run it
             namespace = deployment.metadata.namespace
             revision = (deployment.metadata.labels or {}).get("istio.io/rev") or "default"
             key = (namespace, revision)

@@ -1,8 +1,8 @@
 """Canary upgrade of one mesh with the istioctl backend (issue 15 item 4): real istioctl installs each version's
 revision beside the last, the chart's revisionTags moves the mesh's tag, and the real istiod of each revision
-(istiod_runner.py) injects the pods the tag sends it - so the revision a restarted pod records is the injector's, not a
-stand-in's. upgrade.yml restarts the workloads (the mesh's ingress gateway too), uninstalls the old revision once no pod
-uses it, leaves the other mesh alone; a rollback while the old revision exists; cleanup removes every revision."""
+(istiod_runner.py) injects the pods the tag sends it - so the revision a restarted pod records is the injector's own.
+upgrade.yml restarts the workloads (the mesh's ingress gateway too), uninstalls the old revision once no pod uses it,
+leaves the other mesh alone; a rollback while the old revision exists; cleanup removes every revision."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,4 +1,4 @@
-"""playbooks/site.yml and cleanup.yml with the Sail backend on two real API servers, each with the Sail stand-in:
+"""playbooks/site.yml and cleanup.yml with the Sail backend on two real API servers, each with the real Sail Operator:
 every part a cluster can play - primary and remote (primary-remote), external and config (external control plane)
 - as Istio resources, with the remote secrets between them. Converge, zero writes on a second run and in check mode,
 and cleanup that leaves nothing of it."""
@@ -48,7 +48,8 @@ def inventory(clusters, tmp_path_factory):
                  for name, dummy in CLUSTERS)
     return write_inventory(work / "multicluster-sail.yml", hosts, {
         "multimesh_backend": "sail", "multimesh_cni": {"enabled": False}, "multimesh_meshes": MESHES,
-        # The stand-in injects no sidecars: samples and verification are proven with istioctl (test_multicluster.py).
+        # No istiod runs here (the remote's injector calls the primary's address): samples and verification across
+        # clusters are proven with istioctl (test_multicluster.py), single-cluster Sail injection in test_verify_sail.py.
         "multimesh_samples": [], "multimesh_verify": False, "multimesh_ca_dir": str(work / "ca")})
 
 

@@ -208,11 +208,11 @@ def test_a_sail_revision_still_in_use_names_its_pods():
     left = [{"item": "app-ns-1", "resources": [injected("app-ns-1", "web-1", "mesh-2-v1-30-3")]},
             {"item": "istio-system-2", "resources": [injected("istio-system-2", "my-gateway-7d9f", "mesh-2-v1-30-2")]}]
     rescue = [t for t in tasks("settle_sail.yml") if "block" in t][0]["rescue"]
-    assert "multimesh.istio.pods_on(__upgrade_plan.retiring)" in rescue[-1]["vars"]["__upgrade_still"]
+    assert "multimesh.istio.pods_on(__upgrade_plan.retiring, failed=true)" in rescue[-1]["vars"]["__upgrade_still"]
     assert rescue[0]["kubernetes.core.k8s_info"]["kind"] == "Pod" and rescue[0]["no_log"] is True
     msg = rescue_message_of("settle_sail.yml", {
         "__upgrade_in_use": revisions_in_use(revisions, ["mesh-2-v1-30-2"]),
-        "__upgrade_still": pods_on([p for r in left for p in r["resources"]], ["mesh-2-v1-30-2"]),
+        "__upgrade_still": pods_on([p for r in left for p in r["resources"]], ["mesh-2-v1-30-2"], failed=True),
         "__upgrade_plan": {"retiring": ["mesh-2-v1-30-2"], "unmanaged": []}, "upgrade_timeout": 600,
         "__upgrade_revisions": {"resources": revisions}, "ansible_failed_result": {"failed": True},
         "__upgrade_user_namespaces": {"resources": [
