@@ -77,7 +77,7 @@ def pods_on(pods, revisions, failed=False):
     """namespace/name of the running pods that the given revisions injected. failed=True: the Sail Operator's view,
     which counts a Failed (evicted) pod as a use until it is deleted - those are named so, with what to do."""
     return sorted("{0}/{1}{2}".format(p["metadata"]["namespace"], p["metadata"]["name"],
-                                      " (Failed: delete it)" if (p.get("status") or {}).get("phase") == "Failed" else "")
+                                      " (Failed - delete it)" if (p.get("status") or {}).get("phase") == "Failed" else "")
                   for p, revision in _running_injected(pods, ("Succeeded",) if failed else FINISHED) if revision in revisions)
 
 

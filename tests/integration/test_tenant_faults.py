@@ -13,6 +13,7 @@ __metaclass__ = type
 import base64
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -55,12 +56,13 @@ def inventories(world, tmp_path_factory):
 
 def exec_kubeconfig(marker):
     """A kubeconfig whose user is an exec plugin: loading it as a client would run `sh` on the controller."""
+    plugin = {"apiVersion": "client.authentication.k8s.io/v1", "command": "sh", "args": ["-c", "id > " + marker],
+              "interactiveMode": "Never"}
     return yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",
         "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-        "users": [{"name": "u", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "sh",
-                                                   "args": ["-c", "id > " + marker], "interactiveMode": "Never"}}}]})
+        "users": [{"name": "u", "user": {"exec": plugin}}]})
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,12 @@ def planted(world, api, inventories):
     first = play(inventories["a"], "site.yml")
     assert first.rc == 0, first.out
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    # The plant is live: a client loaded from it runs the command (so the marker check below can fail).
+    from kubernetes import config
+
+    proof = inventories["marker"] + ".proof"
+    config.load_kube_config_from_dict(yaml.safe_load(exec_kubeconfig(proof)), client_configuration=client.Configuration())
+    assert os.path.exists(proof)
     secret = base64.b64encode(exec_kubeconfig(inventories["marker"]).encode()).decode()
     for namespace in ("alpha-system", "alpha-apps"):
         for name in ("istio-remote-secret-cluster-1", "istio-kubeconfig"):
@@ -126,46 +134,60 @@ def writes_outside(world, mark, allowed=("bravo-system", "bravo-apps")):
 def test_tenant_b_runs_every_playbook_and_tenant_a_reaches_nothing(world, api, inventories, planted):
     from kubernetes import client
 
+    core, apps, custom = client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
     mark, dummy = world.write_requests()
-    # 1. site.yml: the fake istiod of B's revision and the mesh config that selects everything are refused before
-    #    any change, each named with the fix.
+    # 1. site.yml: the fake istiod of B's revision and its mesh config that selects everything are refused before
+    #    any change, named with the fix.
     refused = play(inventories["b"], "site.yml")
     assert refused.rc != 0, refused.out
-    assert "Deployment alpha-system/istiod-bravo" in refused.out, refused.out
-    assert "Fix" in refused.out or "fix" in refused.out, refused.out
+    assert "Pre-flight found 2 problem(s); nothing was changed" in refused.out, refused.out
+    for named in ("is already served by istiod Deployment alpha-system/istiod-bravo, outside the mesh's namespace "
+                  "bravo-system. Fix: ", "istiod revision bravo (mesh config ConfigMap alpha-system/istio-bravo; made by: "
+                  "revision bravo) is not this inventory's and has no discoverySelectors"):
+        assert named in refused.out, refused.out
     assert world.write_requests(mark)[1] == [], "pre-flight wrote"
-    # Tenant A's fake goes (its admin's answer to the refusal); the other plants stay.
-    client.AppsV1Api(api).delete_namespaced_deployment("istiod-bravo", "alpha-system")
-    client.CoreV1Api(api).delete_namespaced_config_map("istio-bravo", "alpha-system")
-    wait_for("the fake istiod gone", lambda: not [d for d in client.AppsV1Api(api).list_namespaced_deployment(
-        "alpha-system").items if d.metadata.name == "istiod-bravo"])
+    # Tenant A's admin removes the fake (the answer to the refusal); every other plant stays.
+    apps.delete_namespaced_deployment("istiod-bravo", "alpha-system")
+    core.delete_namespaced_config_map("istio-bravo", "alpha-system")
+    wait_for("the fake istiod gone", lambda: "istiod-bravo" not in [
+        d.metadata.name for d in apps.list_namespaced_deployment("alpha-system").items])
     before = snapshot(api)
     mark, dummy = world.write_requests()
 
     converged = play(inventories["b"], "site.yml")
-    print(converged.out[-6000:])
     assert converged.rc == 0, converged.out
     again = play(inventories["b"], "site.yml")
     assert again.rc == 0 and again.recap()["changed"] == 0, again.out
 
-    # 2. verify.yml: reads, and never loads tenant A's kubeconfigs.
+    # 2. verify.yml: tenant A's namespace, labelled into mesh B, is named (B's istiod gives it B's root).
     report_dir = inventories["work"] / "verify-b"
     verified = play(inventories["b"], "verify.yml", "-e", "multimesh_verify_report_dir=" + str(report_dir))
-    print(verified.out[-4000:])
+    assert verified.rc != 0, verified.out
     report, checks = read_report(report_dir)
-    scope = checks["discovery scope bravo"]
-    print(json.dumps(scope, indent=1))
+    intruder = checks["root of trust alpha-apps"]
+    assert intruder["status"] == "fail" and intruder["observed"] == "root of bravo", intruder
+    assert "namespace alpha-apps is not in mesh bravo but its istiod discovers it" in intruder["reason"], intruder
+    assert report["failed"] == ["root of trust alpha-apps"], report["failed"]
 
-    # 3. upgrade.yml: B's canary, restarting only what B's namespaces run.
+    # 3. upgrade.yml: B's canary goes ahead, but tenant A's decoy keeps B's old revision in use (the operator counts its
+    #    annotation): the wait names the decoy's pod and the fix, and restarts nothing of tenant A.
     upgraded = play(inventories["b"], "upgrade.yml", "-e", "upgrade_mesh=bravo", "-e", "upgrade_version=1.30.3",
                     "-e", "upgrade_restart=true", "-e", "upgrade_poll=1", "-e", "upgrade_timeout=20")
-    print(upgraded.out[-4000:])
+    assert upgraded.rc != 0, upgraded.out
+    assert re.search(r"Revision\(s\) bravo-v1-30-2 still in use after 20s; pods on them: alpha-apps/decoy-[a-z0-9]+-[a-z0-9]+\. "
+                     r"Fix: restart or delete those pods", upgraded.out), upgraded.out
+    assert custom.get_cluster_custom_object("sailoperator.io", "v1", "istiorevisiontags", "bravo")["status"][
+        "istioRevision"] == "bravo-v1-30-3"
 
-    # 4. cleanup.yml: B's objects only; tenant A's namespace, claimed for B, is neither deleted nor relabelled.
+    # 4. cleanup.yml: B's objects only; tenant A's namespace, claimed for B, is neither deleted nor relabelled, and
+    #    the shared CNI stays for tenant A's Istio.
     removed = play(inventories["b"], "cleanup.yml", "-e", json.dumps({"multimesh_meshes": [mesh_b("1.30.3")]}))
-    print(removed.out[-4000:])
     assert removed.rc == 0, removed.out
+    assert "The shared CNI stays: Istio alpha still need(s) it" in removed.out, removed.out
+    assert custom.list_cluster_custom_object("sailoperator.io", "v1", "istiorevisiontags")["items"] == []
+    assert [i["metadata"]["name"] for i in custom.list_cluster_custom_object("sailoperator.io", "v1", "istios")["items"]] == ["alpha"]
 
+    # Nothing ran on the controller, nothing outside inventory B was written, tenant A's objects are as they were.
     assert not os.path.exists(inventories["marker"]), "a tenant's kubeconfig ran a command on the controller"
     assert writes_outside(world, mark) == []
     assert snapshot(api) == before

@@ -60,7 +60,9 @@ def test_every_task_that_gets_a_pod_or_workload_spec_is_no_log():
         ("plan.yml", "Read the pods of the mesh's namespaces"),
         ("plan.yml", "Read the pods that select the mesh's revisions or tag (istio.io/rev, in any namespace)"),
         ("restart_one.yml", "Restart"), ("restart_one.yml", "Wait for the rollout of"),
-        ("settle_istioctl.yml", "Wait until no pod uses"), ("settle_sail.yml", "Read the pods that may still use")]
+        ("settle_istioctl.yml", "Wait until no pod uses"),
+        ("settle_sail.yml", "Read the pods of every namespace when none of the mesh's uses"),
+        ("settle_sail.yml", "Read the pods that may still use")]
     unlogged = ["{0}: {1}".format(name, task["name"]) for name, task, dummy in reads if task.get("no_log") is not True]
     assert unlogged == []
     # Each failure is still said: failed_when: false and a check after it, or a rescue of its own.
@@ -223,6 +225,13 @@ def test_a_sail_revision_still_in_use_names_its_pods():
                           "istio-system-2/my-gateway-7d9f; namespaces labelled istio.io/rev with one of them: legacy. "
                           "Fix: "), msg
     assert SECRET not in msg
+    # No namespace labelled with an old revision: nothing said of them (Jinja's empty result is None, not "None").
+    msg = rescue_message_of("settle_sail.yml", {
+        "__upgrade_in_use": ["mesh-2-v1-30-2"], "__upgrade_still": ["other-tenant/decoy-1"],
+        "__upgrade_plan": {"retiring": ["mesh-2-v1-30-2"], "unmanaged": []}, "upgrade_timeout": 20,
+        "__upgrade_revisions": {"resources": revisions}, "ansible_failed_result": {"failed": True},
+        "__upgrade_user_namespaces": {"resources": []}, "__upgrade_left": {"results": []}})
+    assert msg.startswith("Revision(s) mesh-2-v1-30-2 still in use after 20s; pods on them: other-tenant/decoy-1. Fix: "), msg
 
 
 def test_a_failed_restart_says_what_was_already_restarted():

@@ -165,7 +165,7 @@ def test_pods_on_names_the_running_pods_of_those_revisions():
 def test_pods_on_in_the_operators_view_names_failed_pods_which_keep_a_revision_in_use():
     pods = [pod("a", "r1"), pod("evicted", "r1", phase="Failed"), pod("done", "r1", phase="Succeeded")]
     assert pods_on(pods, ["r1"]) == ["blue-apps/a"]
-    assert pods_on(pods, ["r1"], failed=True) == ["blue-apps/a", "blue-apps/evicted (Failed: delete it)"]
+    assert pods_on(pods, ["r1"], failed=True) == ["blue-apps/a", "blue-apps/evicted (Failed - delete it)"]
 
 
 @pytest.mark.parametrize("workload,done", [
