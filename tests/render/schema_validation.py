@@ -1,7 +1,8 @@
 """Validate rendered objects against the real schemas.
 
 Kubernetes built-in kinds: kubernetes-validate (the upstream OpenAPI schemas), strict (unknown fields fail).
-Istio and Sail kinds: the openAPIV3Schema of the upstream CRDs (found by upstream_data.py), made strict
+Istio and Sail kinds: the openAPIV3Schema of the upstream CRDs (found by upstream_data.py: the 1.30.3 releases) and of
+the CRDs of the Sail Operator's source the harness runs (load_operator_crd_schemas), made strict
 the way a structural schema is: a field the schema does not declare is an error, as with
 kubectl's --validate=strict, unless the schema says x-kubernetes-preserve-unknown-fields.
 """
@@ -11,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
+import sys
 
 import jsonschema
 import kubernetes_validate
@@ -50,11 +53,20 @@ def _strict(schema):
     return schema
 
 
-def load_crd_schemas():
+def load_operator_crd_schemas():
+    """The same for the CRDs the harness installs and the real Sail Operator serves: those of its source
+    (tests/harness/harness.py sail_operator_crds), so that what is rendered is accepted by both."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
+    import harness  # pylint: disable=import-outside-toplevel
+
+    return load_crd_schemas(harness.sail_operator_crds())
+
+
+def load_crd_schemas(crds=None):
     """{(group/version, kind): (scope, strict schema)} for every served version of every upstream CRD found
-    (upstream_data: by CRD name, wherever it is)."""
+    (upstream_data: by CRD name, wherever it is), or of the CRDs given."""
     schemas = {}
-    for crd, dummy in upstream_data.crds().values():
+    for crd in crds if crds is not None else [crd for crd, dummy in upstream_data.crds().values()]:
         spec = crd["spec"]
         for version in spec["versions"]:
             if not version.get("served", True):
