@@ -100,3 +100,28 @@ def test_a_cluster_object_named_as_a_meshs_stops_the_run_naming_both_owners(clus
             "usergroup-1) would create, exists and is not that mesh's: it points into namespace ug1-legacy".format(
                 binding)) in run.out
     assert not {"usergroup-1", "usergroup-2", "canary-system", "shop"} & {n.metadata.name for n in core.list_namespace().items}
+
+
+def test_a_look_alike_of_a_planned_object_is_refused_not_adopted(cluster, kube):
+    """Tenant hardening, point 3: a user's PeerAuthentication with the very name and spec a mesh would apply. Server-side
+    apply would merely add the marks (no conflict), and cleanup would then delete it: pre-flight refuses it, naming
+    it and the fix, before any change."""
+    from kubernetes import client
+
+    core, custom = client.CoreV1Api(kube), client.CustomObjectsApi(kube)
+    core.create_namespace({"metadata": {"name": "usergroup-2"}})
+    custom.create_namespaced_custom_object("security.istio.io", "v1", "usergroup-2", "peerauthentications", {
+        "apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default"},
+        "spec": {"mtls": {"mode": "STRICT"}}})
+    mark, dummy = cluster.write_requests()
+    try:
+        run = ansible_playbook(cluster.ansible_kubeconfig, SITE, "-i", INVENTORY)
+        writes = cluster.write_requests(mark)[1]
+        kept = custom.get_namespaced_custom_object("security.istio.io", "v1", "usergroup-2", "peerauthentications", "default")
+    finally:
+        core.delete_namespace("usergroup-2")
+    assert run.rc != 0
+    assert ("PeerAuthentication usergroup-2/default, which this run would apply, exists and is not this inventory's: it "
+            "exists without this inventory's labels (app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner="
+            "three-mesh). Fix: remove or rename it if nothing needs it") in run.out, run.out
+    assert writes == [] and not (kept["metadata"].get("labels") or {}), kept["metadata"]

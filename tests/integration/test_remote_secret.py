@@ -405,3 +405,41 @@ def test_absent_revokes_the_token_though_the_account_stays(clusters, tmp_path):
                 if name in names(kubeconfig, "secrets"):
                     api(kubeconfig)[0].delete_namespaced_secret(name, NAMESPACE)
         core.delete_namespaced_service_account(account, NAMESPACE)
+
+
+def test_a_tenant_rewritten_secret_runs_nothing_on_the_controller_and_is_refused(clusters, tmp_path):
+    """Tenant hardening point 1, on real API servers: the secret remote_secret wrote (marks and all) rewritten by the
+    mesh's tenant, who can write Secrets in its namespace, to a kubeconfig whose user is an exec plugin. The
+    verification's remote_access refuses it, naming the field and the fix, and runs nothing."""
+    from kubernetes import config
+    from kubernetes import client as kube
+
+    primary, remote = clusters
+    made = remote_secret(clusters, owner="inv-tenant", cluster_name="it-tenant")
+    assert not made["failed"], made["_printed"]
+    marker, proof = tmp_path / "ran-on-the-controller", tmp_path / "proof"
+
+    def plugged(path):
+        text = base64.b64decode(stored(primary, "istio-remote-secret-it-tenant").data["it-tenant"]).decode("utf-8")
+        kubeconfig = yaml.safe_load(text)
+        kubeconfig["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "sh",
+                                                   "args": ["-c", "id > " + str(path)], "interactiveMode": "Never"}}
+        return kubeconfig
+
+    # The plant is live: a client loaded from it runs the command.
+    config.load_kube_config_from_dict(plugged(proof), client_configuration=kube.Configuration())
+    assert proof.exists()
+    data = base64.b64encode(yaml.safe_dump(plugged(marker)).encode("utf-8")).decode()
+    api(primary.kubeconfig)[0].patch_namespaced_secret("istio-remote-secret-it-tenant", NAMESPACE, {"data": {"it-tenant": data}})
+    try:
+        tried = adhoc("multimesh.istio.remote_access", {
+            "kubeconfig": primary.kubeconfig, "owner": "inv-tenant",
+            "readers": [{"namespace": NAMESPACE, "cluster": "it-tenant", "type": "remote"}]})
+        assert not marker.exists(), "the tenant's exec plugin ran on the controller"
+        assert not tried["failed"], tried["_printed"]
+        entry = tried["secrets"][0]
+        assert entry["exists"] is True and entry["can_read"] is False and entry["server"] is None, entry
+        assert "users[0].user.exec runs a command on this machine" in entry["error"], entry
+        assert "Fix: let multimesh.istio.remote_secret write the secret" in entry["error"], entry
+    finally:
+        remote_secret(clusters, owner="inv-tenant", cluster_name="it-tenant", state="absent")
