@@ -162,7 +162,16 @@ def test_istioctl_canary_upgrade_restart_rollback_and_cleanup(world, api, invent
     # The member and gateway namespaces were the inventory's (owned); the mesh's namespace stays, without istiod.
     wait_for("blue-apps and blue-ingress gone", lambda: blue_namespaces() == ["blue-system"], timeout=120)
     assert istiods(api) == []
-    hooks = [h.metadata.name for h in client.AdmissionregistrationV1Api(api).list_mutating_webhook_configuration().items]
-    assert not [h for h in hooks if "blue" in h], hooks
-    roles = [r.metadata.name for r in client.RbacAuthorizationV1Api(api).list_cluster_role().items]
-    assert not [r for r in roles if "blue" in r], roles
+
+    # istioctl deletes in the foreground: an object stays listed, with a deletionTimestamp, until the garbage
+    # collector (slow while it resyncs after CRD changes) finishes it. Anything blue not being deleted is a failure.
+    def blue(items):
+        return [(i.metadata.name, bool(i.metadata.deletion_timestamp)) for i in items if "blue" in i.metadata.name]
+
+    def leftovers():
+        hooks = blue(client.AdmissionregistrationV1Api(api).list_mutating_webhook_configuration().items)
+        roles = blue(client.RbacAuthorizationV1Api(api).list_cluster_role().items)
+        return hooks + roles
+
+    assert all(deleting for _name, deleting in leftovers()), leftovers()
+    wait_for("the blue webhooks and cluster roles deleted", lambda: leftovers() == [], timeout=120)
