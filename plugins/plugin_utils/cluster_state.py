@@ -140,7 +140,8 @@ def _ownership_problems(model, namespaces, istiods):
     problems = []
     # The CNI namespace is shared by every inventory of the cluster: not checked here.
     planned = set(mesh["namespace"] for mesh in model["meshes"]) | set(
-        member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
+        member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"]) | set(
+        name for name, dummy in _gateway_namespaces(model))
     for ns in sorted(namespaces, key=_name):
         other = _other_owner(ns, model)
         if _name(ns) in planned and other:
@@ -181,18 +182,32 @@ def _mesh_revision(mesh, revision):
         mesh["update_strategy"]["type"] == "RevisionBased" and is_version_revision(mesh["revision"], revision))
 
 
+def _gateway_namespaces(model):
+    """[(namespace, what it is)]: the namespaces of seed 004's istiod gateways, which the collection creates and owns."""
+    return [(mesh["istiod_gateway"]["namespace"], "the istiod gateway of mesh '{0}'".format(mesh["name"]))
+            for mesh in model["meshes"] if (mesh.get("istiod_gateway") or {}).get("namespace")]
+
+
+def _gateway_namespace_fix(owner):
+    return ("delete it if nothing needs it (site.yml creates it; create the gateway's TLS credential there after "
+            "that), or, to hand it to this inventory on purpose, label it {0} (cleanup then deletes it)".format(
+                marks(owner)))
+
+
 def _owned_namespace_problems(model, namespaces):
     """Owned namespaces (cleanup deletes them) must be this inventory's: one that exists without its labels is
     someone else's, and labelling it would make cleanup delete it. Another inventory's is reported above."""
     existing = dict((_name(ns), ns) for ns in namespaces)
+    owned = [(member["name"], "owned, in mesh '{0}'".format(mesh["name"]), None)
+             for mesh in model["meshes"] for member in mesh["labelled_namespaces"] if member["owned"]]
+    gateways = [(name, what, _gateway_namespace_fix(model.get("owner"))) for name, what in _gateway_namespaces(model)]
     problems = []
-    for mesh in model["meshes"]:
-        for member in mesh["labelled_namespaces"]:
-            ns = existing.get(member["name"])
-            problem = claim_problem(ns, model.get("owner")) if ns and member["owned"] else None
-            if problem and not _other_owner(ns, model):
-                problems.append("Namespace {0} (owned, in mesh '{1}') exists and is not this inventory's: {2}. Fix: "
-                                "{3}.".format(member["name"], mesh["name"], problem[0], problem[1]))
+    for name, what, fix in owned + gateways:
+        ns = existing.get(name)
+        problem = claim_problem(ns, model.get("owner")) if ns else None
+        if problem and not _other_owner(ns, model):
+            problems.append("Namespace {0} ({1}) exists and is not this inventory's: {2}. Fix: {3}.".format(
+                name, what, problem[0], fix or problem[1]))
     return problems
 
 

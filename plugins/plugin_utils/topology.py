@@ -28,7 +28,8 @@ TOPOLOGIES = {
 PLACEMENT_KEYS = ("name", "role", "address", "gateway")
 GATEWAY_KEYS = ("mesh", "credential")
 # The label Kubernetes puts on every namespace: a mesh whose ingress gateway fronts an external istiod also discovers
-# that istiod's namespace (its Service, and the Gateway, VirtualService and DestinationRule there), and nothing else.
+# that istiod's namespace (its Service, and the Gateway, VirtualService and DestinationRule there) and the gateway's
+# own namespace, and nothing else.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 _IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 # Kubernetes' default cluster ID: two clusters both left at it cannot be told apart by istiod.
@@ -142,7 +143,7 @@ def _gateway(errs, where, raw, role, address):
     if credential is not None and not (isinstance(credential, str) and _HOSTNAME.fullmatch(credential)
                                        and len(credential) <= 253 and credential == credential.lower()):
         errs.add(where + ".credential", "{0!r} is not a secret name".format(credential),
-                 "name the TLS secret (tls.crt, tls.key) in the gateway mesh's control-plane namespace")
+                 "name the TLS secret (tls.crt, tls.key) in the gateway's namespace istiod-gateway-<mesh>")
         credential = None
     elif credential is not None and isinstance(address, str) and _IPV4.fullmatch(address):
         errs.add(where + ".credential", "TLS is terminated for a host name, but address {0!r} is an IP address".format(
@@ -186,24 +187,23 @@ def istiod_gateway_name(mesh_name):
 
 def check_gateway_names(errs, views, cluster):
     """On one cluster (views as link_gateways left them): two external istiods whose gateways would run under one name
-    in one namespace would share a Deployment and Service - one mesh's gateway would take the other's place."""
+    (in a namespace named as the gateway) would share a Deployment and Service - one mesh's gateway would take the
+    other's place, whichever mesh's gateway it is."""
     seen = {}
     for view in views:
         gateway = view.get("istiod_gateway")
         if not gateway or not gateway.get("name"):
             continue
-        key = (gateway["namespace"], gateway["name"])
-        if key not in seen:
-            seen[key] = view["name"]
+        if gateway["name"] not in seen:
+            seen[gateway["name"]] = view["name"]
             continue
         index = [i for i, p in enumerate(view["placements"] or []) if p["cluster"] == cluster and p.get("gateway")]
         errs.add("mesh '{0}'.clusters[{1}].gateway".format(view["name"], index[0] if index else "?"),
-                 "its gateway would be named {0} (istiod-gateway-<mesh name>, cut to 63 characters) in namespace {1} on "
-                 "cluster '{2}', as mesh '{3}''s is, so one mesh's gateway would replace the other's".format(
-                     gateway["name"], gateway["namespace"], cluster, seen[key]),
+                 "its gateway and the gateway's namespace would be named {0} (istiod-gateway-<mesh name>, cut to 63 "
+                 "characters) on cluster '{1}', as mesh '{2}''s are, so one mesh's gateway would replace the "
+                 "other's".format(gateway["name"], cluster, seen[gateway["name"]]),
                  "rename mesh '{0}' or mesh '{1}' so that their gateway names differ (mesh names of at most {2} "
-                 "characters are never cut), or expose one of them through another mesh's gateway".format(
-                     seen[key], view["name"], 63 - len("istiod-gateway-")))
+                 "characters are never cut)".format(seen[gateway["name"]], view["name"], 63 - len("istiod-gateway-")))
 
 
 def link_gateways(views):
@@ -215,15 +215,17 @@ def link_gateways(views):
         if not gateway or gateway["mesh"] not in by_name:
             continue
         front = by_name[gateway["mesh"]]
-        # The remote clusters reach the external istiod at the Service's load-balancer address (XDS, webhooks).
-        gateway.update(namespace=front["namespace"], revision=front["revision"],
-                       name=istiod_gateway_name(view["name"]), service_type="LoadBalancer",
-                       ports=[{"name": name, "port": port, "target_port": port} for name, port in (
+        name = istiod_gateway_name(view["name"])
+        # The remote clusters reach the external istiod at the Service's load-balancer address (XDS, webhooks). The
+        # gateway runs in a namespace of its own, named as it is: its TLS credential's Role (list every Secret of the
+        # namespace, which SDS requires) then reaches only that credential, not the gateway mesh's CA and tokens.
+        gateway.update(namespace=name, revision=front["revision"], name=name, service_type="LoadBalancer",
+                       ports=[{"name": port_name, "port": port, "target_port": port} for port_name, port in (
                            ("status-port", 15021), ("tls-xds", 15012), ("tls-webhook", 15017))])
         front["discovery_selectors"] = list(front["discovery_selectors"]) + [
-            {"matchLabels": {NAMESPACE_NAME_LABEL: view["namespace"]}}]
+            {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}} for namespace in (view["namespace"], name)]
         # Namespaces it discovers besides its own (the verification expects them in its registry).
-        front["fronted_namespaces"] = list(front.get("fronted_namespaces") or []) + [view["namespace"]]
+        front["fronted_namespaces"] = list(front.get("fronted_namespaces") or []) + [view["namespace"], name]
 
 
 def _count(errs, where, placements, role, low, high, topology):

@@ -193,11 +193,20 @@ def istiods(cluster, homes):
 
 def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(converged, clusters, apis):
     """Seed 004: mesh-gw's real istiod on central holds the Gateway and VirtualService beside the external istiod and
-    knows its Service (one more discoverySelector); mesh-mp's istiod on the same cluster sees none of it."""
+    knows its Service and its gateway's (two more discoverySelectors); mesh-mp's istiod on the same cluster sees none
+    of it. The gateway runs in a namespace of its own (tenant issue, point 13), without a Role (TLS passes through)."""
     from kubernetes import client
 
-    service = client.CoreV1Api(apis["central"]).read_namespaced_service("istiod-gateway-mesh-ext", "istio-system-gw")
+    core = client.CoreV1Api(apis["central"])
+    gateway_ns = core.read_namespace("istiod-gateway-mesh-ext")
+    assert gateway_ns.metadata.labels.get("app.kubernetes.io/managed-by") == "multimesh.istio", gateway_ns.metadata.labels
+    assert gateway_ns.metadata.labels.get("multimesh.istio/owner"), gateway_ns.metadata.labels
+    service = core.read_namespaced_service("istiod-gateway-mesh-ext", "istiod-gateway-mesh-ext")
     assert service.spec.type == "LoadBalancer" and [p.port for p in service.spec.ports] == [15021, 15012, 15017]
+    rbac = client.RbacAuthorizationV1Api(apis["central"])
+    assert [r.metadata.name for r in rbac.list_namespaced_role("istiod-gateway-mesh-ext").items] == []
+    assert not [r.metadata.name for r in rbac.list_namespaced_role("istio-system-gw").items if "istiod-gateway" in r.metadata.name]
+    assert not [s.metadata.name for s in core.list_namespaced_service("istio-system-gw").items if "istiod-gateway" in s.metadata.name]
     assert [s.metadata.name for s in client.CoreV1Api(apis["central"]).list_namespaced_service("external-istiod").items
             if s.metadata.name.endswith("-external")] == []  # no Service of its own: the gateway exposes istiod
 
@@ -214,10 +223,14 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
               ("VirtualService", "external-istiod", "istiod-gateway-mesh-ext")}
     wait_for("mesh-gw's istiod on central to hold the Gateway and VirtualService of the external istiod",
              lambda: wanted <= seen().get("istio-system-gw", ((), set()))[1], timeout=120)
+    wait_for("mesh-gw's istiod on central to know the gateway's Service in its own namespace",
+             lambda: "istiod-gateway-mesh-ext.istiod-gateway-mesh-ext.svc.cluster.local" in seen()["istio-system-gw"][0],
+             timeout=120)
     views = seen()
     assert "istiod-mesh-ext.external-istiod.svc.cluster.local" in views["istio-system-gw"][0]
-    assert not [c for c in views["istio-system-mp"][1] if c[1] == "external-istiod"]
-    assert not [h for h in views["istio-system-mp"][0] if h.endswith(".external-istiod.svc.cluster.local")]
+    assert not [c for c in views["istio-system-mp"][1] if c[1] in ("external-istiod", "istiod-gateway-mesh-ext")]
+    assert not [h for h in views["istio-system-mp"][0]
+                if h.endswith((".external-istiod.svc.cluster.local", ".istiod-gateway-mesh-ext.svc.cluster.local"))]
 
 
 def test_second_run_writes_nothing_on_any_cluster(converged, inventory, clusters):
@@ -253,6 +266,25 @@ def test_a_lost_ca_dir_stops_before_any_change(converged, inventory, clusters, t
     assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
 
 
+def test_a_cluster_joining_under_limit_with_a_lost_ca_dir_mints_no_second_root(converged, inventory, clusters, tmp_path):
+    """Tenant issue, point 11: west joins the multi-primary mesh-mp (no cacerts there yet) in a run limited to west,
+    after the CA directory was lost. Pre-flight sees no root on west and none in the directory, but east and central,
+    which hold mesh-mp's root, are outside the limit: it stops (a new root would split the mesh's trust) and writes
+    nothing anywhere, not even the directory."""
+    lost = tmp_path / "lost-ca"
+    joined = [dict(m, clusters=["east", "central", "west"]) if m["name"] == "mesh-mp" else m for m in MESHES]
+    before = write_marks(clusters)
+    run = play(inventory, "site.yml", "--limit", "west", "-e", json.dumps({
+        "multimesh_meshes": joined, "multimesh_ca_dir": str(lost)}))
+    assert run.rc != 0, run.out
+    assert "Pre-flight found 1 root CA problem(s); nothing was changed" in run.out, run.out
+    assert ("mesh mesh-mp: {0} has no root CA, so this run would make a new one, but cluster(s) central, east of the "
+            "mesh are not in this run (--limit".format(lost / "mesh-mp")) in run.out, run.out
+    assert "Fix: run without --limit so that pre-flight reads every cluster of the mesh" in run.out
+    assert not lost.exists()
+    assert writes_since(clusters, before) == {"east": [], "west": [], "central": []}
+
+
 def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(converged, inventory, tmp_path):
     """verify.yml on every cluster, each report in <dir>/<cluster>/: each remote secret's credentials read (and a
     reader's only read) the cluster they name, each remote's injector calls istiod under its own cluster name, and a
@@ -275,9 +307,11 @@ def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(conve
     assert status["east"]["injector target mesh-ext"] == "pass"  # the config cluster
     assert "istiod mesh-pr" not in status["west"] and status["east"]["istiod mesh-pr"] == "pass"
     assert status["central"]["istiod mesh-ext"] == "pass" and "injector mesh-ext" not in status["central"]
-    # The gateway mesh's istiod discovers the external istiod's namespace by design, and nothing else of mesh-ext.
+    # The gateway mesh's istiod discovers the external istiod's namespace and its gateway's by design, and nothing
+    # else of mesh-ext.
     scope = checks["central"]["discovery scope mesh-gw"]
-    assert scope["status"] == "pass" and scope["evidence"]["seen"] == ["external-istiod", "istio-system-gw"], scope
+    assert scope["status"] == "pass" and scope["evidence"]["seen"] == [
+        "external-istiod", "istio-system-gw", "istiod-gateway-mesh-ext"], scope
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):
@@ -296,6 +330,9 @@ def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inv
         assert deployments == [], name
         webhooks = client.AdmissionregistrationV1Api(apis[name]).list_mutating_webhook_configuration().items
         assert [w.metadata.name for w in webhooks if "mesh-" in w.metadata.name] == [], name
+    # The istiod gateway's own namespace goes with it (deleted, or being deleted by the namespace controller).
+    gateway_ns = [n for n in core["central"].list_namespace().items if n.metadata.name == "istiod-gateway-mesh-ext"]
+    assert not gateway_ns or gateway_ns[0].metadata.deletion_timestamp, gateway_ns
     again = play(inventory, "cleanup.yml")
     assert again.rc == 0, again.out
     assert all(r["changed"] == 0 for r in again.recaps().values()), again.out

@@ -372,17 +372,21 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
     render("multicluster-gateway.yml", tmp_path, "-e", "multimesh_backend=" + backend)
     files = load_render(tmp_path)
     assert_all_valid(files, crd_schemas)
-    objects = dict(((o["kind"], o["metadata"].get("namespace")), o) for o in files["central/23-gateways-mesh-ext.yaml"])
+    listed = files["central/23-gateways-mesh-ext.yaml"]
+    objects = dict(((o["kind"], o["metadata"].get("namespace")), o) for o in listed)
+    own = "istiod-gateway-mesh-ext"  # the gateway's own namespace (tenant issue, point 13), first: the rest goes in it
+    assert (listed[0]["kind"], listed[0]["metadata"]["name"]) == ("Namespace", own)
+    assert listed[0]["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "multimesh.istio"
     assert sorted(objects) == [
-        ("Deployment", "istio-system"), ("DestinationRule", "external-istiod"), ("Gateway", "external-istiod"),
+        ("Deployment", own), ("DestinationRule", "external-istiod"), ("Gateway", "external-istiod"), ("Namespace", None),
         # The Role lets istiod serve the gateway its TLS credential (credentialName): istiod checks that the gateway may
-        # list the Secrets of its namespace (without a name). Without a credential there is none (test_topology).
-        ("Role", "istio-system"), ("RoleBinding", "istio-system"),
-        ("Service", "istio-system"), ("ServiceAccount", "istio-system"), ("VirtualService", "external-istiod")]
-    pod = objects[("Deployment", "istio-system")]["spec"]["template"]["metadata"]
+        # list the Secrets of its namespace (without a name) - its own namespace, which holds nothing of the gateway
+        # mesh's. Without a credential there is none (test_topology).
+        ("Role", own), ("RoleBinding", own), ("Service", own), ("ServiceAccount", own), ("VirtualService", "external-istiod")]
+    pod = objects[("Deployment", own)]["spec"]["template"]["metadata"]
     assert pod["labels"]["istio.io/rev"] == "gateways"  # injected by the gateway mesh's istiod
     assert pod["annotations"] == {"inject.istio.io/templates": "gateway"}
-    assert [p["port"] for p in objects[("Service", "istio-system")]["spec"]["ports"]] == [15021, 15012, 15017]
+    assert [p["port"] for p in objects[("Service", own)]["spec"]["ports"]] == [15021, 15012, 15017]
     gateway = objects[("Gateway", "external-istiod")]["spec"]
     assert gateway["selector"] == {"istio": "istiod-gateway-mesh-ext"}
     assert [(s["port"]["number"], s["tls"], s["hosts"]) for s in gateway["servers"]] == [
@@ -398,4 +402,5 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
                and o["kind"] in ("Istio", "IstioOperator")][0]
     selectors = install["spec"]["values"]["meshConfig"]["discoverySelectors"] if backend == "sail" else \
         install["spec"]["meshConfig"]["discoverySelectors"]
-    assert selectors[-1] == {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}
+    assert selectors[-2:] == [{"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}},
+                              {"matchLabels": {"kubernetes.io/metadata.name": own}}]

@@ -252,6 +252,34 @@ def test_the_istiod_gateway_gets_secrets_only_when_it_terminates_tls():
     assert "Role" in planned_kinds({"mesh": "gateways", "credential": "istiod-cert"}, "istiod.example.com")
 
 
+def test_the_istiod_gateways_own_namespace_is_created_owned_and_never_taken_over():
+    """Tenant issue, point 13 with TLS: the gateway's Role lists every Secret of its namespace, so the namespace is the
+    gateway's alone - rendered first and owned (cleanup deletes it); one that exists without this inventory's labels
+    (a tenant's look-alike, holding Secrets of its own) stops pre-flight, and another inventory's too."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
+
+    central = model(exposed({"mesh": "gateways", "credential": "istiod-cert"}), THREE, here="central", owner="team-a",
+                    backend="istioctl")
+    gateway = [m for m in central["meshes"] if m["name"] == "mesh-x"][0]["istiod_gateway"]
+    assert set(o["metadata"]["namespace"] for o in injected_gateway(gateway, {})) == {"istiod-gateway-mesh-x"}
+
+    def namespace(labels):
+        return {"kind": "Namespace", "metadata": {"name": "istiod-gateway-mesh-x", "labels": labels}}
+
+    ours = {"app.kubernetes.io/managed-by": "multimesh.istio", "multimesh.istio/owner": "team-a"}
+    assert preflight_problems(central, [], [], [namespace(ours)]) == []
+    assert preflight_problems(central, [], [], [namespace({"team": "payments"})]) == [
+        "Namespace istiod-gateway-mesh-x (the istiod gateway of mesh 'mesh-x') exists and is not this inventory's: it "
+        "exists without this inventory's labels (app.kubernetes.io/managed-by=multimesh.istio "
+        "multimesh.istio/owner=team-a). Fix: delete it if nothing needs it (site.yml creates it; create the gateway's "
+        "TLS credential there after that), or, to hand it to this inventory on purpose, label it "
+        "app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner=team-a (cleanup then deletes it)."]
+    theirs = preflight_problems(central, [], [], [namespace(dict(ours, **{"multimesh.istio/owner": "team-b"}))])
+    assert theirs == ["Namespace istiod-gateway-mesh-x belongs to the inventory 'team-b' (multimesh.istio/owner=team-b), "
+                      "not to this one ('team-a'). Fix: take it out of this inventory, or set multimesh_owner: team-b "
+                      "if this is that inventory."]
+
+
 def planned_kinds(gateway, address):
     """The kinds of the istiod gateway's objects that cleanup.yml looks for (planned_objects)."""
     found = planned_objects(model(exposed(gateway, address), THREE, here="central"))
@@ -261,17 +289,19 @@ def planned_kinds(gateway, address):
 def test_external_istiod_behind_another_meshs_ingress_gateway():
     meshes = exposed({"mesh": "gateways", "credential": "istiod-cert"})
     central = dict((m["name"], m) for m in model(meshes, THREE, here="central")["meshes"])
-    assert central["mesh-x"]["istiod_gateway"] == {"mesh": "gateways", "credential": "istiod-cert", "namespace": "istio-system",
+    # Its own namespace: the Role its TLS credential needs (list Secrets) reaches nothing of the gateway mesh's.
+    assert central["mesh-x"]["istiod_gateway"] == {"mesh": "gateways", "credential": "istiod-cert", "namespace": "istiod-gateway-mesh-x",
                                                    "revision": "gateways", "name": "istiod-gateway-mesh-x",
                                                    "service_type": "LoadBalancer", "ports": [
                                                        {"name": "status-port", "port": 15021, "target_port": 15021},
                                                        {"name": "tls-xds", "port": 15012, "target_port": 15012},
                                                        {"name": "tls-webhook", "port": 15017, "target_port": 15017}]}
-    # The gateway's mesh discovers the external istiod's namespace too, and nothing else of it.
+    # The gateway's mesh discovers the external istiod's namespace and the gateway's, and nothing else of it.
     assert control_plane_values(central["gateways"], "sail")["meshConfig"]["discoverySelectors"] == [
-        {"matchLabels": {"istio-discovery": "gateways"}}, {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}}]
-    assert central["gateways"]["fronted_namespaces"] == ["external-istiod"]
-    assert mesh_namespaces(central["gateways"]) == {"istio-system", "external-istiod"}
+        {"matchLabels": {"istio-discovery": "gateways"}}, {"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}},
+        {"matchLabels": {"kubernetes.io/metadata.name": "istiod-gateway-mesh-x"}}]
+    assert central["gateways"]["fronted_namespaces"] == ["external-istiod", "istiod-gateway-mesh-x"]
+    assert mesh_namespaces(central["gateways"]) == {"istio-system", "external-istiod", "istiod-gateway-mesh-x"}
     # The other clusters are unchanged; the mesh without the option keeps its Service.
     assert [m["istiod_gateway"] for m in model(meshes, THREE, here="east")["meshes"]] == [None]
     assert model([external()], THREE, here="central")["meshes"][0]["istiod_gateway"] is None
@@ -320,16 +350,22 @@ def two_exposed(first, second, front="gateways"):
 
 def test_two_external_istiods_whose_gateway_names_are_cut_alike_are_refused():
     """Tenant issue, point 14: istiod-gateway-<mesh> is cut to 63 characters, so meshes alike in their first 48 would
-    share one gateway (Deployment, Service, Gateway) in the front mesh's namespace."""
+    share one gateway (Deployment, Service, Gateway) in one namespace named as it."""
     alike = "a" * 48
     with pytest.raises(ModelError) as caught:
         model(two_exposed(alike + "-east", alike + "-west"), THREE, here="central")
     assert caught.value.errors == [
-        "mesh '{0}-west'.clusters[0].gateway: its gateway would be named istiod-gateway-{0} (istiod-gateway-<mesh name>, "
-        "cut to 63 characters) in namespace istio-system on cluster 'central', as mesh '{0}-east''s is, so one mesh's "
-        "gateway would replace the other's. Fix: rename mesh '{0}-east' or mesh '{0}-west' so that their gateway names "
-        "differ (mesh names of at most 48 characters are never cut), or expose one of them through another mesh's "
-        "gateway.".format(alike)]
+        "mesh '{0}-west'.clusters[0].gateway: its gateway and the gateway's namespace would be named istiod-gateway-{0} "
+        "(istiod-gateway-<mesh name>, cut to 63 characters) on cluster 'central', as mesh '{0}-east''s are, so one "
+        "mesh's gateway would replace the other's. Fix: rename mesh '{0}-east' or mesh '{0}-west' so that their gateway "
+        "names differ (mesh names of at most 48 characters are never cut).".format(alike)]
+    # Behind the gateways of two meshes too: each gateway has its namespace, named as it.
+    meshes = two_exposed(alike + "-east", alike + "-west")
+    meshes[1]["clusters"][0]["gateway"]["mesh"] = "gateways-2"
+    meshes.append(dict(LOCAL, name="gateways-2", namespace="istio-system-2", revision="gateways-2",
+                       discovery_labels={"istio-discovery": "gateways-2"}))
+    with pytest.raises(ModelError):
+        model(meshes, THREE, here="central")
     # Every cluster host validates the whole inventory: east, which runs neither gateway, refuses it too.
     with pytest.raises(ModelError):
         model(two_exposed(alike + "-east", alike + "-west"), THREE, here="east")
@@ -343,12 +379,3 @@ def test_two_external_istiods_with_gateway_names_of_their_own_pass():
     names = [m["istiod_gateway"]["name"] for m in model(two_exposed(long + "-x", long + "-y"), THREE, here="central")["meshes"]
              if m.get("istiod_gateway")]
     assert names == ["istiod-gateway-" + long + "-x", "istiod-gateway-" + long + "-y"] and all(len(n) == 63 for n in names)
-    # Behind the gateways of two meshes, one name in two namespaces: nothing is shared.
-    alike = "a" * 48
-    meshes = two_exposed(alike + "-east", alike + "-west")
-    meshes[1]["clusters"][0]["gateway"]["mesh"] = "gateways-2"
-    meshes.append(dict(LOCAL, name="gateways-2", namespace="istio-system-2", revision="gateways-2",
-                       discovery_labels={"istio-discovery": "gateways-2"}))
-    gateways = [(m["istiod_gateway"]["namespace"], m["istiod_gateway"]["name"])
-                for m in model(meshes, THREE, here="central")["meshes"] if m.get("istiod_gateway")]
-    assert gateways == [("istio-system", "istiod-gateway-" + alike), ("istio-system-2", "istiod-gateway-" + alike)]
