@@ -16,7 +16,10 @@ from inventory_gen import inventory  # noqa: E402  pylint: disable=wrong-import-
 
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
-CASES = (("2 meshes / 3 namespaces", [("mesh-1", 1), ("mesh-2", 2)]), ("5 meshes / 50 namespaces", [(None, 10)] * 5))
+# Samples sleep and httpbin in every namespace (inventory_gen); the large cases show whether the time per namespace
+# stays flat as meshes are added.
+CASES = (("2 meshes / 3 namespaces", [("mesh-1", 1), ("mesh-2", 2)]), ("5 meshes / 50 namespaces", [(None, 10)] * 5),
+         ("50 meshes / 500 namespaces", [(None, 10)] * 50), ("200 meshes / 1000 namespaces", [(None, 5)] * 200))
 
 
 def build(case):
@@ -54,9 +57,11 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for label, case in CASES:
             rows.append(run(label, build(case), workdir))
-    print("{0:<26} {1:>10} {2:>8} {3:>6} {4:>8} {5:>8}".format("inventory", "tasks run", "skipped", "files", "objects", "seconds"))
-    for row in rows:
-        print("{0:<26} {1:>10} {2:>8} {3:>6} {4:>8} {5:>8.1f}".format(*row))
+    print("{0:<30} {1:>10} {2:>8} {3:>6} {4:>8} {5:>8} {6:>13}".format(
+        "inventory", "tasks run", "skipped", "files", "objects", "seconds", "ms/namespace"))
+    for row, (dummy, case) in zip(rows, CASES):
+        namespaces = sum(members for dummy2, members in case)
+        print("{0:<30} {1:>10} {2:>8} {3:>6} {4:>8} {5:>8.1f} {6:>13.1f}".format(*(row + (1000 * row[5] / namespaces,))))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 """What a converge (playbooks/site.yml) applies to one cluster, by identity, from the model alone - so that
 pre-flight can refuse, before any write, an object of the same name that this inventory did not create.
 
-Mirrors the roles' default templates (cni, control_plane, members, samples); tests/unit/plugins/plugin_utils/
-test_planned_objects.py renders those templates and compares. Namespaces and Istio resources are left out: pre-flight
+Mirrors the roles' default templates (cni, control_plane, members; the samples are sample_objects' own objects);
+tests/unit/plugins/plugin_utils/test_planned_objects.py renders those templates and compares. Namespaces and Istio resources are left out: pre-flight
 checks them by their own rules (owned, another inventory's, another revision's). Objects of an overridden template
 are checked when applied (plugins/plugin_utils/kube_objects.py)."""
 
@@ -13,9 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
+from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import SAMPLES, sample_objects
 
 NETWORKING = "networking.istio.io/v1"
-SAMPLE_VERSIONS = {"helloworld": ("v1", "v2")}
+# Identities do not depend on the images.
+_ANY_IMAGE = dict((spec["image"].format(version=version), "") for spec in SAMPLES.values()
+                  for version in spec.get("versions") or (None,))
 
 
 def _obj(api_version, kind, name, namespace=None, shared=False):
@@ -80,25 +83,18 @@ def _members(mesh):
     return planned
 
 
-def _samples(mesh):
-    """The stage 40-samples (roles/samples/templates/samples.yml.j2)."""
-    planned = []
-    for member in mesh["members"]:
-        for sample in mesh["samples"]:
-            planned += [_obj("v1", "ServiceAccount", sample, member["name"]), _obj("v1", "Service", sample, member["name"])]
-            names = [sample + "-" + v for v in SAMPLE_VERSIONS[sample]] if sample in SAMPLE_VERSIONS else [sample]
-            planned += [_obj("apps/v1", "Deployment", name, member["name"]) for name in names]
-    gateway = mesh.get("ingress_gateway")
-    if gateway and gateway["http_ports"] and "httpbin" in mesh["samples"] and mesh["members"]:
-        planned.append(_obj(NETWORKING, "VirtualService", gateway["name"] + "-httpbin", gateway["namespace"]))
-    return planned
+def _samples(model, mesh):
+    """The stage 40-samples: the very objects the samples role applies (sample_objects), by identity."""
+    one = dict(model, meshes=[mesh])
+    return [_obj(e["object"]["apiVersion"], e["object"]["kind"], e["object"]["metadata"]["name"],
+                 e["object"]["metadata"].get("namespace")) for e in sample_objects(one, _ANY_IMAGE)]
 
 
 def planned_objects(model):
     """[{apiVersion, kind, namespace, name, shared}] of every object but namespaces and Istio resources that a
     converge applies to this cluster, in stage order."""
     planned = _cni(model)
-    for stage in (lambda mesh: _control_plane(model, mesh), _gateways, _members, _samples):
+    for stage in (lambda mesh: _control_plane(model, mesh), _gateways, _members, lambda mesh: _samples(model, mesh)):
         for mesh in model["meshes"]:
             planned += stage(mesh)
     return planned

@@ -17,6 +17,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
+from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import sample_objects
 
 ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles")
 # Left to their own pre-flight checks (namespaces: owned or not; Istio: revision names) or to istioctl.
@@ -53,7 +54,7 @@ def site_objects(model):
     objects += render("control_plane", "gateways.yml.j2", multimesh_model=model,
                       __control_plane_meshes=[m for m in meshes if m["gateways"]])
     objects += render("members", "namespaces.yml.j2", multimesh_model=model)
-    objects += render("samples", "samples.yml.j2", multimesh_model=model, __samples_image=SAMPLE_IMAGES)
+    objects += [entry["object"] for entry in sample_objects(model, SAMPLE_IMAGES)]
     return objects
 
 
