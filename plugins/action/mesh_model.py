@@ -42,8 +42,8 @@ class ActionModule(ActionBase):
             dummy, args = self.validate_argument_spec(argument_spec=mesh_model_argspec())
         except AnsibleActionFail as exc:
             # The likely mistake is an inventory variable given as a task argument: say where those are read.
-            result.update(failed=True, msg="{0} The inventory variables are read from the host's variables "
-                          "(multimesh_*), not from the task's arguments.".format(to_native(exc.message)))
+            result.update(failed=True, msg="{0}. The inventory variables are read from the host's variables "
+                          "(multimesh_*), not from the task's arguments.".format(to_native(exc.message).rstrip(".")))
             return result
         fact_name = args["fact_name"]
         spec = inventory_spec()
