@@ -12,8 +12,11 @@ __metaclass__ = type
 
 import os
 
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.multimesh.istio.plugins.module_utils.action_args import mesh_model_argspec
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
@@ -23,8 +26,6 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import 
     unknown_variables,
     with_versions,
 )
-
-ARGS = ("fact_name", "versions")
 
 
 class ActionModule(ActionBase):
@@ -37,13 +38,14 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = dict(self._task.args)
-        unsupported = sorted(set(args) - set(ARGS))
-        if unsupported:
-            result.update(failed=True, msg="Unsupported parameters: {0}. The inventory variables are read from the "
-                          "host's variables (multimesh_*); supported: {1}".format(", ".join(unsupported), ", ".join(ARGS)))
+        try:
+            dummy, args = self.validate_argument_spec(argument_spec=mesh_model_argspec())
+        except AnsibleActionFail as exc:
+            # The likely mistake is an inventory variable given as a task argument: say where those are read.
+            result.update(failed=True, msg="{0}. The inventory variables are read from the host's variables "
+                          "(multimesh_*), not from the task's arguments.".format(to_native(exc.message).rstrip(".")))
             return result
-        fact_name = args.get("fact_name", "multimesh_model")
+        fact_name = args["fact_name"]
         spec = inventory_spec()
         inputs = {}
         for variable, key in model_inputs(spec).items():

@@ -10,10 +10,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.multimesh.istio.plugins.module_utils.action_args import preflight_argspec
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import describe_access, one_line
 from ansible_collections.multimesh.istio.plugins.plugin_utils.ca_trust import ca_meshes, ca_roots
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
-    AUTH_ARG_SPEC,
     Cluster,
     ClusterError,
     NotServed,
@@ -30,8 +30,6 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 
-ARGUMENT_SPEC = dict(AUTH_ARG_SPEC, model=dict(type="dict", required=True))
-
 
 class ActionModule(ActionBase):
     """Reads only: the Sail CRDs, the Istio resources, the namespaces, istiod Deployments, every istiod's mesh
@@ -44,7 +42,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=preflight_argspec())
         model = args["model"]
         try:
             cluster = Cluster(auth_options(args))

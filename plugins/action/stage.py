@@ -10,27 +10,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.multimesh.istio.plugins.module_utils.action_args import stage_argspec
 from ansible_collections.multimesh.istio.plugins.plugin_utils import stage
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import AUTH_ARG_SPEC, Cluster, ClusterError, auth_options
+from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import Cluster, ClusterError, auth_options
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
-
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    objects=dict(type="list", elements="dict", required=True),
-    stage=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    render_dir=dict(type="path"),
-    owned_namespaces=dict(type="list", elements="str", default=[]),
-    owner=dict(type="str"),
-    wait=dict(type="list", elements="str", default=[]),
-    wait_timeout=dict(type="int", default=300),
-    wait_sleep=dict(type="int", default=5),
-    field_manager=dict(type="str"),
-    force_conflicts=dict(type="bool", default=False),
-    istioctl_path=dict(type="path"),
-    istioctl_timeout=dict(type="int"),
-    istioctl_readiness_timeout=dict(type="int", default=300),
-)
 
 
 class ActionModule(ActionBase):
@@ -42,7 +25,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=stage_argspec())
         diff = bool(self._task.diff or self._play_context.diff)
         try:
             if args["render_dir"]:

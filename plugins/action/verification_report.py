@@ -12,6 +12,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.multimesh.istio.plugins.module_utils.action_args import verification_report_argspec
 from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
 
 # Only istioctl missing from PATH skips the mapping; a configured istioctl_path that does not run is a failure.
@@ -52,7 +53,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        args = self._task.args
+        dummy, args = self.validate_argument_spec(argument_spec=verification_report_argspec())
         model = args["model"]
         pods = args.get("pods") or []
         checks = (v.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])

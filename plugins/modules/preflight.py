@@ -4,6 +4,8 @@
 # (see https://www.gnu.org/licenses/gpl-3.0.txt). SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
 
 # This module is implemented as an action plugin (plugins/action/preflight.py) that runs on the controller.
+# Its options are preflight_argspec() in plugins/module_utils/action_args.py (this file stays documentation only, as ansible-test
+# expects); tests/unit/plugins/test_action_argspecs.py holds the two equal.
 
 from __future__ import absolute_import, division, print_function
 

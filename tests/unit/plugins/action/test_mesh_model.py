@@ -28,6 +28,7 @@ def run(args, task_vars=None, module_defaults=None):
     task.check_mode = False
     connection = MagicMock()
     action = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    action._load_name = "multimesh.istio.mesh_model"  # as the plugin loader sets it
     # An inventory file as ansible-playbook -i gives every host (its name is the default multimesh_owner).
     task_vars = dict({"inventory_file": "/srv/inventories/unit.yml", "inventory_dir": "/srv/inventories"},
                      **(task_vars or {}))
@@ -89,7 +90,8 @@ def test_an_empty_render_dir_means_apply():
 def test_unsupported_parameters_fail(args):
     result = run(args)
     assert result["failed"] is True
-    assert result["msg"].startswith("Unsupported parameters: ")
+    assert result["msg"].startswith("Unsupported parameters for (multimesh.istio.mesh_model) module: {0}.".format(list(args)[0]))
+    assert "read from the host's variables (multimesh_*)" in result["msg"]
 
 
 # ------------------------------------------------------------------ multimesh_owner's default (tenant issue, point 2)
