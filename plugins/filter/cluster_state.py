@@ -14,7 +14,6 @@ class FilterModule(object):
     def filters(self):
         return {
             "departed_members": filter_errors(cluster_state.departed_members),
-            "control_plane_values": filter_errors(cluster_state.control_plane_values),
             "ca_trust_problems": filter_errors(ca_trust.ca_trust_problems),
             "cni_users": filter_errors(cni.cni_users),
         }

@@ -10,14 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 try:
     import yaml
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names, topology
+from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem, marks
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ours as _ours
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
@@ -34,43 +32,6 @@ SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
 TAG_CRD = "istiorevisiontags.sailoperator.io"
 # The label of a revision tag's MutatingWebhookConfiguration: the tag's name.
 TAG_LABEL = "istio.io/tag"
-
-
-def _plain(data):
-    """A plain JSON-like copy (templating engines hand over lazy containers that do not deep-copy)."""
-    return json.loads(json.dumps(data))
-
-
-def deep_merge(base, override):
-    """A copy of base with override merged in: mappings merge recursively, anything else is replaced."""
-    merged = _plain(base)
-    for key, value in _plain(override).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def control_plane_values(mesh, backend, cni=None):
-    """Helm values of a mesh's control plane: the passthrough values plus what the model owns. cni: the model's
-    shared CNI; with Sail, when it is enabled, the mesh uses it (pilot.cni.enabled - Istio's default is false, and the
-    operator enables it by itself on OpenShift only), so that injection adds istio-validation instead of the
-    privileged istio-init; a mesh's own values can still say otherwise. istioctl (1.30) replaces that value with its
-    components.cni.enabled, which would install a second CNI: not set there (see README)."""
-    values = deep_merge(mesh["values"], topology.values(mesh)) if mesh.get("multicluster") else mesh["values"]
-    if backend == "sail":
-        if (cni or {}).get("enabled"):
-            values = deep_merge({"pilot": {"cni": {"enabled": True}}}, values)
-        return deep_merge(values, {"meshConfig": {"discoverySelectors": mesh["discovery_selectors"]}})
-    # istioctl: discoverySelectors go to IstioOperator.spec.meshConfig; istiod must know its namespace. Only the
-    # default mesh renders istiod-default-validator (the base chart's defaultRevision; empty renders none).
-    owned = {"global": {"istioNamespace": mesh["namespace"]},
-             "defaultRevision": mesh["control_plane_revision"] if mesh.get("default") else ""}
-    if mesh["update_strategy"]["type"] == "RevisionBased":
-        # The tag the mesh's namespaces carry, pointing at this install's revision: the newest install moves it.
-        owned["revisionTags"] = [mesh["revision"]]
-    return deep_merge(values, owned)
 
 
 # ------------------------------------------------------------------ selectors

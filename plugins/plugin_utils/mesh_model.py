@@ -24,6 +24,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import control_plane_values
 
 BACKENDS = ("sail", "istioctl")
 PLATFORMS = ("kubernetes", "openshift")
@@ -856,6 +857,8 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
     meshes_here = views[local[0]["host"]] if local else []
     for mesh in meshes_here:
         mesh["default"] = mesh["name"] == default_mesh
+        # Derived once here, from the finished view: the roles' templates only write them out.
+        mesh["control_plane_values"] = control_plane_values(mesh, backend, cni_model, platform)
     several = len(inventory) > 1
     return {
         "backend": backend,

@@ -1,4 +1,4 @@
-"""Decisions from cluster state given as data: pre-flight, readiness, departed members, values merge."""
+"""Decisions from cluster state given as data: pre-flight, readiness, departed members."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,8 +10,6 @@ import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     cluster_object_problems,
-    control_plane_values,
-    deep_merge,
     departed_members,
     preflight_problems,
     selector_matches,
@@ -65,38 +63,6 @@ def test_selector_semantics(selector, labels, expected):
 def test_unknown_operator_is_an_error():
     with pytest.raises(ValueError):
         selector_matches({"matchExpressions": [{"key": "a", "operator": "Gt"}]}, {})
-
-
-def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
-    mesh = MODEL["meshes"][1]
-    before = copy.deepcopy(mesh)
-    assert control_plane_values(mesh, "sail") == {
-        "pilot": {"env": {"A": "1"}},
-        "meshConfig": {"accessLogFile": "/dev/stdout",
-                       "discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]}}
-    assert mesh == before
-
-
-def test_a_sail_mesh_uses_the_shared_cni_when_it_is_enabled_unless_its_own_values_say_otherwise():
-    mesh = MODEL["meshes"][1]
-    assert control_plane_values(mesh, "sail", {"enabled": True})["pilot"] == {"env": {"A": "1"}, "cni": {"enabled": True}}
-    assert "cni" not in control_plane_values(mesh, "sail", {"enabled": False})["pilot"]
-    assert "cni" not in control_plane_values(mesh, "sail")["pilot"]
-    # istioctl overwrites values.pilot.cni.enabled with components.cni.enabled (a second CNI): nothing is set there.
-    assert "cni" not in control_plane_values(mesh, "istioctl", {"enabled": True})["pilot"]
-    opted_out = dict(mesh, values={"pilot": {"cni": {"enabled": False, "provider": "multus"}}})
-    assert control_plane_values(opted_out, "sail", {"enabled": True})["pilot"]["cni"] == {"enabled": False, "provider": "multus"}
-
-
-def test_istioctl_values_set_the_istio_namespace():
-    expected = {"global": {"istioNamespace": "istio-system-1"}, "defaultRevision": ""}
-    assert control_plane_values(MODEL["meshes"][0], "istioctl") == expected
-    default = dict(MODEL["meshes"][0], default=True)
-    assert control_plane_values(default, "istioctl")["defaultRevision"] == default["revision"]
-
-
-def test_deep_merge_replaces_lists_and_scalars():
-    assert deep_merge({"a": {"b": [1], "c": 1}, "d": 1}, {"a": {"b": [2]}, "d": {"e": 1}}) == {"a": {"b": [2], "c": 1}, "d": {"e": 1}}
 
 
 # ------------------------------------------------------------- pre-flight

@@ -240,6 +240,9 @@ def test_defaults_are_expanded():
         "holds_config": True,
         "samples": ["sleep", "httpbin"],
         "values": {},
+        # The Helm values the templates write out (plugin_utils/values.py): the shared CNI's use and the selectors.
+        "control_plane_values": {"meshConfig": {"discoverySelectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}]},
+                                 "pilot": {"cni": {"enabled": True}}},
         "discovery_selectors": [{"matchLabels": {"istio-discovery": "mesh-2"}}],
         "member_labels": {"istio-discovery": "mesh-2", "istio.io/rev": "mesh-2"},
         # A Sidecar 'default' per member namespace: its proxies see only the mesh's own namespaces.

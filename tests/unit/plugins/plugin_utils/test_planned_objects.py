@@ -13,7 +13,7 @@ import jinja2
 import pytest
 import yaml
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values, deep_merge
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import deep_merge
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
@@ -37,7 +37,6 @@ def render(role, template, **variables):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLES, role, "templates")), trim_blocks=True,
                              undefined=jinja2.StrictUndefined)
     env.filters.update({"to_json": json.dumps, "combine": _combine,
-                        "multimesh.istio.control_plane_values": control_plane_values,
                         "multimesh.istio.injected_gateway": injected_gateway})
     text = env.get_template(template).render(**copy.deepcopy(variables))
     return [doc["object"] for doc in yaml.safe_load_all(text) if doc]
@@ -50,7 +49,7 @@ def site_objects(model):
     for role in (["primary"], ["remote", "config"], ["external"]):
         objects += render("control_plane", model["backend"] + ".yml.j2", multimesh_model=model,
                           __control_plane_meshes=[m for m in meshes if m["role"] in role],
-                          control_plane_istioctl_profile="minimal", __control_plane_platform_values={})
+                          control_plane_istioctl_profile="minimal")
     objects += render("control_plane", "gateways.yml.j2", multimesh_model=model,
                       __control_plane_meshes=[m for m in meshes if m["gateways"]])
     objects += render("members", "namespaces.yml.j2", multimesh_model=model)

@@ -127,7 +127,7 @@ def test_pre_flight_refuses_to_switch_an_existing_mesh_between_strategies():
 def test_an_istioctl_revision_based_mesh_installs_its_version_s_revision_with_the_mesh_s_tag():
     """istioctl: the IstioOperator of <revision>-v<version> renders the tag's webhook (the chart's revisionTags), so
     the newest install moves it; the namespaces keep istio.io/rev=<revision>."""
-    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.values import control_plane_values
 
     mesh = build_model(backend="istioctl", meshes=meshes({"type": "RevisionBased"}))["meshes"][0]
     assert mesh["control_plane_revision"] == "mesh-1-v1-30-2" and mesh["member_labels"]["istio.io/rev"] == "mesh-1"

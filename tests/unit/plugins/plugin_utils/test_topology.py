@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import control_plane_values
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import control_plane_values
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
