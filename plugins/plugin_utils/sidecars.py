@@ -45,4 +45,3 @@ def injected_revision(pod):
     except ValueError:
         status = {}
     return (status.get("revision") if isinstance(status, dict) else None) or (meta.get("labels") or {}).get("istio.io/rev")
-

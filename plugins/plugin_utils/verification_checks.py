@@ -13,6 +13,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.istiod_registry im
 from ansible_collections.multimesh.istio.plugins.plugin_utils.sidecars import discovery_address, injected_revision, sidecar_container
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_report import FAIL, PASS, SKIPPED, check
 
+
 # ------------------------------------------------------------------ sidecars and binding
 
 def check_pods(model, pods):
@@ -379,4 +380,3 @@ def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
                             FAIL if problems else PASS, {"missing": missing, "foreign": foreign, "not_synced": unsynced},
                             "; ".join(problems) or None))
     return checks
-

@@ -80,4 +80,3 @@ def evaluate_probe(probe):
         return check(name, "connectivity", expected, observed, FAIL if allow else PASS, evidence)
     return check(name, "connectivity", expected, observed, FAIL, evidence,
                  "inconclusive: {0}, so neither reachability nor isolation was observed".format(observed))
-

@@ -113,7 +113,7 @@ def test_pods_with_sidecars_bound_to_their_mesh_pass():
 
 def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
     checks = judges.check_pods(MODEL, [pod("app-ns-1", "curl-1", "usergroup-1", sidecar=False, app="curl"),
-                                  pod("app-ns-3", "httpbin-3", "usergroup-1")])
+                                       pod("app-ns-3", "httpbin-3", "usergroup-1")])
     failed = [c for c in checks if c["status"] == "fail"]
     assert [c["reason"] for c in failed] == ["pod app-ns-1/curl-1 has no sidecar: injection did not happen",
                                              "the sidecar of app-ns-3/httpbin-3 is bound to another control plane"]
@@ -150,8 +150,8 @@ def test_control_planes_and_default_webhooks():
     good = judges.check_control_planes(MODEL, deployments, mutating, validating)
     assert set(statuses(good).values()) == {"pass"} and len(good) == 7
     broken = judges.check_control_planes(MODEL, deployments[:1] + [deployment("usergroup-2", "istiod-usergroup-2", 0)],
-                                    mutating + [hook("istio-revision-tag-default-usergroup-1", "usergroup-1", "default")],
-                                    validating[:1] + [hook("istiod-default-validator", "usergroup-1")])
+                                         mutating + [hook("istio-revision-tag-default-usergroup-1", "usergroup-1", "default")],
+                                         validating[:1] + [hook("istiod-default-validator", "usergroup-1")])
     assert {k: s for k, s in statuses(broken).items() if s == "fail"} == {
         "istiod usergroup-2": "fail", "validator usergroup-2": "fail", "default webhooks": "fail"}
     pointing = [c for c in broken if c["name"] == "default webhooks"][0]
@@ -240,7 +240,7 @@ def registry(name, namespaces, error=None):
 
 def test_discovery_scope_passes_when_each_istiod_sees_exactly_its_namespaces():
     checks = judges.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "usergroup-1"]),
-                                       registry("usergroup-2", ["app-ns-2", "app-ns-3", "usergroup-2"])], SERVICES)
+                                            registry("usergroup-2", ["app-ns-2", "app-ns-3", "usergroup-2"])], SERVICES)
     assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
         ("discovery scope usergroup-1", "pass", "app-ns-1, usergroup-1"),
         ("discovery scope usergroup-2", "pass", "app-ns-2, app-ns-3, usergroup-2")]
@@ -249,7 +249,7 @@ def test_discovery_scope_passes_when_each_istiod_sees_exactly_its_namespaces():
 
 def test_discovery_scope_fails_naming_foreign_and_missing_namespaces():
     checks = judges.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "app-ns-2", "other", "usergroup-1"]),
-                                       registry("usergroup-2", ["app-ns-2", "usergroup-2"])], SERVICES)
+                                            registry("usergroup-2", ["app-ns-2", "usergroup-2"])], SERVICES)
     assert [c["status"] for c in checks] == ["fail", "fail"]
     assert checks[0]["reason"] == "istiod of usergroup-1 discovers app-ns-2 (mesh usergroup-2), other (in no mesh)"
     assert checks[0]["evidence"]["foreign"] == ["app-ns-2", "other"]
