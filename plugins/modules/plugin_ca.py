@@ -95,7 +95,7 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: One root for the clusters of mesh-1, an intermediate for cluster-1 (seed 003 plug-in CA)
+- name: One root for the clusters of mesh-1, an intermediate for cluster-1 (plug-in CA of a mesh across clusters)
   multimesh.istio.plugin_ca:
     ca_dir: "{{ playbook_dir }}/ca/mesh-1"
     name: cluster-1

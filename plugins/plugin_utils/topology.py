@@ -160,8 +160,8 @@ def check_gateways(errs, meshes):
             front = [m for m in meshes if m["name"] == gateway["mesh"]]
             if gateway["mesh"] == mesh["name"]:
                 errs.add(where, "names this mesh; its istiod runs without a local configuration source for a gateway",
-                         "name another mesh with its own istiod on cluster '{0}' (seed 004: the one in istio-system)".format(
-                             place["cluster"]))
+                         "name another mesh with its own istiod on cluster '{0}' (Istio's guide to an external control plane "
+                         "behind an ingress gateway uses the one in istio-system)".format(place["cluster"]))
             elif not front:
                 errs.add(where, "{0!r} is not a mesh of this inventory".format(gateway["mesh"]),
                          "add a mesh on cluster '{0}' for the gateway, or name an existing one".format(place["cluster"]))
