@@ -13,7 +13,9 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.multimesh.istio.plugins.module_utils.action_args import verification_report_argspec
-from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_report as reporting
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_probes import evaluate_probe
 
 # Only istioctl missing from PATH skips the mapping; a configured istioctl_path that does not run is a failure.
 _NO_ISTIOCTL = ("istioctl was not found",)
@@ -30,20 +32,20 @@ def _mapping(model, proxy_results, pods):
             if msg.startswith(_NO_ISTIOCTL):
                 reason = msg
                 continue
-            checks.append(v.check("control-plane mapping " + mesh.get("name", "?"), "mapping", "proxy-status answers",
-                                  "error", v.FAIL, {"msg": msg, "stderr": result.get("stderr")}, msg))
+            checks.append(reporting.check("control-plane mapping " + mesh.get("name", "?"), "mapping", "proxy-status answers",
+                                          "error", reporting.FAIL, {"msg": msg, "stderr": result.get("stderr")}, msg))
             continue
         by_mesh[mesh.get("name")] = result.get("proxies") or []
     if not proxy_results:
         reason = "istioctl was not asked (verify_proxy_status is false)"
     failed = set(c["name"] for c in checks)
-    mapped = [c for c in v.check_mapping(model, by_mesh, pods, reason) if c["name"] not in failed]
+    mapped = [c for c in judges.check_mapping(model, by_mesh, pods, reason) if c["name"] not in failed]
     return checks + mapped
 
 
 def _probes(probes):
     """probes: what multimesh.istio.connectivity returned, one entry per pair."""
-    return [v.evaluate_probe(probe) for probe in probes or []]
+    return [evaluate_probe(probe) for probe in probes or []]
 
 
 class ActionModule(ActionBase):
@@ -56,15 +58,15 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=verification_report_argspec())
         model = args["model"]
         pods = args.get("pods") or []
-        checks = (v.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
-                  + v.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
-                  + v.check_roots(model, args.get("root_configmaps") or [])
-                  + v.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"))
-                  + v.check_remote_access(model, args.get("remote_access"))
-                  + v.check_sidecar_scope(model, args.get("sidecars"), args.get("registries"))
-                  + v.check_ingress_gateways(model, args.get("gateway_deployments"), args.get("gateways"),
-                                             args.get("registries")))
-        report = v.report(checks)
+        checks = (judges.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
+                  + judges.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
+                  + judges.check_roots(model, args.get("root_configmaps") or [])
+                  + judges.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"))
+                  + judges.check_remote_access(model, args.get("remote_access"))
+                  + judges.check_sidecar_scope(model, args.get("sidecars"), args.get("registries"))
+                  + judges.check_ingress_gateways(model, args.get("gateway_deployments"), args.get("gateways"),
+                                                  args.get("registries")))
+        report = reporting.report(checks)
         report_dir = args.get("report_dir")
         files = []
         if report_dir:
@@ -78,16 +80,16 @@ class ActionModule(ActionBase):
             with open(files[0], "w") as handle:
                 json.dump(report, handle, indent=2, sort_keys=True)
             with open(files[1], "w") as handle:
-                handle.write(v.junit(report))
-        matrix = v.matrix(report)
+                handle.write(reporting.junit(report))
+        matrix = reporting.matrix(report)
         counts = report["counts"]
         where = ""
         if files:
             where = (" - check mode: nothing written; a run would write " + " and ".join(files) if check_mode
                      else " - report in " + report_dir)
-        lines = ["{0} passed, {1} failed, {2} skipped{3}".format(counts[v.PASS], counts[v.FAIL], counts[v.SKIPPED], where)]
+        lines = ["{0} passed, {1} failed, {2} skipped{3}".format(counts[reporting.PASS], counts[reporting.FAIL], counts[reporting.SKIPPED], where)]
         for item in checks:
-            if item["status"] == v.FAIL:
+            if item["status"] == reporting.FAIL:
                 why = " ({0})".format(item["reason"]) if item.get("reason") else ""
                 lines.append("FAILED {0}: expected {1}, observed {2}{3}".format(item["name"], item["expected"], item["observed"], why))
         lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]

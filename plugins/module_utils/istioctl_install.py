@@ -7,11 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import IstioctlError, version_text
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA, dynamic_client, get_object, list_objects
 from ansible_collections.multimesh.istio.plugins.module_utils.manifest_compare import differences, label
+from ansible_collections.multimesh.istio.plugins.module_utils.names import is_dns1123_label
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
 
 try:
@@ -19,7 +19,6 @@ try:
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 OWNER_NAMESPACE_LABEL = "install.operator.istio.io/owning-resource-namespace"
 OWNER_NAME_LABEL = "install.operator.istio.io/owning-resource"
 COMPONENT_LABEL = "operator.istio.io/component"
@@ -44,7 +43,7 @@ def load_operator(params):
     else:
         iop = copy.deepcopy(params.get("istio_operator") or {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator"})
     revision = params["revision"]
-    if not _DNS_LABEL.match(revision or ""):
+    if not is_dns1123_label(revision or ""):
         raise IstioctlError("revision: {0!r} is not a DNS-1123 label. Fix: use lowercase letters, digits and '-'.".format(revision))
     if not isinstance(iop, dict) or iop.get("kind") != "IstioOperator":
         raise IstioctlError("istio_operator: kind must be IstioOperator. Fix: pass an IstioOperator (apiVersion "

@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.multimesh.istio.plugins.module_utils.names import object_label
+
 # Written at run time by istiod, not by the installer: never a reason to reinstall.
 _RUNTIME_FIELDS = {
     "MutatingWebhookConfiguration": ("caBundle",),
@@ -96,4 +98,4 @@ def differences(rendered, get_live):
 
 
 def label(entry):
-    return "{0} {1}{2}".format(entry["kind"], entry["namespace"] + "/" if entry.get("namespace") else "", entry["name"])
+    return object_label(entry["kind"], entry.get("namespace"), entry["name"])

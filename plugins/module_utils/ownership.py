@@ -10,3 +10,27 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "multimesh.istio"
 # Which inventory created an object: two inventories on one cluster never take each other's objects.
 OWNER_LABEL = "multimesh.istio/owner"
+
+
+def ownership_labels(owner=None):
+    """The labels of what this collection creates: its own mark and, given an owner, the inventory's identity."""
+    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+    if owner:
+        labels[OWNER_LABEL] = owner
+    return labels
+
+
+def carries_marks(labels, owner=None):
+    """True when labels hold this collection's mark and, given an owner, this inventory's: what it may delete."""
+    return all((labels or {}).get(key) == value for key, value in ownership_labels(owner).items())
+
+
+def ours(obj, owner=None):
+    """True when obj (a dict) carries this collection's mark (every object it creates does) and, given an owner,
+    this inventory's identity."""
+    return carries_marks((obj.get("metadata") or {}).get("labels"), owner)
+
+
+def marks_text(owner=None):
+    """The ownership labels as kubectl label takes them (for the fixes messages suggest)."""
+    return " ".join("{0}={1}".format(key, value) for key, value in ownership_labels(owner).items())

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import re
 
 try:
     from cryptography import x509
@@ -28,8 +27,6 @@ class PluginCAError(Exception):
 
 # RSA keys below this size are refused (NIST SP 800-131A: 2048 bits at least).
 MINIMUM_KEY_SIZE = 2048
-# The name of a cluster or mesh: a directory under ca_dir, so no '/', no '..'.
-NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def _now():

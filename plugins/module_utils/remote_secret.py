@@ -13,11 +13,8 @@ import json
 import re
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
-from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (  # noqa: F401 (re-exported)
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    OWNER_LABEL,
-)
+from ansible_collections.multimesh.istio.plugins.module_utils.names import is_dns1123_label, is_label_value
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL, ownership_labels
 
 MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
@@ -26,9 +23,7 @@ CONFIG_SECRET = "istio-kubeconfig"
 CONFIG_KEY = "config"
 DEFAULT_SERVICE_ACCOUNTS = {"remote": "istio-reader-service-account", "config": "istiod"}
 CREATED_BY = "multimesh.istio/created-by"
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 REDACTED = "<redacted>"
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LOOPBACK = re.compile(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
 
 # What istiod reads in a remote cluster (the istio-reader ClusterRole of the Istio charts), without the
@@ -60,10 +55,10 @@ def check_params(params):
     """Problems with the options, each naming the option and the fix; [] when they are fine."""
     problems = []
     name = params.get("cluster_name") or ""
-    if not _DNS1123_LABEL.match(name):
+    if not is_dns1123_label(name):
         problems.append("cluster_name: {0!r} is not a DNS-1123 label. Fix: use lowercase letters, digits and '-', at most "
                         "63 characters (it names the secret and the kubeconfig's cluster).".format(name))
-    if not _DNS1123_LABEL.match(params.get("namespace") or ""):
+    if not is_dns1123_label(params.get("namespace") or ""):
         problems.append("namespace: {0!r} is not a namespace name. Fix: give the control plane's namespace, e.g. "
                         "istio-system.".format(params.get("namespace")))
     if params.get("create_service_account") and params.get("type") == "config":
@@ -79,7 +74,7 @@ def check_params(params):
         problems.append("remote_kubeconfig: the remote cluster is not given, and the default kubeconfig would be taken "
                         "for it (the reader account and its RBAC would land on the wrong cluster). Fix: set "
                         "remote_kubeconfig (and remote_context), or remote_host and remote_api_key.")
-    if params.get("owner") is not None and not (params["owner"] and _LABEL_VALUE.match(params["owner"])):
+    if params.get("owner") is not None and not is_label_value(params["owner"]):
         problems.append("owner: {0!r} is not a label value. Fix: at most 63 letters, digits, '-', '_' or '.', starting and "
                         "ending with a letter or digit.".format(params["owner"]))
     if params.get("server") and not re.match(r"^https://", params["server"]):
@@ -126,10 +121,7 @@ def kubeconfig_text(kubeconfig):
 
 def marks(owner=None):
     """Labels and annotations that say this module (and, with an owner, which inventory) created an object."""
-    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
-    if owner:
-        labels[OWNER_LABEL] = owner
-    return labels, {CREATED_BY: "remote_secret"}
+    return ownership_labels(owner), {CREATED_BY: "remote_secret"}
 
 
 def not_ours(obj, owner=None):

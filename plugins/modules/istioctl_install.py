@@ -99,7 +99,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Install the usergroup-1 control plane (seed 000, step 1)
+- name: Install the usergroup-1 control plane (one of several control planes in a single cluster)
   multimesh.istio.istioctl_install:
     revision: usergroup-1
     istio_operator:

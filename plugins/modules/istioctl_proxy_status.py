@@ -48,7 +48,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Which proxies does the usergroup-1 control plane serve (seed 000, `istioctl ps -i usergroup-1`)
+- name: Which proxies does the usergroup-1 control plane serve (one of several in a single cluster, `istioctl ps -i usergroup-1`)
   multimesh.istio.istioctl_proxy_status:
     istio_namespace: usergroup-1
     revision: usergroup-1

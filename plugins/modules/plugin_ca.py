@@ -95,7 +95,7 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: One root for the clusters of mesh-1, an intermediate for cluster-1 (seed 003 plug-in CA)
+- name: One root for the clusters of mesh-1, an intermediate for cluster-1 (plug-in CA of a mesh across clusters)
   multimesh.istio.plugin_ca:
     ca_dir: "{{ playbook_dir }}/ca/mesh-1"
     name: cluster-1
@@ -140,7 +140,8 @@ from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import
     cluster_spec,
     is_api_error,
 )
-from ansible_collections.multimesh.istio.plugins.module_utils.ownership import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
+from ansible_collections.multimesh.istio.plugins.module_utils.names import DNS1123_LABEL
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import carries_marks, ownership_labels
 
 ARGUMENT_SPEC = dict(
     cluster_spec(),
@@ -212,7 +213,8 @@ def _unsafe_directory(path):
 def check_params(params):
     """Problems with the options, each naming the option and the fix."""
     problems = []
-    if not ca.NAME.fullmatch(params["name"] or ""):
+    # The name of a cluster or mesh names a directory under ca_dir, so no '/', no '..'.
+    if not DNS1123_LABEL.fullmatch(params["name"] or ""):
         problems.append("name: {0!r} is not a DNS-1123 label. Fix: name the cluster or mesh with lowercase letters, "
                         "digits and '-' (it names a directory under ca_dir).".format(params["name"]))
     if params["key_size"] < ca.MINIMUM_KEY_SIZE:
@@ -266,18 +268,9 @@ def material(module, changes):
     return files, entries
 
 
-def marks(owner=None):
-    """The labels of the secret this module creates: the collection's and, with an owner, the inventory's."""
-    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
-    if owner:
-        labels[OWNER_LABEL] = owner
-    return labels
-
-
 def created_here(live, owner=None):
     """True when the live secret carries every label this module gives the secret it creates (for this owner)."""
-    labels = live.metadata.labels or {}
-    return all(labels.get(key) == value for key, value in marks(owner).items())
+    return carries_marks(live.metadata.labels, owner)
 
 
 def _delete(module, core, live, changes):
@@ -327,7 +320,7 @@ def secret(module, entries, changes):
     if live is None:
         changes.append("create secret {0}/cacerts".format(p["namespace"]))
         if not module.check_mode:
-            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"], "labels": marks(p["owner"])},
+            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"], "labels": ownership_labels(p["owner"])},
                     "type": "Opaque", "data": {k: base64.b64encode(v).decode("ascii") for k, v in entries.items()}}
             core.create_namespaced_secret(p["namespace"], body)
 

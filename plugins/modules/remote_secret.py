@@ -166,7 +166,7 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Let istiod in cluster-1 read cluster-2 (seed 003/004, primary-remote)
+- name: Let istiod in cluster-1 read cluster-2 (primary-remote, or an external control plane)
   multimesh.istio.remote_secret:
     kubeconfig: ~/.kube/cluster-1
     remote_kubeconfig: ~/.kube/cluster-2

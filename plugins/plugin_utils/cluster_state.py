@@ -15,17 +15,20 @@ try:
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
-from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem, marks
-from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import ours as _ours
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
-from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
+from ansible_collections.multimesh.istio.plugins.module_utils.names import object_label
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     OWNER_LABEL,
-    REVISION_LABEL,
-    is_version_revision,
+    carries_marks,
+    marks_text,
+    ownership_labels,
 )
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import ours as _ours
+from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
+from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL, is_version_revision
 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")
 # Needed only by RevisionBased meshes (their revision tag).
@@ -77,7 +80,7 @@ def planned_namespace_labels(model, namespaces):
     """{namespace: labels it will carry after the run}: current labels plus those the collection sets."""
     current = dict((_name(ns), _labels(ns)) for ns in namespaces)
     planned = {}
-    owned = dict(model.get("ownership_labels") or {MANAGED_BY_LABEL: MANAGED_BY_VALUE})
+    owned = dict(model.get("ownership_labels") or ownership_labels())
     cni = model.get("cni") or {}
     if cni.get("enabled"):
         planned[cni["namespace"]] = dict(current.get(cni["namespace"], {}), **owned)
@@ -152,7 +155,7 @@ def _gateway_namespaces(model):
 def _gateway_namespace_fix(owner):
     return ("delete it if nothing needs it (site.yml creates it; create the gateway's TLS credential there after "
             "that), or, to hand it to this inventory on purpose, label it {0} (cleanup then deletes it)".format(
-                marks(owner)))
+                marks_text(owner)))
 
 
 def _owned_namespace_problems(model, namespaces):
@@ -183,10 +186,9 @@ def takeover_problems(model, planned, live):
         problem = claim_problem(dict(found, kind=obj["kind"]), None if obj["shared"] else model.get("owner")) \
             if found else None
         if problem:
-            where = obj["namespace"] + "/" if obj["namespace"] else ""
-            fix = _SHARED_FIX.format(marks()) if obj["shared"] else problem[1]
-            problems.append("{0} {1}{2}, which this run would apply, exists and is not this inventory's: {3}. Fix: "
-                            "{4}.".format(obj["kind"], where, obj["name"], problem[0], fix))
+            fix = _SHARED_FIX.format(marks_text()) if obj["shared"] else problem[1]
+            problems.append("{0}, which this run would apply, exists and is not this inventory's: {1}. Fix: {2}.".format(
+                object_label(obj["kind"], obj["namespace"], obj["name"]), problem[0], fix))
     return problems
 
 
@@ -411,7 +413,7 @@ def _not_the_meshs(kind, obj, mesh, model, bindings):
         return "it points into namespace {0}".format(", ".join(elsewhere))
     if kind == "ClusterRole" and _name(obj) in bindings:  # a role is its same-named binding's
         return _not_the_meshs("ClusterRoleBinding", bindings[_name(obj)], mesh, model, {})
-    if not any(labels.get(key) for key in _CHART_MARKS) and labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+    if not any(labels.get(key) for key in _CHART_MARKS) and not carries_marks(labels):
         return "it carries none of the labels Istio's charts set"
     return None
 
@@ -476,10 +478,10 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
     for istio in sorted(istios, key=_name):
         name = _name(istio)
         if name in ours:
-            if _labels(istio).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+            if not _ours(istio):
                 problems.append(
                     "Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
-                    "adopt it by labelling it {2}.".format(name, ours[name]["name"], marks(model.get("owner"))))
+                    "adopt it by labelling it {2}.".format(name, ours[name]["name"], marks_text(model.get("owner"))))
             elif _other_owner(istio, model):
                 problems.append(
                     "Istio {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: give mesh '{4}' "
@@ -490,7 +492,7 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
                     "Istio {0} carries {1}={2} but not {3}={4}, so this inventory did not create it. Fix: give mesh "
                     "'{5}' another revision, or adopt it by labelling it {6}.".format(
                         name, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL, model.get("owner"), ours[name]["name"],
-                        marks(model.get("owner"))))
+                        marks_text(model.get("owner"))))
             else:
                 problems += _strategy_change(istio, ours[name])
             continue

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.multimesh.istio.plugins.module_utils.names import label
+
 INJECTOR_LABEL = ("app", "sidecar-injector")
 INJECTOR_WEBHOOK_SUFFIX = "sidecar-injector.istio.io"
 SIDECAR_STATUS = "sidecar.istio.io/status"
@@ -41,12 +43,6 @@ def is_injector(webhook_configuration):
                for hook in webhook_configuration.get("webhooks") or [])
 
 
-def _name(obj):
-    meta = _meta(obj)
-    return "{0} {1}{2}".format(obj.get("kind", "?"), (meta["namespace"] + "/") if meta.get("namespace") else "",
-                               meta.get("name", "?"))
-
-
 def injected_pods(pods, terminating_namespaces=()):
     """namespace/name of the running pods with an injected sidecar (annotation sidecar.istio.io/status), sorted."""
     skip = set(terminating_namespaces or ())
@@ -73,7 +69,7 @@ def cni_users(objects, pods=None, terminating_namespaces=None):
             continue
         if obj.get("kind") == "MutatingWebhookConfiguration" and not is_injector(obj):
             continue
-        out.append(_name(obj))
+        out.append(label(obj))
     names = injected_pods(pods, terminating_namespaces)
     out.extend("Pod " + name for name in names[:MAX_PODS_NAMED])
     if len(names) > MAX_PODS_NAMED:

@@ -19,9 +19,10 @@ import json
 import time
 
 from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
+from ansible_collections.multimesh.istio.plugins.module_utils.names import label
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL, marks_text, ours
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, managed_fields
-from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL
 
 APPLIED = "multimesh.istio/applied"
 # A delete whose precondition fails (the object changed since its ownership was checked) is checked again this often.
@@ -37,12 +38,6 @@ BAD_WHEN_TRUE = ("ReplicaFailure",)
 def plain(obj):
     """A JSON-plain deep copy (drops Ansible's tagged str subclasses)."""
     return json.loads(json.dumps(obj))
-
-
-def label(obj):
-    meta = obj.get("metadata") or {}
-    where = meta.get("namespace") + "/" if meta.get("namespace") else ""
-    return "{0} {1}{2}".format(obj.get("kind"), where, meta.get("name"))
 
 
 def digest(obj):
@@ -82,13 +77,6 @@ def comparable(obj):
     return out
 
 
-def ours(obj, owner=None):
-    """True when obj carries this collection's ownership mark (every object it creates does) and, given an owner,
-    this inventory's identity."""
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and (owner is None or labels.get(OWNER_LABEL) == owner)
-
-
 def claim_problem(live, owner=None, must_be_ours=True):
     """(why, fix) when this inventory may not write to live, an object that already exists; None when it may.
 
@@ -100,18 +88,13 @@ def claim_problem(live, owner=None, must_be_ours=True):
         return ("it belongs to the inventory '{0}' ({1}={0})".format(other, OWNER_LABEL),
                 "take it out of this inventory, or set multimesh_owner: {0} if this is that inventory".format(other))
     if must_be_ours and not ours(live, owner):
-        return "it exists without this inventory's labels ({0})".format(marks(owner)), _takeover_fix(live, owner)
+        return "it exists without this inventory's labels ({0})".format(marks_text(owner)), _takeover_fix(live, owner)
     return None
-
-
-def marks(owner=None):
-    """The labels that say an object is this inventory's, as kubectl label takes them."""
-    return "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE) + (" {0}={1}".format(OWNER_LABEL, owner) if owner else "")
 
 
 def _takeover_fix(live, owner):
     """Never adopt silently: say how to avoid the object, or to hand it over on purpose."""
-    handover = "to hand it to this inventory on purpose, label it {0} (cleanup then deletes it)".format(marks(owner))
+    handover = "to hand it to this inventory on purpose, label it {0} (cleanup then deletes it)".format(marks_text(owner))
     if live.get("kind") == "Namespace":
         return ("set owned: false for it (members[].owned or ingress_gateway.owned): it then only gets the mesh's "
                 "labels and cleanup never deletes it; or " + handover)

@@ -16,11 +16,8 @@ import difflib
 import os
 import re
 
-from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (  # noqa: F401 (re-exported)
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    OWNER_LABEL,
-)
+from ansible_collections.multimesh.istio.plugins.module_utils.names import DNS1123_SUBDOMAIN, is_dns1123_label, is_label_value
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import MANAGED_BY_LABEL, OWNER_LABEL, ownership_labels
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
@@ -66,11 +63,8 @@ GENERIC_INVENTORY_NAMES = ("", DEFAULT_OWNER, "inventory", "inventories", "hosts
 # Facts the collection sets itself: not typos.
 SET_BY_THE_COLLECTION = ("multimesh_model",)
 
-# Used with fullmatch: '$' would also accept a trailing newline.
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _HTTP_PORT_NAME = re.compile(r"http(?!s)")
+# Used with fullmatch: '$' would also accept a trailing newline.
 # A Service port name (IANA_SVC_NAME): at most 15 characters, lowercase alphanumerics and single dashes, a letter.
 _SERVICE_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
 # A patch release or MINOR-latest: Sail's Istio.spec.version accepts nothing else (v1.30 is refused at apply time).
@@ -164,7 +158,7 @@ def _check_unknown_keys(errs, where, data, allowed):
 def _check_dns_label(errs, where, value, what="a Kubernetes name"):
     if not _check_type(errs, where, value, str, "quote it as a string"):
         return False
-    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
+    if not is_dns1123_label(value):
         errs.add(where, "'{0}' is not a valid DNS-1123 label ({1})".format(value, what),
                  "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
         return False
@@ -175,9 +169,9 @@ def _label_key_problem(key):
     if not isinstance(key, str) or not key:
         return "label key must be a non-empty string"
     prefix, dummy, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix)):
         return "label key prefix '{0}' is not a DNS-1123 subdomain".format(prefix)
-    if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+    if not is_label_value(name):
         return "label key name '{0}' must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends".format(name)
     return None
 
@@ -217,7 +211,7 @@ def _check_labels(errs, where, labels):
             errs.add("{0}.{1}".format(where, key), "label value must be a string, got {0}".format(_type_name(value)),
                      "quote the value")
             ok = False
-        elif value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
+        elif value and not is_label_value(value):
             errs.add("{0}.{1}".format(where, key), "label value '{0}' is not valid label syntax".format(value),
                      "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends")
             ok = False
@@ -819,7 +813,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
                         ("multimesh_ca_dir", ca_dir)):
         if value is not None:
             _check_type(errs, name, value, str, "give a path as a string, or leave it unset")
-    if not isinstance(owner, str) or not owner or len(owner) > 63 or not _LABEL_NAME.fullmatch(owner):
+    if not is_label_value(owner):
         errs.add("multimesh_owner", "{0!r} is not a label value".format(owner),
                  "use at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends, e.g. the inventory's name")
     inventory = topologies.expand_clusters(errs, clusters or [{"host": here or "cluster", "name": here or "cluster"}])
@@ -881,7 +875,7 @@ def build_model(backend="sail", istio_version=None, cni=None, meshes=None, sampl
         "owner": owner,
         "field_manager": field_manager(owner),
         # The labels that mark what this inventory created (the objects cleanup may delete).
-        "ownership_labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE, OWNER_LABEL: owner},
+        "ownership_labels": ownership_labels(owner),
         # On member namespaces, which the collection labels but need not have created.
         "owner_label": {OWNER_LABEL: owner},
         "default_mesh": default_mesh,

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import NOT_OURS, ApplyError, Applier, Outcome, label, plain
+from ansible_collections.multimesh.istio.plugins.module_utils.names import label, object_label
+from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import NOT_OURS, ApplyError, Applier, Outcome, plain
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import manifest_files, removal_plan, split_objects
 
 
@@ -162,8 +163,7 @@ def _result(args, outcome, problems, waited, check_mode):
     installs = ["{0} ({1})".format(o["namespace"], o["action"]) for o in outcome.objects if o["kind"] == "IstioOperator"]
     if installs:
         msg += "; istioctl {0}: {1}".format("install" if args["state"] == "present" else "uninstall", ", ".join(installs))
-    foreign = [label({"kind": o["kind"], "metadata": {"name": o["name"], "namespace": o["namespace"]}})
-               for o in outcome.objects if o["action"].endswith(NOT_OURS)]
+    foreign = [object_label(o["kind"], o["namespace"], o["name"]) for o in outcome.objects if o["action"].endswith(NOT_OURS)]
     if foreign:
         msg += "; kept (same name, not created by this inventory): " + ", ".join(foreign)
     if waited.get("ready"):

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.multimesh.istio.plugins.module_utils.names import DNS1123_LABEL, is_dns1123_label, is_label_value
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 
 # Roles a cluster may play, per topology. 'external': runs the istiod of a mesh whose data plane and configuration
@@ -34,8 +35,6 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 _IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 # Kubernetes' default cluster ID: two clusters both left at it cannot be told apart by istiod.
 ISTIO_DEFAULT_CLUSTER = "Kubernetes"
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*")
 
 
@@ -48,14 +47,13 @@ def expand_clusters(errs, raw_clusters):
         name = raw.get("name")
         if name is None:  # the host's name, made a DNS-1123 label
             name = re.sub(r"[^a-z0-9-]+", "-", str(raw["host"]).lower())[:63].strip("-") or "cluster"
-        if not isinstance(name, str) or len(name) > 63 or not _DNS1123_LABEL.fullmatch(name) \
-                or name == ISTIO_DEFAULT_CLUSTER:
+        if not is_dns1123_label(name) or name == ISTIO_DEFAULT_CLUSTER:
             errs.add(where + ".multimesh_cluster_name", "{0!r} is not a DNS-1123 label, which istiod's cluster IDs "
                      "and the remote secrets' names need".format(name), "use at most 63 lowercase letters, digits "
                      "and '-', unique per cluster")
             continue
         network = raw.get("network") or ""
-        if not isinstance(network, str) or (network and (len(network) > 63 or not _LABEL_VALUE.fullmatch(network))):
+        if not isinstance(network, str) or (network and not is_label_value(network)):
             errs.add(where + ".multimesh_network", "{0!r} is not a label value (it becomes topology.istio.io/network)"
                      .format(network), "use at most 63 characters [A-Za-z0-9-_.], e.g. network-1")
             network = str(network)  # kept, so that it is not reported once more as missing
@@ -162,8 +160,8 @@ def check_gateways(errs, meshes):
             front = [m for m in meshes if m["name"] == gateway["mesh"]]
             if gateway["mesh"] == mesh["name"]:
                 errs.add(where, "names this mesh; its istiod runs without a local configuration source for a gateway",
-                         "name another mesh with its own istiod on cluster '{0}' (seed 004: the one in istio-system)".format(
-                             place["cluster"]))
+                         "name another mesh with its own istiod on cluster '{0}' (Istio's guide to an external control plane "
+                         "behind an ingress gateway uses the one in istio-system)".format(place["cluster"]))
             elif not front:
                 errs.add(where, "{0!r} is not a mesh of this inventory".format(gateway["mesh"]),
                          "add a mesh on cluster '{0}' for the gateway, or name an existing one".format(place["cluster"]))
@@ -255,7 +253,7 @@ def expand_topology(errs, where, raw, clusters):
         errs.add(where + ".topology", "unknown topology {0!r}".format(topology), "use one of " + ", ".join(TOPOLOGIES))
         return "single", raw.get("mesh_id", raw.get("name")), None
     mesh_id = raw.get("mesh_id", raw.get("name"))
-    if "mesh_id" in raw and (not isinstance(mesh_id, str) or not _DNS1123_LABEL.fullmatch(mesh_id)):
+    if "mesh_id" in raw and (not isinstance(mesh_id, str) or not DNS1123_LABEL.fullmatch(mesh_id)):
         errs.add(where + ".mesh_id", "{0!r} is not a DNS-1123 label".format(mesh_id), "use e.g. the mesh's name")
     by_name = dict((c["name"], c) for c in clusters)
     if "clusters" not in raw:

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import is_version_revision
-from ansible_collections.multimesh.istio.plugins.plugin_utils.verification import injected_revision
+from ansible_collections.multimesh.istio.plugins.plugin_utils.sidecars import injected_revision
 
 REVISION_LABEL = "istio.io/rev"
 TAG_LABEL = "istio.io/tag"

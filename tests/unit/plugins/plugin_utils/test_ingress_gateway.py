@@ -8,7 +8,8 @@ import copy
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_probes as probes
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
 
@@ -41,7 +42,7 @@ def test_off_unless_given_and_defaults_when_given():
     # The gateway's namespace is labelled into the mesh (owned), discovered by its istiod and in its Sidecar scope.
     assert first["labelled_namespaces"] == [{"name": "app-ns-1", "owned": False}, {"name": "mesh-1-ingress", "owned": True}]
     assert "mesh-1-ingress/*" in first["sidecar_egress_hosts"]
-    assert v.mesh_namespaces(first) == {"istio-system-1", "app-ns-1", "mesh-1-ingress"}
+    assert judges.mesh_namespaces(first) == {"istio-system-1", "app-ns-1", "mesh-1-ingress"}
     assert build_model(meshes=meshes(gateway_1={"enabled": False}))["meshes"][0]["ingress_gateway"] is None
     # A namespace the user names may hold other things: cleanup deletes it only when declared owned.
     named = build_model(meshes=meshes(gateway_1={"namespace": "edge"}))["meshes"][0]
@@ -111,7 +112,7 @@ MODEL = build_model(meshes=meshes(gateway_1={}, gateway_2={"namespace": "edge-2"
 
 
 def test_each_mesh_probes_its_own_gateway_from_inside():
-    pairs = [p for p in v.probe_pairs(MODEL) if p["server_namespace"] in ("mesh-1-ingress", "edge-2")]
+    pairs = [p for p in probes.probe_pairs(MODEL) if p["server_namespace"] in ("mesh-1-ingress", "edge-2")]
     # mesh-2's gateway serves no plain HTTP: nothing to probe there.
     assert pairs == [{"client_mesh": "mesh-1", "client_namespace": "app-ns-1", "client": "curl", "server_mesh": "mesh-1",
                       "server_namespace": "mesh-1-ingress",
@@ -138,7 +139,7 @@ def registry(name, *gateways):
 def test_gateways_pass_when_stored_and_held_by_their_own_istiod_alone():
     deployments, gateways = stored(MODEL)
     registries = [registry("mesh-1", ("mesh-1-ingress", "ingressgateway-mesh-1")), registry("mesh-2")]
-    checks = v.check_ingress_gateways(MODEL, deployments, gateways, registries)
+    checks = judges.check_ingress_gateways(MODEL, deployments, gateways, registries)
     assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
         ("ingress gateway mesh-1", "pass", "injected by mesh-1, Gateway selects only it, held by istiod-mesh-1 alone"),
         ("ingress gateway mesh-2", "pass", "injected by mesh-2, Gateway selects only it")]
@@ -164,7 +165,7 @@ def test_a_gateway_that_could_reach_another_mesh_fails_and_says_how(breakage, pr
         gateways[0]["spec"]["selector"] = {"sidecar.istio.io/inject": "true"}
     else:
         registries[1] = registry("mesh-2", ("mesh-1-ingress", "ingressgateway-mesh-1"))
-    first = v.check_ingress_gateways(MODEL, deployments, gateways, registries)[0]
+    first = judges.check_ingress_gateways(MODEL, deployments, gateways, registries)[0]
     assert (first["status"], first["observed"]) == ("fail", problem)
 
 

@@ -7,7 +7,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
@@ -89,12 +89,12 @@ def test_control_planes_are_checked_on_the_active_revision_and_the_tag_must_poin
                 hook("istio-revision-tag-mesh-1-istio-system-1", "mesh-1-v1-30-2", tag="mesh-1")]
     validating = [hook("istio-validator-mesh-1-v1-30-2-istio-system-1", "mesh-1-v1-30-2"),
                   hook("istio-validator-mesh-2-istio-system-2", "mesh-2")]
-    checks = dict((c["name"], c) for c in v.check_control_planes(model, deployments, mutating, validating))
+    checks = dict((c["name"], c) for c in judges.check_control_planes(model, deployments, mutating, validating))
     assert set(c["status"] for c in checks.values()) == {"pass"}, checks
     assert checks["revision tag mesh-1"]["observed"] == "tag mesh-1 -> mesh-1-v1-30-2"
     assert "revision tag mesh-2" not in checks
     stale = mutating[:2] + [hook("istio-revision-tag-mesh-1-istio-system-1", "mesh-1-v1-30-1", tag="mesh-1")]
-    tag = dict((c["name"], c) for c in v.check_control_planes(model, deployments, stale, validating))["revision tag mesh-1"]
+    tag = dict((c["name"], c) for c in judges.check_control_planes(model, deployments, stale, validating))["revision tag mesh-1"]
     assert (tag["status"], tag["observed"]) == ("fail", "tag mesh-1 -> mesh-1-v1-30-1")
     assert tag["reason"] == "new pods of mesh-1 are not injected by its active revision"
 
@@ -105,7 +105,7 @@ def test_a_pod_is_bound_when_the_active_revision_injected_it():
                         "annotations": {"sidecar.istio.io/status": '{"revision":"mesh-1-v1-30-2"}'}},
            "spec": {"containers": [{"name": "app"}, {"name": "istio-proxy", "env": [
                {"name": "PROXY_CONFIG", "value": '{"discoveryAddress":"istiod-mesh-1-v1-30-2.istio-system-1.svc:15012"}'}]}]}}
-    checks = dict((c["name"], c) for c in v.check_pods(model, [pod]))
+    checks = dict((c["name"], c) for c in judges.check_pods(model, [pod]))
     assert checks["binding app-ns-1/app"]["status"] == "pass", checks["binding app-ns-1/app"]
 
 

@@ -13,7 +13,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.values import cont
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
-from ansible_collections.multimesh.istio.plugins.plugin_utils.verification import mesh_namespaces
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import mesh_namespaces
 
 
 def clusters(*specs):
@@ -315,25 +315,26 @@ def test_single_cluster_inventories_are_unchanged():
 
 
 def test_verification_of_remote_secrets_and_remote_injectors():
-    from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
+    from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_report as reporting
 
     east = model([primary_remote()], here="east")
     reader = {"namespace": "istio-system-1", "cluster": "west", "type": "remote", "secret": "istio-remote-secret-west",
               "exists": True, "server": "https://west", "can_read": True, "writes_allowed": [], "error": None}
-    assert [c["status"] for c in v.check_remote_access(east, [reader])] == [v.PASS]
-    assert v.check_remote_access(east, [dict(reader, writes_allowed=["create secrets"])])[0]["status"] == v.FAIL
-    assert v.check_remote_access(east, [dict(reader, can_read=False, error="403")])[0]["reason"] == "403"
-    assert v.check_remote_access(east, [])[0]["observed"] == "not observed"
-    loopback = v.check_remote_access(east, [dict(reader, server="https://127.0.0.1:6443")])[0]
-    assert loopback["status"] == v.FAIL and "multimesh_api_server" in loopback["reason"]
+    assert [c["status"] for c in judges.check_remote_access(east, [reader])] == [reporting.PASS]
+    assert judges.check_remote_access(east, [dict(reader, writes_allowed=["create secrets"])])[0]["status"] == reporting.FAIL
+    assert judges.check_remote_access(east, [dict(reader, can_read=False, error="403")])[0]["reason"] == "403"
+    assert judges.check_remote_access(east, [])[0]["observed"] == "not observed"
+    loopback = judges.check_remote_access(east, [dict(reader, server="https://127.0.0.1:6443")])[0]
+    assert loopback["status"] == reporting.FAIL and "multimesh_api_server" in loopback["reason"]
     west = model([primary_remote()], here="west")
     hook = {"metadata": {"name": "istio-sidecar-injector-mesh-1-istio-system-1", "labels": {"istio.io/rev": "mesh-1"}},
             "webhooks": [{"clientConfig": {"service": {"name": "istiod-mesh-1", "path": "/inject/cluster/west/net/net-2"}}}]}
-    checks = {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}
+    checks = {c["name"]: c["status"] for c in judges.check_control_planes(west, [], [hook], [])}
     # No istiod and no validator is expected on a remote; its injector must call istiod for this cluster.
-    assert checks == {"injector mesh-1": v.PASS, "injector target mesh-1": v.PASS, "default webhooks": v.PASS}
+    assert checks == {"injector mesh-1": reporting.PASS, "injector target mesh-1": reporting.PASS, "default webhooks": reporting.PASS}
     hook["webhooks"][0]["clientConfig"]["service"]["path"] = "/inject/cluster/west/net/net-20"
-    assert {c["name"]: c["status"] for c in v.check_control_planes(west, [], [hook], [])}["injector target mesh-1"] == v.FAIL
+    assert {c["name"]: c["status"] for c in judges.check_control_planes(west, [], [hook], [])}["injector target mesh-1"] == reporting.FAIL
 
 
 def two_exposed(first, second, front="gateways"):

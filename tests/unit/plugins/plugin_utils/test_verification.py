@@ -9,7 +9,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import verification as v
+from ansible_collections.multimesh.istio.plugins.plugin_utils import sidecars
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_probes as probes
+from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_report as reporting
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 
 MODEL = build_model(meshes=[
@@ -40,7 +43,7 @@ def statuses(checks):
 
 
 def test_pairs_allow_inside_a_mesh_and_deny_across():
-    pairs = v.probe_pairs(MODEL)
+    pairs = probes.probe_pairs(MODEL)
     table = {(p["client_namespace"], p["server_namespace"]): p["expect"] for p in pairs}
     assert table == {
         ("app-ns-1", "app-ns-1"): "allow", ("app-ns-1", "app-ns-2"): "deny", ("app-ns-1", "app-ns-3"): "deny",
@@ -77,7 +80,7 @@ def probe(pair, rc, code="000", error=None):
     (ALLOW, 6, "000", "fail", "curl exit 6 (could not resolve the host)"),
 ])
 def test_probe_outputs(pair, rc, code, status, observed):
-    result = v.evaluate_probe(probe(pair, rc, code))
+    result = probes.evaluate_probe(probe(pair, rc, code))
     assert (result["status"], result["observed"]) == (status, observed)
     assert result["category"] == "connectivity" and result["evidence"]["url"] == "u"
     assert result["evidence"]["rc"] == rc and result["evidence"]["http_code"] == code
@@ -85,32 +88,32 @@ def test_probe_outputs(pair, rc, code, status, observed):
 
 @pytest.mark.parametrize("rc", [6, 7, 28, 99])
 def test_failures_that_show_nothing_are_inconclusive_and_name_the_exit_code(rc):
-    result = v.evaluate_probe(probe(DENY, rc))
+    result = probes.evaluate_probe(probe(DENY, rc))
     assert result["reason"].startswith("inconclusive: curl exit {0} ".format(rc))
 
 
 def test_a_probe_that_did_not_run_fails_with_its_error():
-    result = v.evaluate_probe(probe(ALLOW, None, None, error="no running curl pod in namespace app-ns-2"))
+    result = probes.evaluate_probe(probe(ALLOW, None, None, error="no running curl pod in namespace app-ns-2"))
     assert (result["status"], result["observed"]) == ("fail", "not probed")
     assert result["reason"] == "inconclusive: no running curl pod in namespace app-ns-2"
 
 
 def test_a_cross_mesh_200_says_so():
-    result = v.evaluate_probe(probe(DENY, 0, "200"))
+    result = probes.evaluate_probe(probe(DENY, 0, "200"))
     assert result["reason"] == "a request across meshes was answered"
 
 
 def test_pods_with_sidecars_bound_to_their_mesh_pass():
     pods = [pod("app-ns-1", "httpbin-1", "usergroup-1"), pod("app-ns-2", "httpbin-2", "usergroup-2", native=True),
             pod("default", "unrelated", "x", sidecar=False)]
-    assert statuses(v.check_pods(MODEL, pods)) == {
+    assert statuses(judges.check_pods(MODEL, pods)) == {
         "sidecar app-ns-1/httpbin-1": "pass", "binding app-ns-1/httpbin-1": "pass",
         "sidecar app-ns-2/httpbin-2": "pass", "binding app-ns-2/httpbin-2": "pass"}
 
 
 def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
-    checks = v.check_pods(MODEL, [pod("app-ns-1", "curl-1", "usergroup-1", sidecar=False, app="curl"),
-                                  pod("app-ns-3", "httpbin-3", "usergroup-1")])
+    checks = judges.check_pods(MODEL, [pod("app-ns-1", "curl-1", "usergroup-1", sidecar=False, app="curl"),
+                                       pod("app-ns-3", "httpbin-3", "usergroup-1")])
     failed = [c for c in checks if c["status"] == "fail"]
     assert [c["reason"] for c in failed] == ["pod app-ns-1/curl-1 has no sidecar: injection did not happen",
                                              "the sidecar of app-ns-3/httpbin-3 is bound to another control plane"]
@@ -119,12 +122,12 @@ def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
 
 def test_the_injected_revision_comes_from_the_injectors_status_then_the_label():
     injected = pod("app-ns-1", "httpbin-1", "usergroup-1")
-    assert v.injected_revision(injected) == "usergroup-1"
+    assert sidecars.injected_revision(injected) == "usergroup-1"
     injected["metadata"]["labels"]["istio.io/rev"] = "usergroup-2"  # a label someone set does not say who injected
-    assert v.injected_revision(injected) == "usergroup-1"
+    assert sidecars.injected_revision(injected) == "usergroup-1"
     labelled = {"metadata": {"labels": {"istio.io/rev": "usergroup-2"}, "annotations": {"sidecar.istio.io/status": "{oops"}}}
-    assert v.injected_revision(labelled) == "usergroup-2"
-    assert v.injected_revision({"metadata": {}}) is None
+    assert sidecars.injected_revision(labelled) == "usergroup-2"
+    assert sidecars.injected_revision({"metadata": {}}) is None
 
 
 def hook(name, rev, tag=None):
@@ -144,18 +147,18 @@ def test_control_planes_and_default_webhooks():
                 hook("istio-sidecar-injector-usergroup-2-usergroup-2", "usergroup-2")]
     validating = [hook("istio-validator-usergroup-1-usergroup-1", "usergroup-1"),
                   hook("istio-validator-usergroup-2-usergroup-2", "usergroup-2")]
-    good = v.check_control_planes(MODEL, deployments, mutating, validating)
+    good = judges.check_control_planes(MODEL, deployments, mutating, validating)
     assert set(statuses(good).values()) == {"pass"} and len(good) == 7
-    broken = v.check_control_planes(MODEL, deployments[:1] + [deployment("usergroup-2", "istiod-usergroup-2", 0)],
-                                    mutating + [hook("istio-revision-tag-default-usergroup-1", "usergroup-1", "default")],
-                                    validating[:1] + [hook("istiod-default-validator", "usergroup-1")])
+    broken = judges.check_control_planes(MODEL, deployments[:1] + [deployment("usergroup-2", "istiod-usergroup-2", 0)],
+                                         mutating + [hook("istio-revision-tag-default-usergroup-1", "usergroup-1", "default")],
+                                         validating[:1] + [hook("istiod-default-validator", "usergroup-1")])
     assert {k: s for k, s in statuses(broken).items() if s == "fail"} == {
         "istiod usergroup-2": "fail", "validator usergroup-2": "fail", "default webhooks": "fail"}
     pointing = [c for c in broken if c["name"] == "default webhooks"][0]
     assert pointing["evidence"]["pointing"] == ["istio-revision-tag-default-usergroup-1 -> usergroup-1",
                                                 "istiod-default-validator -> usergroup-1"]
     with_default = dict(MODEL, default_mesh="usergroup-1")
-    assert "default webhooks" not in statuses(v.check_control_planes(with_default, deployments, mutating, validating))
+    assert "default webhooks" not in statuses(judges.check_control_planes(with_default, deployments, mutating, validating))
 
 
 def root_cm(ns, root):
@@ -165,18 +168,18 @@ def root_cm(ns, root):
 def test_roots_of_trust():
     good = [root_cm("usergroup-1", "R1"), root_cm("app-ns-1", "R1"), root_cm("usergroup-2", "R2"),
             root_cm("app-ns-2", "R2"), root_cm("app-ns-3", "R2")]
-    assert set(statuses(v.check_roots(MODEL, good)).values()) == {"pass"}
+    assert set(statuses(judges.check_roots(MODEL, good)).values()) == {"pass"}
     foreign = [root_cm("usergroup-1", "R1"), root_cm("app-ns-1", "R1"), root_cm("usergroup-2", "R2"),
                root_cm("app-ns-2", "R1"), root_cm("app-ns-3", "R2")]
-    checks = v.check_roots(MODEL, foreign)
+    checks = judges.check_roots(MODEL, foreign)
     assert [(c["name"], c["observed"]) for c in checks if c["status"] == "fail"] == [("root of trust app-ns-2", "root of usergroup-1")]
     shared = [root_cm(ns, "R") for ns in ("usergroup-1", "app-ns-1", "usergroup-2", "app-ns-2", "app-ns-3")]
-    failing = [c["name"] for c in v.check_roots(MODEL, shared) if c["status"] == "fail"]
+    failing = [c["name"] for c in judges.check_roots(MODEL, shared) if c["status"] == "fail"]
     assert "separate roots usergroup-1/usergroup-2" in failing and "root of trust app-ns-1" in failing
-    leak = [c for c in v.check_roots(MODEL, good + [root_cm("kube-public", None), root_cm("outsider", "R2")]) if c["status"] == "fail"]
+    leak = [c for c in judges.check_roots(MODEL, good + [root_cm("kube-public", None), root_cm("outsider", "R2")]) if c["status"] == "fail"]
     assert [(c["name"], c["reason"]) for c in leak] == [
         ("root of trust outsider", "namespace outsider is not in mesh usergroup-2 but its istiod discovers it")]
-    missing = [c for c in v.check_roots(MODEL, good[:-1]) if c["status"] == "fail"]
+    missing = [c for c in judges.check_roots(MODEL, good[:-1]) if c["status"] == "fail"]
     assert [(c["name"], c["observed"]) for c in missing] == [("root of trust app-ns-3", "no istio-ca-root-cert")]
 
 
@@ -187,37 +190,37 @@ def proxy(name, ns, synced=True):
 def test_mapping_from_proxy_status():
     pods = [pod("app-ns-1", "httpbin-1", "usergroup-1"), pod("app-ns-2", "httpbin-2", "usergroup-2")]
     good = {"usergroup-1": [proxy("httpbin-1", "app-ns-1")], "usergroup-2": [proxy("httpbin-2", "app-ns-2")]}
-    assert set(statuses(v.check_mapping(MODEL, good, pods)).values()) == {"pass"}
+    assert set(statuses(judges.check_mapping(MODEL, good, pods)).values()) == {"pass"}
     crossed = {"usergroup-1": [proxy("httpbin-1", "app-ns-1"), proxy("httpbin-2", "app-ns-2")],
                "usergroup-2": [proxy("httpbin-2", "app-ns-2", synced=False)]}
-    checks = v.check_mapping(MODEL, crossed, pods)
+    checks = judges.check_mapping(MODEL, crossed, pods)
     assert [c["evidence"] for c in checks] == [
         {"missing": [], "foreign": ["httpbin-2.app-ns-2"], "not_synced": []},
         {"missing": [], "foreign": [], "not_synced": ["httpbin-2.app-ns-2"]}]
     assert [c["reason"] for c in checks] == ["istiod of usergroup-1 serves httpbin-2.app-ns-2 of other namespaces",
                                              "not in sync: httpbin-2.app-ns-2"]
-    nothing = v.check_mapping(MODEL, {"usergroup-1": [], "usergroup-2": []}, pods)
+    nothing = judges.check_mapping(MODEL, {"usergroup-1": [], "usergroup-2": []}, pods)
     assert nothing[0]["reason"] == "istiod of usergroup-1 serves no proxy of httpbin-1.app-ns-1"
-    skipped = v.check_mapping(MODEL, {}, pods, istioctl_reason="istioctl not found on PATH")
+    skipped = judges.check_mapping(MODEL, {}, pods, istioctl_reason="istioctl not found on PATH")
     assert [(c["status"], c["reason"]) for c in skipped] == [("skipped", "istioctl not found on PATH")] * 2
 
 
 def test_report_junit_and_matrix():
-    checks = [v.evaluate_probe(probe(dict(ALLOW, client_namespace="app-ns-2", server_namespace="app-ns-2"), 0, "200")),
-              v.evaluate_probe(probe(DENY, 0, "200")),
-              v.check("control-plane mapping usergroup-1", "mapping", "x", "not run", "skipped", reason="no istioctl")]
-    rep = v.report(checks)
+    checks = [probes.evaluate_probe(probe(dict(ALLOW, client_namespace="app-ns-2", server_namespace="app-ns-2"), 0, "200")),
+              probes.evaluate_probe(probe(DENY, 0, "200")),
+              reporting.check("control-plane mapping usergroup-1", "mapping", "x", "not run", "skipped", reason="no istioctl")]
+    rep = reporting.report(checks)
     assert rep["passed"] is False and rep["counts"] == {"pass": 1, "fail": 1, "skipped": 1}
     assert rep["failed"] == ["connectivity app-ns-1 -> app-ns-2"]
     assert rep["skipped"] == [{"name": "control-plane mapping usergroup-1", "reason": "no istioctl"}]
-    suite = ET.fromstring(v.junit(rep))
+    suite = ET.fromstring(reporting.junit(rep))
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
     cases = suite.findall("testcase")
     assert cases[1].find("failure").get("message") == "a request across meshes was answered"
     assert cases[2].find("skipped").get("message") == "no istioctl"
-    text = v.matrix(rep)
+    text = reporting.matrix(rep)
     assert "from \\ to" in text.splitlines()[0] and "FAIL 200" in text and "app-ns-2" in text
-    assert v.matrix(v.report([])) .startswith("no connectivity probes")
+    assert reporting.matrix(reporting.report([])) .startswith("no connectivity probes")
 
 
 def service(ns, name="httpbin"):
@@ -236,8 +239,8 @@ def registry(name, namespaces, error=None):
 
 
 def test_discovery_scope_passes_when_each_istiod_sees_exactly_its_namespaces():
-    checks = v.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "usergroup-1"]),
-                                       registry("usergroup-2", ["app-ns-2", "app-ns-3", "usergroup-2"])], SERVICES)
+    checks = judges.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "usergroup-1"]),
+                                            registry("usergroup-2", ["app-ns-2", "app-ns-3", "usergroup-2"])], SERVICES)
     assert [(c["name"], c["status"], c["observed"]) for c in checks] == [
         ("discovery scope usergroup-1", "pass", "app-ns-1, usergroup-1"),
         ("discovery scope usergroup-2", "pass", "app-ns-2, app-ns-3, usergroup-2")]
@@ -245,8 +248,8 @@ def test_discovery_scope_passes_when_each_istiod_sees_exactly_its_namespaces():
 
 
 def test_discovery_scope_fails_naming_foreign_and_missing_namespaces():
-    checks = v.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "app-ns-2", "other", "usergroup-1"]),
-                                       registry("usergroup-2", ["app-ns-2", "usergroup-2"])], SERVICES)
+    checks = judges.check_discovery(MODEL, [registry("usergroup-1", ["app-ns-1", "app-ns-2", "other", "usergroup-1"]),
+                                            registry("usergroup-2", ["app-ns-2", "usergroup-2"])], SERVICES)
     assert [c["status"] for c in checks] == ["fail", "fail"]
     assert checks[0]["reason"] == "istiod of usergroup-1 discovers app-ns-2 (mesh usergroup-2), other (in no mesh)"
     assert checks[0]["evidence"]["foreign"] == ["app-ns-2", "other"]
@@ -254,7 +257,7 @@ def test_discovery_scope_fails_naming_foreign_and_missing_namespaces():
 
 
 def test_discovery_scope_never_passes_what_was_not_observed():
-    checks = v.check_discovery(MODEL, [registry("usergroup-1", [], error="no running istiod pod of revision usergroup-1")], SERVICES)
+    checks = judges.check_discovery(MODEL, [registry("usergroup-1", [], error="no running istiod pod of revision usergroup-1")], SERVICES)
     assert [(c["status"], c["observed"], c["reason"]) for c in checks] == [
         ("fail", "not observed", "no running istiod pod of revision usergroup-1"),
         ("fail", "not observed", "istiod was not asked")]
@@ -270,18 +273,18 @@ def test_sidecar_scope_reads_the_objects_and_what_istiod_holds():
     stored = [sidecar("app-ns-1", want_1), sidecar("app-ns-2", want_2), sidecar("app-ns-3", ["*/*"])]
     registries = [{"name": "usergroup-1", "sidecars": [{"namespace": "app-ns-1", "name": "default", "egress_hosts": want_1}]},
                   {"name": "usergroup-2", "sidecars": []}]
-    checks = dict((c["name"], c) for c in v.check_sidecar_scope(MODEL, stored, registries))
+    checks = dict((c["name"], c) for c in judges.check_sidecar_scope(MODEL, stored, registries))
     assert statuses(checks.values()) == {"sidecar scope app-ns-1": "pass", "sidecar scope app-ns-2": "fail",
                                          "sidecar scope app-ns-3": "fail"}
     assert checks["sidecar scope app-ns-1"]["observed"] == "stored, held by istiod-usergroup-1"
     assert checks["sidecar scope app-ns-2"]["observed"] == "istiod-usergroup-2 does not hold it as stored (not at all)"
     assert checks["sidecar scope app-ns-3"]["observed"] == "its egress hosts are */*"
     # Without an answer from istiod, only the stored object is judged, and the evidence says what was not observed.
-    alone = v.check_sidecar_scope(MODEL, stored[:1], [{"name": "usergroup-1", "error": "no running istiod pod"}])
+    alone = judges.check_sidecar_scope(MODEL, stored[:1], [{"name": "usergroup-1", "error": "no running istiod pod"}])
     assert alone[0]["status"] == "pass" and alone[0]["evidence"]["held_by_istiod"] == "not observed: no running istiod pod"
     assert [c["observed"] for c in alone[1:]] == ["no Sidecar default in app-ns-2", "no Sidecar default in app-ns-3"]
 
 
 def test_sidecar_scope_skips_meshes_that_opted_out():
     model = build_model(meshes=[{"name": "m", "namespace": "ns", "members": ["a"], "sidecar_scope": {"enabled": False}}])
-    assert v.check_sidecar_scope(model, [], []) == []
+    assert judges.check_sidecar_scope(model, [], []) == []

@@ -1,140 +1,20 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Isolation verification as pure functions over cluster state given as data: what must hold, what was observed,
-pass/fail/skipped with the evidence, and the report (JSON, JUnit, a matrix for people)."""
+"""The judges of the isolation verification: pure functions from the mesh model and cluster state given as data
+to checks (see verification_report.check) - what must hold, what was observed, pass/fail/skipped with the evidence."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import re
-from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.multimesh.istio.plugins.module_utils.istiod_registry import sidecar_egress_hosts
-
-PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
-# A denial counts only when the mesh denied: HTTP 503 from the client's sidecar, or the server's sidecar resetting
-# the connection after it was made. Any other failure shows nothing about isolation.
-_CURL_DENIED = {52: "empty reply (closed by the server's sidecar)", 56: "connection reset (by the server's sidecar)"}
-_CURL_EXITS = {6: "could not resolve the host", 7: "connection refused or unroutable", 28: "timed out",
-               35: "TLS handshake failed", 47: "too many redirects"}
-
-
-def check(name, category, expected, observed, status, evidence=None, reason=None):
-    out = {"name": name, "category": category, "expected": expected, "observed": observed, "status": status,
-           "evidence": evidence if evidence is not None else {}}
-    if reason:
-        out["reason"] = reason
-    return out
-
-
-# ------------------------------------------------------------------ connectivity
-
-def probe_pairs(model, client="curl", server="httpbin"):
-    """Every (client namespace, server namespace) pair among members that run the client and the server sample,
-    with what must happen: allow inside a mesh, deny across meshes; and each mesh's ingress gateway from its clients."""
-    hosts = []
-    for mesh in model["meshes"]:
-        for member in mesh["members"]:
-            clients = [s for s in ("curl", "sleep") if s in mesh["samples"]]
-            hosts.append((mesh["name"], member["name"], mesh["samples"], clients))
-    pairs = []
-    for client_mesh, client_ns, dummy, clients in hosts:
-        if not clients:
-            continue
-        for server_mesh, server_ns, server_samples, dummy2 in hosts:
-            if server not in server_samples:
-                continue
-            pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
-                          "server_mesh": server_mesh, "server_namespace": server_ns,
-                          "url": "http://{0}.{1}.svc.cluster.local:8000/get".format(server, server_ns),
-                          "expect": "allow" if client_mesh == server_mesh else "deny"})
-    # From inside each mesh through its own ingress gateway, which routes to the mesh's first httpbin.
-    for mesh in model["meshes"]:
-        gateway = mesh.get("ingress_gateway")
-        if not gateway or not gateway["http_ports"] or server not in mesh["samples"] or not mesh["members"]:
-            continue
-        for client_mesh, client_ns, dummy, clients in hosts:
-            if client_mesh == mesh["name"] and clients:
-                pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
-                              "server_mesh": mesh["name"], "server_namespace": gateway["namespace"],
-                              "url": "http://{0}.{1}.svc.cluster.local:{2}/get".format(
-                                  gateway["name"], gateway["namespace"], gateway["http_ports"][0]),
-                              "expect": "allow"})
-    return pairs
-
-
-def _curl_exit(rc):
-    return "curl exit {0} ({1})".format(rc, _CURL_EXITS.get(rc) or _CURL_DENIED.get(rc) or "see curl's exit codes")
-
-
-def evaluate_probe(probe):
-    """One probe's check, from what the probe engine returned (rc, http_code, elapsed, error). Inside a mesh only
-    HTTP 200 passes; across meshes only a denial by the mesh does (503, or a reset/empty reply after connecting).
-    A name that does not resolve, a refused connection, a timeout or an exec that failed is inconclusive: a fail
-    that names what happened, never a pass."""
-    name = "connectivity {0} -> {1}".format(probe["client_namespace"], probe["server_namespace"])
-    allow = probe["expect"] == "allow"
-    expected = "HTTP 200" if allow else "denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56)"
-    evidence = dict((key, probe.get(key)) for key in ("url", "pod", "rc", "http_code", "elapsed"))
-    if probe.get("rc") is None:
-        return check(name, "connectivity", expected, "not probed", FAIL, evidence,
-                     "inconclusive: " + (probe.get("error") or "the probe returned nothing"))
-    rc, code = int(probe["rc"]), str(probe.get("http_code") or "000")
-    if rc == 0 and code != "000":
-        observed = "HTTP " + code
-        if allow:
-            return check(name, "connectivity", expected, observed, PASS if code == "200" else FAIL, evidence)
-        if code == "503":
-            return check(name, "connectivity", expected, observed, PASS, evidence)
-        return check(name, "connectivity", expected, observed, FAIL, evidence,
-                     "a request across meshes was answered" if code.startswith("2") else None)
-    observed = _curl_exit(rc)
-    if rc in _CURL_DENIED:
-        return check(name, "connectivity", expected, observed, FAIL if allow else PASS, evidence)
-    return check(name, "connectivity", expected, observed, FAIL, evidence,
-                 "inconclusive: {0}, so neither reachability nor isolation was observed".format(observed))
+from ansible_collections.multimesh.istio.plugins.plugin_utils.sidecars import discovery_address, injected_revision, sidecar_container
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_report import FAIL, PASS, SKIPPED, check
 
 
 # ------------------------------------------------------------------ sidecars and binding
-
-def _sidecar(pod):
-    spec = pod.get("spec") or {}
-    for container in spec.get("containers") or []:
-        if container.get("name") == "istio-proxy":
-            return container
-    for container in spec.get("initContainers") or []:
-        # Native sidecar (Kubernetes >= 1.29): an init container that keeps running.
-        if container.get("name") == "istio-proxy" and container.get("restartPolicy") == "Always":
-            return container
-    return None
-
-
-def _discovery_address(container):
-    for env in container.get("env") or []:
-        if env.get("name") == "PROXY_CONFIG":
-            # The injector writes the proxy config as JSON ({"discoveryAddress":"istiod-x.ns.svc:15012",...}).
-            match = re.search(r"\"?discoveryAddress\"?\s*:\s*\"?([^\s,}\"]+)", env.get("value") or "")
-            if match:
-                return match.group(1)
-    args = container.get("args") or []
-    for index, arg in enumerate(args):
-        if arg == "--discoveryAddress" and index + 1 < len(args):
-            return args[index + 1]
-    return None
-
-
-def injected_revision(pod):
-    """The revision whose injector wrote the sidecar: the `revision` of the injector's sidecar.istio.io/status
-    annotation, which every injection writes; the pod's istio.io/rev label only where that annotation has none."""
-    meta = pod.get("metadata") or {}
-    try:
-        status = json.loads((meta.get("annotations") or {}).get("sidecar.istio.io/status") or "{}")
-    except ValueError:
-        status = {}
-    return (status.get("revision") if isinstance(status, dict) else None) or (meta.get("labels") or {}).get("istio.io/rev")
-
 
 def check_pods(model, pods):
     """Per sample pod in a member namespace: a sidecar, bound to its own mesh (revision label, discovery address)."""
@@ -149,7 +29,7 @@ def check_pods(model, pods):
         if mesh is None:
             continue
         label = "{0}/{1}".format(ns, name)
-        sidecar = _sidecar(pod)
+        sidecar = sidecar_container(pod)
         if sidecar is None:
             checks.append(check("sidecar " + label, "injection", "istio-proxy container", "no istio-proxy", FAIL,
                                 {"containers": [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]},
@@ -157,7 +37,7 @@ def check_pods(model, pods):
             continue
         checks.append(check("sidecar " + label, "injection", "istio-proxy container", "istio-proxy", PASS))
         revision = injected_revision(pod)
-        address = _discovery_address(sidecar)
+        address = discovery_address(sidecar)
         active = mesh["control_plane_revision"]  # what the injector writes (a RevisionBased mesh's tag resolves to it)
         want = "istiod-{0}.{1}.svc:15012".format(active, mesh["namespace"])
         if mesh.get("topology") == "external" and mesh.get("served_by"):  # meshConfig.defaultConfig.discoveryAddress
@@ -500,48 +380,3 @@ def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
                             FAIL if problems else PASS, {"missing": missing, "foreign": foreign, "not_synced": unsynced},
                             "; ".join(problems) or None))
     return checks
-
-
-# ------------------------------------------------------------------ report
-
-def report(checks):
-    counts = {status: sum(1 for c in checks if c["status"] == status) for status in (PASS, FAIL, SKIPPED)}
-    return {"passed": counts[FAIL] == 0, "counts": counts, "checks": checks,
-            "failed": [c["name"] for c in checks if c["status"] == FAIL],
-            "skipped": [{"name": c["name"], "reason": c.get("reason")} for c in checks if c["status"] == SKIPPED]}
-
-
-def junit(rep, suite="multimesh.istio verification"):
-    """JUnit XML: one testcase per check, grouped by category as classname."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<testsuite name={0} tests="{1}" failures="{2}" skipped="{3}">'.format(
-                 quoteattr(suite), len(rep["checks"]), rep["counts"][FAIL], rep["counts"][SKIPPED])]
-    for item in rep["checks"]:
-        lines.append('  <testcase classname={0} name={1}>'.format(quoteattr(item["category"]), quoteattr(item["name"])))
-        text = "expected: {0}\nobserved: {1}\n{2}".format(item["expected"], item["observed"], item.get("reason") or "")
-        if item["status"] == FAIL:
-            lines.append('    <failure message={0}>{1}</failure>'.format(quoteattr(item.get("reason") or item["observed"]), escape(text)))
-        elif item["status"] == SKIPPED:
-            lines.append('    <skipped message={0}/>'.format(quoteattr(item.get("reason") or "skipped")))
-        lines.append("  </testcase>")
-    lines.append("</testsuite>")
-    return "\n".join(lines) + "\n"
-
-
-def matrix(rep):
-    """Connectivity as a table a person reads at a glance: rows clients, columns servers, cells observed/OK."""
-    probes = [c for c in rep["checks"] if c["category"] == "connectivity"]
-    if not probes:
-        return "no connectivity probes (no namespace runs both a client and httpbin)"
-    clients, servers, cells = [], [], {}
-    for probe in probes:
-        client, server = probe["name"][len("connectivity "):].split(" -> ")
-        clients += [client] if client not in clients else []
-        servers += [server] if server not in servers else []
-        observed = probe["observed"].replace("HTTP ", "")
-        cells[(client, server)] = ("" if probe["status"] == PASS else "FAIL ") + observed
-    width = max([len(s) for s in servers + clients] + [len(v) for v in cells.values()] + [6]) + 2
-    rows = ["from \\ to".ljust(width) + "".join(s.ljust(width) for s in servers)]
-    for client in clients:
-        rows.append(client.ljust(width) + "".join(cells.get((client, s), "-").ljust(width) for s in servers))
-    return "\n".join(rows)
