@@ -4,8 +4,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-
 import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
