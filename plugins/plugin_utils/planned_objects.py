@@ -3,16 +3,17 @@
 """What a converge (playbooks/site.yml) applies to one cluster, by identity, from the model alone - so that
 pre-flight can refuse, before any write, an object of the same name that this inventory did not create.
 
-Mirrors the roles' default templates (cni, control_plane, members; the samples are sample_objects' own objects);
-tests/unit/plugins/plugin_utils/test_planned_objects.py renders those templates and compares. Namespaces and Istio resources are left out: pre-flight
-checks them by their own rules (owned, another inventory's, another revision's). Objects of an overridden template
-are checked when applied (plugins/plugin_utils/kube_objects.py)."""
+Mirrors the roles' default templates of cni and control_plane (tests/unit/plugins/plugin_utils/test_planned_objects.py
+renders them and compares); members and samples are member_objects' and sample_objects' own objects. Namespaces and
+Istio resources are left out: pre-flight checks them by their own rules (owned, another inventory's, another
+revision's). Objects of an overridden template are checked when applied (plugins/plugin_utils/kube_objects.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
+from ansible_collections.multimesh.istio.plugins.plugin_utils.member_objects import member_objects
 from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import SAMPLES, sample_objects
 
 NETWORKING = "networking.istio.io/v1"
@@ -70,31 +71,28 @@ def _gateways(mesh):
     return planned
 
 
-def _members(mesh):
-    """The stage 30-members besides its namespaces (roles/members/templates/namespaces.yml.j2)."""
-    planned = []
-    if mesh["sidecar_egress_hosts"] and mesh["holds_config"]:
-        planned += [_obj(NETWORKING, "Sidecar", "default", member["name"]) for member in mesh["labelled_namespaces"]]
-    gateway = mesh.get("ingress_gateway")
-    if gateway:
-        planned += _gateway(gateway)
-        if gateway["http_ports"]:
-            planned.append(_obj(NETWORKING, "Gateway", gateway["name"], gateway["namespace"]))
-    return planned
+def _identities(entries):
+    """The identities of a role's own objects ({group, object} entries), namespaces left to their own checks."""
+    return [_obj(e["object"]["apiVersion"], e["object"]["kind"], e["object"]["metadata"]["name"],
+                 e["object"]["metadata"].get("namespace")) for e in entries if e["object"]["kind"] != "Namespace"]
+
+
+def _members(model, mesh):
+    """The stage 30-members besides its namespaces: the very objects the members role applies (member_objects)."""
+    return _identities(member_objects(dict(model, meshes=[mesh])))
 
 
 def _samples(model, mesh):
-    """The stage 40-samples: the very objects the samples role applies (sample_objects), by identity."""
-    one = dict(model, meshes=[mesh])
-    return [_obj(e["object"]["apiVersion"], e["object"]["kind"], e["object"]["metadata"]["name"],
-                 e["object"]["metadata"].get("namespace")) for e in sample_objects(one, _ANY_IMAGE)]
+    """The stage 40-samples: the very objects the samples role applies (sample_objects)."""
+    return _identities(sample_objects(dict(model, meshes=[mesh]), _ANY_IMAGE))
 
 
 def planned_objects(model):
     """[{apiVersion, kind, namespace, name, shared}] of every object but namespaces and Istio resources that a
     converge applies to this cluster, in stage order."""
     planned = _cni(model)
-    for stage in (lambda mesh: _control_plane(model, mesh), _gateways, _members, lambda mesh: _samples(model, mesh)):
+    for stage in (lambda mesh: _control_plane(model, mesh), _gateways, lambda mesh: _members(model, mesh),
+                  lambda mesh: _samples(model, mesh)):
         for mesh in model["meshes"]:
             planned += stage(mesh)
     return planned

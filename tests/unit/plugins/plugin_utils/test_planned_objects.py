@@ -16,6 +16,7 @@ import yaml
 from ansible_collections.multimesh.istio.plugins.plugin_utils.values import deep_merge
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.member_objects import member_objects
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
 from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import sample_objects
 
@@ -52,7 +53,7 @@ def site_objects(model):
                           control_plane_istioctl_profile="minimal")
     objects += render("control_plane", "gateways.yml.j2", multimesh_model=model,
                       __control_plane_meshes=[m for m in meshes if m["gateways"]])
-    objects += render("members", "namespaces.yml.j2", multimesh_model=model)
+    objects += [entry["object"] for entry in member_objects(model)]
     objects += [entry["object"] for entry in sample_objects(model, SAMPLE_IMAGES)]
     return objects
 
