@@ -71,12 +71,89 @@ ansible_facts:
   contains:
     multimesh_model:
       description:
-        - Keys C(backend), C(istio_version), C(cni), C(sail_operator), C(samples), C(meshes), C(render_dir), C(render),
-          C(default_mesh). Each mesh has every key with its default filled in, plus C(default)
-          (whether it is C(multimesh_default_mesh)), C(discovery_selectors)
-          (for C(meshConfig.discoverySelectors)) and C(member_labels) (the labels of a member namespace).
+        - The model of this cluster, the same on every run for the same inventory; nothing changes it afterwards.
       type: dict
       returned: success
+      contains:
+        backend:
+          description: sail or istioctl (multimesh_backend).
+          type: str
+          returned: success
+        platform:
+          description: kubernetes or openshift (multimesh_platform).
+          type: str
+          returned: success
+        istio_version:
+          description: The inventory's Istio version, without a leading v (multimesh_istio_version).
+          type: str
+          returned: success
+        cni:
+          description: "The shared CNI: enabled, namespace, version, values."
+          type: dict
+          returned: success
+        sail_operator:
+          description: "The Sail Operator's Helm release: install, version, namespace, chart_repo_url, values, chart_ref."
+          type: dict
+          returned: success
+        samples:
+          description: The default sample apps of a member namespace (multimesh_samples).
+          type: list
+          elements: str
+          returned: success
+        meshes:
+          description:
+            - The meshes this cluster takes part in, each as this cluster's view of it - every key of the inventory's
+              mesh with its default filled in, its part here (C(role), C(readers), C(served_by)...) and what is derived
+              once (C(discovery_selectors), C(member_labels), C(control_plane_values), C(default)).
+            - C(plugins/plugin_utils/model/shape.py) lists and describes every key of a mesh.
+          type: list
+          elements: dict
+          returned: success
+        cluster:
+          description: "This cluster: host, name, network."
+          type: dict
+          returned: success
+        clusters:
+          description: Every cluster of the inventory, as 'cluster'.
+          type: list
+          elements: dict
+          returned: success
+        render_dir:
+          description: Where render mode writes manifests (per cluster with several), None when applying.
+          type: str
+          returned: success
+        render:
+          description: Whether this run renders manifests instead of applying them.
+          type: bool
+          returned: success
+        verify_report_dir:
+          description: Where the verification writes its reports (per cluster with several).
+          type: str
+          returned: success
+        ca_dir:
+          description: The controller directory with each multicluster mesh's root CA.
+          type: str
+          returned: success
+        owner:
+          description: The inventory's identity on its clusters (label multimesh.istio/owner).
+          type: str
+          returned: success
+        field_manager:
+          description: The server-side apply field manager, named after the owner.
+          type: str
+          returned: success
+        ownership_labels:
+          description: The labels that mark what this inventory created.
+          type: dict
+          returned: success
+        owner_label:
+          description: The owner label alone, for member namespaces the collection labels but may not have created.
+          type: dict
+          returned: success
+        default_mesh:
+          description: The mesh whose revision is the cluster's default, or None.
+          type: str
+          returned: success
 errors:
   description: One line per problem, each naming the mesh, the field and the fix.
   returned: failure

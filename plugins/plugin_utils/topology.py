@@ -223,7 +223,7 @@ def link_gateways(views):
         front["discovery_selectors"] = list(front["discovery_selectors"]) + [
             {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}} for namespace in (view["namespace"], name)]
         # Namespaces it discovers besides its own (the verification expects them in its registry).
-        front["fronted_namespaces"] = list(front.get("fronted_namespaces") or []) + [view["namespace"], name]
+        front["fronted_namespaces"] = front["fronted_namespaces"] + [view["namespace"], name]
 
 
 def _count(errs, where, placements, role, low, high, topology):
@@ -334,7 +334,7 @@ def local_view(mesh, here):
                     multicluster=False, istiod_service=istiod_service(mesh), holds_config=True)
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
                     istiod_gateway=None, expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
-                    control_plane_clusters=[])
+                    control_plane_clusters=[], fronted_namespaces=[])
     mine = [p for p in placements if p["cluster"] == here["name"]]
     if not mine:
         return None
@@ -356,6 +356,8 @@ def local_view(mesh, here):
         view.update(members=[], samples=[], labelled_namespaces=[])
     view.update(
         readers=_readers(mesh, here["name"]),
+        # Set by link_gateways on the mesh whose ingress gateway fronts an external istiod.
+        fronted_namespaces=[],
         # Where a remote or config cluster's proxies and webhooks reach istiod.
         served_by=dict((k, server[0][k]) for k in ("cluster", "address")) if role in ("remote", "config") and server
         else None,

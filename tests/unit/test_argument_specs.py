@@ -6,6 +6,7 @@ __metaclass__ = type
 
 import os
 
+import pytest
 import yaml
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import mesh_model
@@ -28,23 +29,40 @@ def test_the_model_reads_its_inputs_from_the_spec():
     assert "multimesh_kubeconfig" not in inputs and "multimesh_istioctl_path" not in inputs
 
 
-def test_documented_keys_match_the_model():
+def unknown_key_message(**inventory):
+    """The 'Allowed keys' an unknown key's error lists."""
+    with pytest.raises(mesh_model.ModelError) as error:
+        mesh_model.build_model(**inventory)
+    return [e.split("keys: ")[1][:-1].split(", ") for e in error.value.errors if "unknown key" in e][0]
+
+
+def test_the_model_allows_the_documented_keys_in_the_documented_order():
     options = spec()
-    assert sorted(options["multimesh_meshes"]["options"]) == sorted(mesh_model.MESH_KEYS)
-    assert sorted(options["multimesh_cni"]["options"]) == sorted(mesh_model.CNI_KEYS)
-    assert sorted(options["multimesh_sail_operator"]["options"]) == sorted(mesh_model.SAIL_OPERATOR_KEYS)
+    mesh = {"name": "a", "namespace": "b", "typo": 1}
+    assert unknown_key_message(meshes=[mesh]) == list(options["multimesh_meshes"]["options"])
+    assert unknown_key_message(meshes=[{"name": "a", "namespace": "b", "ingress_gateway": {"typo": 1}}]) == \
+        list(options["multimesh_meshes"]["options"]["ingress_gateway"]["options"])
+    assert unknown_key_message(meshes=[{"name": "a", "namespace": "b"}], cni={"typo": 1}) == \
+        list(options["multimesh_cni"]["options"])
+    assert unknown_key_message(meshes=[{"name": "a", "namespace": "b"}], sail_operator={"typo": 1}) == \
+        list(options["multimesh_sail_operator"]["options"])
 
 
-def test_documented_choices_and_defaults_match_the_model():
+def test_documented_choices_and_defaults_are_the_models():
     options = spec()
     mesh = options["multimesh_meshes"]["options"]
-    assert options["multimesh_backend"]["choices"] == list(mesh_model.BACKENDS)
-    assert options["multimesh_backend"]["default"] == mesh_model.build_model(meshes=[{"name": "a", "namespace": "b"}])["backend"]
-    assert options["multimesh_istio_version"]["default"] == mesh_model.DEFAULT_ISTIO_VERSION
-    assert mesh["mtls_mode"]["choices"] == list(mesh_model.MTLS_MODES)
-    assert options["multimesh_cni"]["options"]["namespace"]["default"] == mesh_model.DEFAULT_CNI_NAMESPACE
-    for name in mesh_model.SAMPLES:
+    model = mesh_model.build_model(meshes=[{"name": "a", "namespace": "b", "ingress_gateway": {}}])
+    assert model["backend"] == options["multimesh_backend"]["default"]
+    assert model["istio_version"] == options["multimesh_istio_version"]["default"]
+    assert model["meshes"][0]["mtls_mode"] == mesh["mtls_mode"]["default"]
+    assert model["cni"]["namespace"] == options["multimesh_cni"]["options"]["namespace"]["default"]
+    assert [p["port"] for p in model["meshes"][0]["ingress_gateway"]["ports"][1:]] == \
+        [p["port"] for p in mesh["ingress_gateway"]["options"]["ports"]["default"]]
+    assert mesh["samples"]["choices"] == options["multimesh_samples"]["choices"]
+    for name in mesh["samples"]["choices"]:
         assert name in mesh["samples"]["description"]
+    with pytest.raises(mesh_model.ModelError, match="use one of sleep, curl, httpbin, helloworld"):
+        mesh_model.build_model(meshes=[{"name": "a", "namespace": "b"}], samples=["typo"])
 
 
 def test_main_entry_point_adds_no_generic_validation():

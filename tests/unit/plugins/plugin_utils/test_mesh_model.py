@@ -253,6 +253,8 @@ def test_defaults_are_expanded():
         "network": "", "multicluster": False, "readers": [], "served_by": None, "multi_network": False,
         "eastwest_gateway": False, "istiod_gateway": None, "expose_istiod": False, "istiod_cluster": "cluster", "control_plane_clusters": [],
         "expose_address": None, "gateways": False, "install_profile": None, "istiod_service": "istiod-mesh-2",
+        # No external istiod behind its ingress gateway.
+        "fronted_namespaces": [],
         # What its install creates outside any namespace (the pre-flight looks for collisions).
         "cluster_objects": [
             {"kind": kind, "name": name + "-mesh-2-istio-system-2"}
