@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+
 def _names(meshes):
     return [mesh["name"] for mesh in meshes]
 
