@@ -24,11 +24,11 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     SAIL_CRDS,
     TAG_CRD,
     TAG_LABEL,
-    preflight_problems,
     takeover_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
+from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
 
 
 class ActionModule(ActionBase):

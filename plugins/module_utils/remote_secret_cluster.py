@@ -1,7 +1,8 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """remote_secret against the two clusters: the service account and its token on the remote cluster, the secret on
-the control-plane cluster. Every API error becomes a message that says which cluster, what was refused and the fix."""
+the control-plane cluster. Every API error becomes a message that says which cluster, what was refused and the fix.
+Over 400 lines: each API call comes with the message of its refusal, which is most of the text here."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,9 +1,11 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Decisions taken from cluster state given as data: pre-flight, departed members, values.
+"""Decisions taken from cluster state given as data: what other installations and inventories have on the cluster
+(pre-flight's checks of them, put in order by preflight_checks.py), objects to take over, departed members.
 
 Actions and roles read the cluster and hand the objects to these functions (roles through the
 filters in plugins/filter/cluster_state.py), so every decision is unit-testable without a cluster.
+Over 400 lines: the checks of foreign installations share the selector and ownership helpers here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,14 +19,11 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 
 from ansible_collections.multimesh.istio.plugins.module_utils.names import object_label
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
     OWNER_LABEL,
     carries_marks,
     marks_text,
     ownership_labels,
 )
-from ansible_collections.multimesh.istio.plugins.module_utils.ownership import ours as _ours
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem
 from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
@@ -92,13 +91,13 @@ def planned_namespace_labels(model, namespaces):
     return planned
 
 
-def _other_owner(obj, model):
+def other_owner(obj, model):
     """The identity of the other inventory obj belongs to, or None (ours, or no identity)."""
     owner = _labels(obj).get(OWNER_LABEL)
     return owner if owner and owner != model.get("owner", owner) else None
 
 
-def _ownership_problems(model, namespaces, istiods):
+def ownership_problems(model, namespaces, istiods):
     """Namespaces of this inventory that another inventory labelled, and revisions of this inventory that an istiod
     elsewhere already serves (an istioctl or Helm install, another inventory's)."""
     problems = []
@@ -107,7 +106,7 @@ def _ownership_problems(model, namespaces, istiods):
         member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"]) | set(
         name for name, dummy in _gateway_namespaces(model))
     for ns in sorted(namespaces, key=_name):
-        other = _other_owner(ns, model)
+        other = other_owner(ns, model)
         if _name(ns) in planned and other:
             problems.append(
                 "Namespace {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: take it out of "
@@ -158,7 +157,7 @@ def _gateway_namespace_fix(owner):
                 marks_text(owner)))
 
 
-def _owned_namespace_problems(model, namespaces):
+def owned_namespace_problems(model, namespaces):
     """Owned namespaces (cleanup deletes them) must be this inventory's: one that exists without its labels is
     someone else's, and labelling it would make cleanup delete it. Another inventory's is reported above."""
     existing = dict((_name(ns), ns) for ns in namespaces)
@@ -169,7 +168,7 @@ def _owned_namespace_problems(model, namespaces):
     for name, what, fix in owned + gateways:
         ns = existing.get(name)
         problem = claim_problem(ns, model.get("owner")) if ns else None
-        if problem and not _other_owner(ns, model):
+        if problem and not other_owner(ns, model):
             problems.append("Namespace {0} ({1}) exists and is not this inventory's: {2}. Fix: {3}.".format(
                 name, what, problem[0], fix or problem[1]))
     return problems
@@ -197,7 +196,7 @@ _SHARED_FIX = ("set multimesh_cni.enabled: false to use it as it is; or to hand 
                "it {0} (cleanup then removes it once no mesh needs it)")
 
 
-def _istioctl_strategy_problems(model, istiods):
+def istioctl_strategy_problems(model, istiods):
     """istioctl: an installed mesh cannot switch strategy either. InPlace runs istiod-<revision>, RevisionBased
     istiod-<revision>-v<version> behind the tag <revision>: both at once would inject the same namespaces twice, and
     neither upgrade.yml nor cleanup.yml would find the other install."""
@@ -218,7 +217,7 @@ def _istioctl_strategy_problems(model, istiods):
     return problems
 
 
-def _default_tag_problems(model, tags):
+def default_tag_problems(model, tags):
     """Making a mesh the default takes the default tag over; one that points outside this inventory is not ours."""
     if not model.get("default_mesh"):
         return []
@@ -241,8 +240,8 @@ def _tag_owner_problem(hook, mesh, model):
     """Why a tag webhook named like one of mesh's revisions is not that mesh's, or None when it is (one the Sail
     Operator or istioctl made for the mesh: it points at a revision of the mesh, in the mesh's namespace)."""
     labels = _labels(hook)
-    if _other_owner(hook, model):
-        return "it belongs to the inventory '{0}'".format(_other_owner(hook, model))
+    if other_owner(hook, model):
+        return "it belongs to the inventory '{0}'".format(other_owner(hook, model))
     if not _mesh_revision(mesh, labels.get(REVISION_LABEL)):
         return "it points at revision {0}".format(labels.get(REVISION_LABEL) or "(none: no istio.io/rev label)")
     elsewhere = sorted(_referenced_namespaces("MutatingWebhookConfiguration", hook) - set([mesh["namespace"]]))
@@ -328,7 +327,7 @@ def mesh_config_problems(model, configmaps, namespaces, istios=()):
         revision, namespace = _labels(cm).get(REVISION_LABEL), meta.get("namespace")
         if not revision or _name(cm) != "istio" + chart_names.revision_suffix(revision) or meta.get("deletionTimestamp"):
             continue  # not an istiod's mesh config (the injector's, a root certificate...), or on its way out
-        if not _other_owner(cm, model) and any(
+        if not other_owner(cm, model) and any(
                 mesh["namespace"] == namespace and _mesh_revision(mesh, revision) for mesh in model["meshes"]):
             continue
         selectors, error = _mesh_config_selectors(cm)
@@ -400,8 +399,8 @@ def _describe_owner(obj):
 def _not_the_meshs(kind, obj, mesh, model, bindings):
     """Why an existing object carrying a name mesh's install would create is not that install's, or None."""
     labels = _labels(obj)
-    if _other_owner(obj, model):
-        return "it belongs to the inventory '{0}'".format(_other_owner(obj, model))
+    if other_owner(obj, model):
+        return "it belongs to the inventory '{0}'".format(other_owner(obj, model))
     if labels.get(REVISION_LABEL) not in (None, mesh["control_plane_revision"]):
         return "it carries {0}={1}".format(REVISION_LABEL, labels[REVISION_LABEL])
     refs = [r for r in (obj.get("metadata") or {}).get("ownerReferences") or []
@@ -435,100 +434,6 @@ def cluster_object_problems(model, existing):
                     "not that mesh's: {5}; made by: {6}. Fix: remove it if nothing uses it, or give mesh '{2}' another "
                     "revision or namespace.".format(planned["kind"], planned["name"], mesh["name"], mesh["control_plane_revision"],
                                                     mesh["namespace"], why, _describe_owner(obj)))
-    return problems
-
-
-def _strategy_change(istio, mesh):
-    """An existing Istio cannot switch between InPlace and RevisionBased: InPlace's revision carries the name the
-    tag would take (and the other way round), so the operator would refuse one of them."""
-    running = (((istio.get("spec") or {}).get("updateStrategy") or {}).get("type")) or "InPlace"
-    wanted = mesh["update_strategy"]["type"]
-    if running == wanted:
-        return []
-    return ["Istio {0} runs with updateStrategy {1}, and mesh '{2}' asks for {3}: an existing mesh cannot switch, as the "
-            "revision and tag names would collide. Fix: keep {1} for mesh '{2}', or remove it (playbooks/cleanup.yml) "
-            "and converge it again with {3}.".format(_name(istio), running, mesh["name"], wanted)]
-
-
-def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None,
-                       tag_webhooks=(), mesh_configs=()):
-    """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
-
-    crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
-    istiods: istiod Deployments (app=istiod), however installed; default_tags: MutatingWebhookConfigurations
-    labelled istio.io/tag=default; cluster_objects: {kind: [objects]} of CLUSTER_OBJECT_KINDS; tag_webhooks: every
-    MutatingWebhookConfiguration labelled istio.io/tag; mesh_configs: every ConfigMap labelled istio.io/rev.
-    """
-    problems = []
-    # With multimesh_sail_operator.install the chart brings the CRDs, right after these checks.
-    if model["backend"] == "sail" and not model.get("sail_operator", {}).get("install"):
-        for crd in SAIL_CRDS:
-            if crd not in crds:
-                problems.append(
-                    "CRD {0} not found: the Sail Operator is not installed. Fix: on OpenShift install OpenShift Service "
-                    "Mesh 3 from OperatorHub; on Kubernetes set multimesh_sail_operator.install=true or install the "
-                    "sail-operator Helm chart.".format(crd))
-        tagged = [m["name"] for m in model["meshes"] if m["update_strategy"]["type"] == "RevisionBased"]
-        if tagged and TAG_CRD not in crds:
-            problems.append(
-                "CRD {0} not found, and mesh(es) {1} use update_strategy RevisionBased (a revision tag). Fix: install a "
-                "Sail Operator that serves IstioRevisionTag (1.26 or later), or use InPlace.".format(TAG_CRD, ", ".join(tagged)))
-    ours = dict((m["revision"], m) for m in model["meshes"])
-    planned = planned_namespace_labels(model, namespaces)
-    for istio in sorted(istios, key=_name):
-        name = _name(istio)
-        if name in ours:
-            if not _ours(istio):
-                problems.append(
-                    "Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
-                    "adopt it by labelling it {2}.".format(name, ours[name]["name"], marks_text(model.get("owner"))))
-            elif _other_owner(istio, model):
-                problems.append(
-                    "Istio {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: give mesh '{4}' "
-                    "another revision, or set multimesh_owner: {1} if this is that inventory.".format(
-                        name, _other_owner(istio, model), OWNER_LABEL, model.get("owner"), ours[name]["name"]))
-            elif not _ours(istio, model.get("owner")):  # the collection's mark, no inventory's (made by hand?)
-                problems.append(
-                    "Istio {0} carries {1}={2} but not {3}={4}, so this inventory did not create it. Fix: give mesh "
-                    "'{5}' another revision, or adopt it by labelling it {6}.".format(
-                        name, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_LABEL, model.get("owner"), ours[name]["name"],
-                        marks_text(model.get("owner"))))
-            else:
-                problems += _strategy_change(istio, ours[name])
-            continue
-        selectors = discovery_selectors(istio)
-        if selectors is None:
-            problems.append(
-                "Istio {0} (not in this inventory) has no discoverySelectors, so it watches every namespace, this "
-                "inventory's too. Fix: give it spec.values.meshConfig.discoverySelectors first.".format(name))
-            continue
-        seen = sorted(ns for ns, labels in planned.items() if any(selector_matches(s, labels) for s in selectors))
-        if seen:
-            problems.append(
-                "Istio {0} (not in this inventory) selects namespaces of this inventory: {1}. Fix: change its "
-                "discoverySelectors or this inventory's discovery_labels.".format(name, ", ".join(seen)))
-    problems += _ownership_problems(model, namespaces, istiods) + _owned_namespace_problems(model, namespaces)
-    problems += _default_tag_problems(model, default_tags) + tag_webhook_problems(model, tag_webhooks)
-    problems += mesh_config_problems(model, mesh_configs, namespaces, istios)
-    if model["backend"] == "istioctl":
-        problems += _istioctl_strategy_problems(model, istiods)
-    problems += cluster_object_problems(model, cluster_objects or {})
-    revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
-                     for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
-    for ns in sorted(namespaces, key=_name):
-        name = _name(ns)
-        if name not in revisions:
-            continue
-        mesh, revision = revisions[name]
-        labels = _labels(ns)
-        if REVISION_LABEL in labels and labels[REVISION_LABEL] != revision:
-            problems.append(
-                "Namespace {0} (member of mesh '{1}') carries {2}={3}, another mesh's revision. Fix: remove it from "
-                "that mesh first (or remove the label).".format(name, mesh, REVISION_LABEL, labels[REVISION_LABEL]))
-        if "istio-injection" in labels:
-            problems.append(
-                "Namespace {0} (member of mesh '{1}') carries istio-injection={2}, which overrides {3}. Fix: remove "
-                "the istio-injection label.".format(name, mesh, labels["istio-injection"], REVISION_LABEL))
     return problems
 
 

@@ -6,6 +6,7 @@ Pure Python, part of the mesh model (mesh_model.build_model calls it): every clu
 inventory, so a mistake fails on every host before any cluster call, and each host keeps the meshes it takes part in,
 with its role there and everything that role needs (the remote secrets it holds, the istiod that serves it, the
 gateways it runs).
+Over 400 lines: the topologies' rules and each cluster's view of them read the same placements, kept together.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -9,13 +9,13 @@ import pytest
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     cluster_object_problems,
     departed_members,
-    preflight_problems,
     selector_matches,
     takeover_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import readiness
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
+from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
 
 MODEL = build_model(meshes=[
     {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},

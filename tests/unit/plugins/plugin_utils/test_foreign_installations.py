@@ -16,10 +16,10 @@ import yaml
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     mesh_config_problems,
-    preflight_problems,
     tag_webhook_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
+from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
 
 CRDS = ["istios.sailoperator.io", "istiocnis.sailoperator.io", "istiorevisiontags.sailoperator.io"]
 

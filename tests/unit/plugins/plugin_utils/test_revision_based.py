@@ -8,13 +8,13 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import (
     ModelError,
     build_model,
     is_version_revision,
     version_revision,
 )
+from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
 from ansible_collections.multimesh.istio.plugins.plugin_utils.upgrade import earlier_revisions, live_revisions
 
 CRDS = ["istios.sailoperator.io", "istiocnis.sailoperator.io", "istiorevisiontags.sailoperator.io"]

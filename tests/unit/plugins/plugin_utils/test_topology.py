@@ -256,7 +256,7 @@ def test_the_istiod_gateways_own_namespace_is_created_owned_and_never_taken_over
     """Tenant issue, point 13 with TLS: the gateway's Role lists every Secret of its namespace, so the namespace is the
     gateway's alone - rendered first and owned (cleanup deletes it); one that exists without this inventory's labels
     (a tenant's look-alike, holding Secrets of its own) stops pre-flight, and another inventory's too."""
-    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import preflight_problems
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
 
     central = model(exposed({"mesh": "gateways", "credential": "istiod-cert"}), THREE, here="central", owner="team-a",
                     backend="istioctl")
