@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
 def _names(meshes):
     return [mesh["name"] for mesh in meshes]
 
