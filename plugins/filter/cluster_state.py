@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils import ca_trust, cluster_state, cni, control_plane_plan
+from ansible_collections.multimesh.istio.plugins.plugin_utils import ca_trust, cluster_state, cni
 from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import filter_errors
 
 
@@ -16,5 +16,4 @@ class FilterModule(object):
             "departed_members": filter_errors(cluster_state.departed_members),
             "ca_trust_problems": filter_errors(ca_trust.ca_trust_problems),
             "cni_users": filter_errors(cni.cni_users),
-            "control_plane_plan": filter_errors(control_plane_plan.control_plane_plan),
         }
