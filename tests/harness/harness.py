@@ -335,6 +335,27 @@ class Cluster:
                 writes.append((event["verb"], event["requestURI"]))
         return len(lines), writes
 
+    def written_objects(self, since=0):
+        """[objectRef] of the objects AUDITED_USER created, updated or patched (no dry runs, no subresources such as
+        a TokenRequest) after the first `since` lines of the audit log, each once - except istioctl's, which makes its
+        objects its own way (identified by its user agent)."""
+        try:
+            with open(self.audit_log) as handle:
+                lines = handle.readlines()
+        except FileNotFoundError:
+            return []
+        found = {}
+        for line in lines[since:]:
+            event = json.loads(line)
+            ref = event.get("objectRef") or {}
+            if (event.get("stage") != "ResponseComplete" or "dryRun=All" in event.get("requestURI", "")
+                    or event.get("verb") not in ("create", "update", "patch") or ref.get("subresource")
+                    or event.get("userAgent", "").startswith("istioctl/")
+                    or not 200 <= (event.get("responseStatus") or {}).get("code", 0) < 300):
+                continue
+            found[(ref.get("apiGroup", ""), ref.get("resource"), ref.get("namespace"), ref.get("name"))] = ref
+        return list(found.values())
+
     def _pidfile(self, component):
         return os.path.join(self.dir, "pids", component + ".pid")
 

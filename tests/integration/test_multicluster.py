@@ -233,6 +233,35 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
                 if h.endswith((".external-istiod.svc.cluster.local", ".istiod-gateway-mesh-ext.svc.cluster.local"))]
 
 
+def test_every_object_the_collection_writes_carries_this_inventorys_marks(converged, inventory, clusters, apis):
+    """Whatever wrote it - a stage, remote_secret, plugin_ca, a kubernetes.core task - each object the playbooks
+    created or changed on any cluster (the API servers' audit logs; istioctl's own installs aside) carries the
+    collection's mark and this inventory's owner: what cleanup and pre-flight go by. Namespaces this inventory only
+    labels would need just the owner; every namespace here is owned."""
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import NotFoundError
+
+    owner = os.path.splitext(os.path.basename(inventory))[0]  # the default owner: the inventory's name
+    wanted = {"app.kubernetes.io/managed-by": "multimesh.istio", "multimesh.istio/owner": owner}
+    kinds, unmarked = set(), []
+    for name, cluster in clusters.items():
+        dyn = DynamicClient(apis[name])
+        for ref in cluster.written_objects():
+            resource = dyn.resources.get(group=ref.get("apiGroup", ""), api_version=ref["apiVersion"], name=ref["resource"])
+            try:
+                live = resource.get(name=ref["name"], namespace=ref.get("namespace")).to_dict()
+            except NotFoundError:  # deleted since (a token secret rotated): nothing left to judge
+                continue
+            kinds.add(ref["resource"])
+            labels = live["metadata"].get("labels") or {}
+            if any(labels.get(key) != value for key, value in wanted.items()):
+                unmarked.append((name, ref["resource"], ref.get("namespace"), ref["name"], labels))
+    # What a multicluster converge writes itself, so that this cannot pass on an empty log.
+    assert {"namespaces", "secrets", "serviceaccounts", "clusterroles", "clusterrolebindings", "peerauthentications",
+            "deployments", "services", "gateways", "virtualservices", "sidecars"} <= kinds, kinds
+    assert unmarked == [], unmarked
+
+
 def test_second_run_writes_nothing_on_any_cluster(converged, inventory, clusters):
     before = write_marks(clusters)
     again = play(inventory, "site.yml")
