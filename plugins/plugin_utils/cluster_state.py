@@ -67,17 +67,19 @@ def discovery_selectors(istio):
 
 # ------------------------------------------------------------------ pre-flight
 
-def _name(obj):
+def object_name(obj):
+    """metadata.name of an object given as data."""
     return (obj.get("metadata") or {}).get("name")
 
 
-def _labels(obj):
+def object_labels(obj):
+    """metadata.labels of an object given as data ({} when it has none)."""
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def planned_namespace_labels(model, namespaces):
     """{namespace: labels it will carry after the run}: current labels plus those the collection sets."""
-    current = dict((_name(ns), _labels(ns)) for ns in namespaces)
+    current = dict((object_name(ns), object_labels(ns)) for ns in namespaces)
     planned = {}
     owned = dict(model.get("ownership_labels") or ownership_labels())
     cni = model.get("cni") or {}
@@ -93,7 +95,7 @@ def planned_namespace_labels(model, namespaces):
 
 def other_owner(obj, model):
     """The identity of the other inventory obj belongs to, or None (ours, or no identity)."""
-    owner = _labels(obj).get(OWNER_LABEL)
+    owner = object_labels(obj).get(OWNER_LABEL)
     return owner if owner and owner != model.get("owner", owner) else None
 
 
@@ -105,19 +107,19 @@ def ownership_problems(model, namespaces, istiods):
     planned = set(mesh["namespace"] for mesh in model["meshes"]) | set(
         member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"]) | set(
         name for name, dummy in _gateway_namespaces(model))
-    for ns in sorted(namespaces, key=_name):
+    for ns in sorted(namespaces, key=object_name):
         other = other_owner(ns, model)
-        if _name(ns) in planned and other:
+        if object_name(ns) in planned and other:
             problems.append(
                 "Namespace {0} belongs to the inventory '{1}' ({2}={1}), not to this one ('{3}'). Fix: take it out of "
                 "this inventory, or set multimesh_owner: {1} if this is that inventory.".format(
-                    _name(ns), other, OWNER_LABEL, model.get("owner")))
+                    object_name(ns), other, OWNER_LABEL, model.get("owner")))
     # Every name the mesh's namespaces and istiod answer to: a RevisionBased mesh's tag too (its members carry
     # istio.io/rev=<tag>, which an istiod of revision <tag> elsewhere would inject as well).
     homes = dict((name, (mesh, tag)) for mesh in model["meshes"] for name, tag in revision_names(mesh))
-    for deployment in sorted(istiods, key=_name):
+    for deployment in sorted(istiods, key=object_name):
         meta = deployment.get("metadata") or {}
-        revision = _labels(deployment).get(REVISION_LABEL)
+        revision = object_labels(deployment).get(REVISION_LABEL)
         mesh, tag = homes.get(revision, (None, False))
         if mesh and meta.get("namespace") != mesh["namespace"]:
             problems.append(
@@ -160,7 +162,7 @@ def _gateway_namespace_fix(owner):
 def owned_namespace_problems(model, namespaces):
     """Owned namespaces (cleanup deletes them) must be this inventory's: one that exists without its labels is
     someone else's, and labelling it would make cleanup delete it. Another inventory's is reported above."""
-    existing = dict((_name(ns), ns) for ns in namespaces)
+    existing = dict((object_name(ns), ns) for ns in namespaces)
     owned = [(member["name"], "owned, in mesh '{0}'".format(mesh["name"]), None)
              for mesh in model["meshes"] for member in mesh["labelled_namespaces"] if member["owned"]]
     gateways = [(name, what, _gateway_namespace_fix(model.get("owner"))) for name, what in _gateway_namespaces(model)]
@@ -202,7 +204,7 @@ def istioctl_strategy_problems(model, istiods):
     neither upgrade.yml nor cleanup.yml would find the other install."""
     problems = []
     for mesh in model["meshes"]:
-        running = sorted(set(_labels(d).get(REVISION_LABEL) for d in istiods
+        running = sorted(set(object_labels(d).get(REVISION_LABEL) for d in istiods
                              if (d.get("metadata") or {}).get("namespace") == mesh["namespace"]))
         based = mesh["update_strategy"]["type"] == "RevisionBased"
         other = [r for r in running if (r == mesh["revision"]) if based] or \
@@ -226,20 +228,20 @@ def default_tag_problems(model, tags):
     # it): exactly the revisions its versions make (mesh-1-v1-30-2), not whatever starts like them (mesh-1-vendor).
     based = [mesh["revision"] for mesh in model["meshes"] if mesh["update_strategy"]["type"] == "RevisionBased"]
     problems = []
-    for tag in sorted(tags, key=_name):
-        revision = _labels(tag).get(REVISION_LABEL)
+    for tag in sorted(tags, key=object_name):
+        revision = object_labels(tag).get(REVISION_LABEL)
         if revision not in revisions and not any(is_version_revision(own, revision) for own in based):
             problems.append(
                 "The default revision tag {0} points at revision {1}, which is not in this inventory; making mesh '{2}' "
                 "the default would take it over. Fix: remove that tag first (istioctl tag remove default) if it may go, "
-                "or leave multimesh_default_mesh unset.".format(_name(tag), revision, model["default_mesh"]))
+                "or leave multimesh_default_mesh unset.".format(object_name(tag), revision, model["default_mesh"]))
     return problems
 
 
 def _tag_owner_problem(hook, mesh, model):
     """Why a tag webhook named like one of mesh's revisions is not that mesh's, or None when it is (one the Sail
     Operator or istioctl made for the mesh: it points at a revision of the mesh, in the mesh's namespace)."""
-    labels = _labels(hook)
+    labels = object_labels(hook)
     if other_owner(hook, model):
         return "it belongs to the inventory '{0}'".format(other_owner(hook, model))
     if not _mesh_revision(mesh, labels.get(REVISION_LABEL)):
@@ -260,14 +262,14 @@ def tag_webhook_problems(model, hooks):
     istio.io/rev=<name> - this inventory's members - with an istiod that is not the mesh's."""
     names = dict((name, (mesh, tag)) for mesh in model["meshes"] for name, tag in revision_names(mesh))
     problems = []
-    for hook in sorted(hooks, key=_name):
-        name = _labels(hook).get(TAG_LABEL)
+    for hook in sorted(hooks, key=object_name):
+        name = object_labels(hook).get(TAG_LABEL)
         if name not in names:
             continue
         mesh, dummy = names[name]
         if name == "default":
             # The default tag (a mesh with revision default) may point at whichever mesh is multimesh_default_mesh.
-            target = [m for m in model["meshes"] if _mesh_revision(m, _labels(hook).get(REVISION_LABEL))]
+            target = [m for m in model["meshes"] if _mesh_revision(m, object_labels(hook).get(REVISION_LABEL))]
             mesh = target[0] if target else mesh
         why = _tag_owner_problem(hook, mesh, model)
         if why:
@@ -278,7 +280,7 @@ def tag_webhook_problems(model, hooks):
                 "{4}; made by: {5}. Its webhook would inject the pods of namespaces labelled {6}={1} with another "
                 "istiod. Fix: remove that tag if nothing uses it (istioctl tag remove {1}, or delete its "
                 "IstioRevisionTag or the webhook configuration), or give mesh '{7}' another revision.".format(
-                    _name(hook), name, TAG_LABEL, used, why, _describe_owner(hook), REVISION_LABEL, mesh["name"]))
+                    object_name(hook), name, TAG_LABEL, used, why, _describe_owner(hook), REVISION_LABEL, mesh["name"]))
     return problems
 
 
@@ -320,12 +322,12 @@ def mesh_config_problems(model, configmaps, namespaces, istios=()):
         member["name"] for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
     targets = dict((ns, labels) for ns, labels in planned.items() if ns in mine)
     ours = set(m["revision"] for m in model["meshes"])
-    foreign_istios = dict((_name(i), i) for i in istios if _name(i) not in ours)
+    foreign_istios = dict((object_name(i), i) for i in istios if object_name(i) not in ours)
     problems = []
-    for cm in sorted(configmaps, key=lambda c: ((c.get("metadata") or {}).get("namespace") or "", _name(c) or "")):
+    for cm in sorted(configmaps, key=lambda c: ((c.get("metadata") or {}).get("namespace") or "", object_name(c) or "")):
         meta = cm.get("metadata") or {}
-        revision, namespace = _labels(cm).get(REVISION_LABEL), meta.get("namespace")
-        if not revision or _name(cm) != "istio" + chart_names.revision_suffix(revision) or meta.get("deletionTimestamp"):
+        revision, namespace = object_labels(cm).get(REVISION_LABEL), meta.get("namespace")
+        if not revision or object_name(cm) != "istio" + chart_names.revision_suffix(revision) or meta.get("deletionTimestamp"):
             continue  # not an istiod's mesh config (the injector's, a root certificate...), or on its way out
         if not other_owner(cm, model) and any(
                 mesh["namespace"] == namespace and _mesh_revision(mesh, revision) for mesh in model["meshes"]):
@@ -334,7 +336,7 @@ def mesh_config_problems(model, configmaps, namespaces, istios=()):
         if not error and _checked_as_istio(cm, foreign_istios, selectors):
             continue
         where = "istiod revision {0} (mesh config ConfigMap {1}/{2}; made by: {3}) is not this inventory's".format(
-            revision, namespace, _name(cm), _describe_owner(cm))
+            revision, namespace, object_name(cm), _describe_owner(cm))
         if error:
             problems.append(
                 "{0}, and {1}: which namespaces it discovers is unknown. Fix: correct that installation's mesh config "
@@ -382,7 +384,7 @@ def _referenced_namespaces(kind, obj):
 def _describe_owner(obj):
     """Who made obj, as far as its labels, annotations and owner references say."""
     meta = obj.get("metadata") or {}
-    labels, notes = _labels(obj), meta.get("annotations") or {}
+    labels, notes = object_labels(obj), meta.get("annotations") or {}
     said = []
     if labels.get(OWNER_LABEL):
         said.append("inventory '{0}'".format(labels[OWNER_LABEL]))
@@ -398,7 +400,7 @@ def _describe_owner(obj):
 
 def _not_the_meshs(kind, obj, mesh, model, bindings):
     """Why an existing object carrying a name mesh's install would create is not that install's, or None."""
-    labels = _labels(obj)
+    labels = object_labels(obj)
     if other_owner(obj, model):
         return "it belongs to the inventory '{0}'".format(other_owner(obj, model))
     if labels.get(REVISION_LABEL) not in (None, mesh["control_plane_revision"]):
@@ -410,8 +412,8 @@ def _not_the_meshs(kind, obj, mesh, model, bindings):
     elsewhere = sorted(_referenced_namespaces(kind, obj) - set([mesh["namespace"]]))
     if elsewhere:
         return "it points into namespace {0}".format(", ".join(elsewhere))
-    if kind == "ClusterRole" and _name(obj) in bindings:  # a role is its same-named binding's
-        return _not_the_meshs("ClusterRoleBinding", bindings[_name(obj)], mesh, model, {})
+    if kind == "ClusterRole" and object_name(obj) in bindings:  # a role is its same-named binding's
+        return _not_the_meshs("ClusterRoleBinding", bindings[object_name(obj)], mesh, model, {})
     if not any(labels.get(key) for key in _CHART_MARKS) and not carries_marks(labels):
         return "it carries none of the labels Istio's charts set"
     return None
@@ -421,7 +423,7 @@ def cluster_object_problems(model, existing):
     """Objects outside any namespace that a mesh's install would create but that exist and are not that mesh's.
 
     existing: {kind: [objects]} for the kinds of CLUSTER_OBJECT_KINDS."""
-    found = dict((kind, dict((_name(o), o) for o in objs)) for kind, objs in existing.items())
+    found = dict((kind, dict((object_name(o), o) for o in objs)) for kind, objs in existing.items())
     bindings = found.get("ClusterRoleBinding", {})
     problems = []
     for mesh in model["meshes"]:
@@ -445,8 +447,8 @@ def departed_members(model, namespaces):
     control_planes = set(mesh["namespace"] for mesh in model["meshes"])
     revisions = set(mesh["revision"] for mesh in model["meshes"])
     departed = []
-    for ns in sorted(namespaces, key=_name):
-        name, labels = _name(ns), _labels(ns)
+    for ns in sorted(namespaces, key=object_name):
+        name, labels = object_name(ns), object_labels(ns)
         if name in members or name in control_planes:
             continue
         if labels.get(REVISION_LABEL) in revisions and labels_owned_by(ns, model.get("field_manager", FIELD_MANAGER),

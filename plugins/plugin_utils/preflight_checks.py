@@ -23,6 +23,8 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     discovery_selectors,
     istioctl_strategy_problems,
     mesh_config_problems,
+    object_labels,
+    object_name,
     other_owner,
     owned_namespace_problems,
     ownership_problems,
@@ -31,14 +33,6 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     tag_webhook_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
-
-
-def _name(obj):
-    return (obj.get("metadata") or {}).get("name")
-
-
-def _labels(obj):
-    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def _strategy_change(istio, mesh):
@@ -50,7 +44,7 @@ def _strategy_change(istio, mesh):
         return []
     return ["Istio {0} runs with updateStrategy {1}, and mesh '{2}' asks for {3}: an existing mesh cannot switch, as the "
             "revision and tag names would collide. Fix: keep {1} for mesh '{2}', or remove it (playbooks/cleanup.yml) "
-            "and converge it again with {3}.".format(_name(istio), running, mesh["name"], wanted)]
+            "and converge it again with {3}.".format(object_name(istio), running, mesh["name"], wanted)]
 
 
 def _crd_problems(model, crds):
@@ -71,7 +65,7 @@ def _crd_problems(model, crds):
 
 def _own_istio_problems(istio, mesh, model):
     """An Istio under the name of one of this inventory's revisions must be this inventory's, and keep its strategy."""
-    name, owner = _name(istio), model.get("owner")
+    name, owner = object_name(istio), model.get("owner")
     if not _ours(istio):
         return ["Istio {0} exists and was not created by multimesh.istio. Fix: give mesh '{1}' another revision, or "
                 "adopt it by labelling it {2}.".format(name, mesh["name"], marks_text(owner))]
@@ -92,8 +86,8 @@ def _istio_problems(model, istios, namespaces):
     problems = []
     ours = dict((m["revision"], m) for m in model["meshes"])
     planned = planned_namespace_labels(model, namespaces)
-    for istio in sorted(istios, key=_name):
-        name = _name(istio)
+    for istio in sorted(istios, key=object_name):
+        name = object_name(istio)
         if name in ours:
             problems += _own_istio_problems(istio, ours[name], model)
             continue
@@ -116,12 +110,12 @@ def _member_label_problems(model, namespaces):
     problems = []
     revisions = dict((member["name"], (mesh["name"], mesh["revision"]))
                      for mesh in model["meshes"] for member in mesh["labelled_namespaces"])
-    for ns in sorted(namespaces, key=_name):
-        name = _name(ns)
+    for ns in sorted(namespaces, key=object_name):
+        name = object_name(ns)
         if name not in revisions:
             continue
         mesh, revision = revisions[name]
-        labels = _labels(ns)
+        labels = object_labels(ns)
         if REVISION_LABEL in labels and labels[REVISION_LABEL] != revision:
             problems.append(
                 "Namespace {0} (member of mesh '{1}') carries {2}={3}, another mesh's revision. Fix: remove it from "

@@ -320,36 +320,32 @@ class Cluster:
     def port(self, what):
         return self.base_port + PORTS[what]
 
-    def write_requests(self, since=0):
-        """(line count, [(verb, requestURI)]) of AUDITED_USER's write requests that stored something (no dry
-        runs) after the first `since` lines of the audit log."""
+    def _audit_events(self, since=0):
+        """(line count, [event]) of the audit log's completed requests that stored something (no dry runs) after its
+        first `since` lines; the policy records only AUDITED_USER's writes."""
         try:
             with open(self.audit_log) as handle:
                 lines = handle.readlines()
         except FileNotFoundError:
             return 0, []
-        writes = []
-        for line in lines[since:]:
-            event = json.loads(line)
-            if event.get("stage") == "ResponseComplete" and "dryRun=All" not in event.get("requestURI", ""):
-                writes.append((event["verb"], event["requestURI"]))
-        return len(lines), writes
+        events = [json.loads(line) for line in lines[since:]]
+        return len(lines), [e for e in events if e.get("stage") == "ResponseComplete"
+                            and "dryRun=All" not in e.get("requestURI", "")]
+
+    def write_requests(self, since=0):
+        """(line count, [(verb, requestURI)]) of AUDITED_USER's write requests that stored something (no dry
+        runs) after the first `since` lines of the audit log."""
+        count, events = self._audit_events(since)
+        return count, [(event["verb"], event["requestURI"]) for event in events]
 
     def written_objects(self, since=0):
         """[objectRef] of the objects AUDITED_USER created, updated or patched (no dry runs, no subresources such as
         a TokenRequest) after the first `since` lines of the audit log, each once - except istioctl's, which makes its
         objects its own way (identified by its user agent)."""
-        try:
-            with open(self.audit_log) as handle:
-                lines = handle.readlines()
-        except FileNotFoundError:
-            return []
         found = {}
-        for line in lines[since:]:
-            event = json.loads(line)
+        for event in self._audit_events(since)[1]:
             ref = event.get("objectRef") or {}
-            if (event.get("stage") != "ResponseComplete" or "dryRun=All" in event.get("requestURI", "")
-                    or event.get("verb") not in ("create", "update", "patch") or ref.get("subresource")
+            if (event.get("verb") not in ("create", "update", "patch") or ref.get("subresource")
                     or event.get("userAgent", "").startswith("istioctl/")
                     or not 200 <= (event.get("responseStatus") or {}).get("code", 0) < 300):
                 continue
