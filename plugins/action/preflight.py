@@ -11,14 +11,10 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.multimesh.istio.plugins.module_utils.action_args import preflight_argspec
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import describe_access, one_line
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import auth_options, describe_access
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ClusterError, NotServed, one_line
 from ansible_collections.multimesh.istio.plugins.plugin_utils.ca_trust import ca_meshes, ca_roots
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import (
-    Cluster,
-    ClusterError,
-    NotServed,
-    auth_options,
-)
 from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state import (
     CLUSTER_OBJECT_KINDS,
     SAIL_CRDS,
@@ -45,7 +41,7 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=preflight_argspec())
         model = args["model"]
         try:
-            cluster = Cluster(auth_options(args))
+            cluster = connect(auth_options(args))
             crds = [name for name in SAIL_CRDS + (TAG_CRD,)
                     if cluster.get({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
                                     "metadata": {"name": name}})]

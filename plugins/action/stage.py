@@ -12,8 +12,10 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.multimesh.istio.plugins.module_utils.action_args import stage_argspec
 from ansible_collections.multimesh.istio.plugins.plugin_utils import stage
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import Cluster, ClusterError, auth_options
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import auth_options
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ClusterError
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import field_manager
 
 
 class ActionModule(ActionBase):
@@ -32,7 +34,7 @@ class ActionModule(ActionBase):
                 out = stage.render(args, self._task.check_mode)
             else:
                 manager = args["field_manager"] or field_manager(args["owner"])
-                cluster = Cluster(auth_options(args), manager, args["force_conflicts"])
+                cluster = connect(auth_options(args), manager, args["force_conflicts"])
                 out = stage.converge(args, cluster, self._task.check_mode, self._istioctl(args, task_vars))
         except (ClusterError, stage.StageError) as exc:
             raise AnsibleActionFail("stage {0}: {1}".format(args["stage"], to_native(exc)))

@@ -12,7 +12,7 @@ import re
 import subprocess
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import cluster_spec, kubeconfig_args, private_file
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec, kubeconfig_args, private_file
 
 ISTIOCTL_SPEC = dict(
     cluster_spec(),

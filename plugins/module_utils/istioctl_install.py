@@ -9,7 +9,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import IstioctlError, version_text
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA, dynamic_client, get_object, list_objects
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import SERVER_METADATA, connect_module, ref
 from ansible_collections.multimesh.istio.plugins.module_utils.manifest_compare import differences, label
 from ansible_collections.multimesh.istio.plugins.module_utils.names import is_dns1123_label
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
@@ -27,6 +27,8 @@ _INSTALLED_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "Config
                     ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
                     ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"))
 _WEBHOOK_API = "admissionregistration.k8s.io/v1"
+# Why the default revision's install may delete and restore webhooks without this collection's marks.
+_DEFAULT_TAG = "istioctl's default revision tag and validator: one per cluster, made unmarked by istioctl"
 
 
 def load_operator(params):
@@ -142,12 +144,12 @@ def owner_labels(objects, iop):
     return objects
 
 
-def default_webhooks(dyn, revision=None):
+def default_webhooks(cluster, revision=None):
     """Default revision tags (MutatingWebhookConfigurations labelled istio.io/tag=default) and the default validator,
     as [(kind, name, revision they point at)]; only those pointing at `revision` when it is given."""
     found = [("MutatingWebhookConfiguration", obj["metadata"]["name"], (obj["metadata"].get("labels") or {}).get("istio.io/rev"))
-             for obj in list_objects(dyn, _WEBHOOK_API, "MutatingWebhookConfiguration", "istio.io/tag=default")]
-    validator = get_object(dyn, _WEBHOOK_API, "ValidatingWebhookConfiguration", "istiod-default-validator")
+             for obj in cluster.list(_WEBHOOK_API, "MutatingWebhookConfiguration", "istio.io/tag=default")]
+    validator = cluster.get(ref(_WEBHOOK_API, "ValidatingWebhookConfiguration", "istiod-default-validator"))
     if validator:
         found.append(("ValidatingWebhookConfiguration", "istiod-default-validator",
                       (validator["metadata"].get("labels") or {}).get("istio.io/rev")))
@@ -158,11 +160,11 @@ def _hook_entry(hook, reason):
     return {"kind": hook[0], "namespace": None, "name": hook[1], "reason": reason, "paths": []}
 
 
-def _default_revision_plan(dyn, revision, wanted):
+def _default_revision_plan(cluster, revision, wanted):
     """(webhooks to delete, whether istioctl install must run to create this revision's default tag).
     wanted=True: this revision is the default, so tags of other revisions go and its own tag must exist (istioctl
     install creates it when no default tag exists). wanted=False: nothing default may point at this revision."""
-    hooks = default_webhooks(dyn)
+    hooks = default_webhooks(cluster)
     if wanted is None:
         return [], False
     if wanted:
@@ -172,23 +174,23 @@ def _default_revision_plan(dyn, revision, wanted):
     return [h for h in hooks if h[2] == revision], False
 
 
-def _delete_webhooks(dyn, hooks):
+def _delete_webhooks(cluster, hooks):
     """Delete the webhooks; returns them as they were, so that a failed install can put them back."""
     saved = []
     for kind, name, _rev in hooks:
-        live = get_object(dyn, _WEBHOOK_API, kind, name)
+        live = cluster.get(ref(_WEBHOOK_API, kind, name))
         if live:
             saved.append(live)
-        dyn.resources.get(api_version=_WEBHOOK_API, kind=kind).delete(name=name)
+            cluster.delete(live, unmarked_because=_DEFAULT_TAG)
     return saved
 
 
-def _restore_webhooks(dyn, saved):
+def _restore_webhooks(cluster, saved):
     for obj in saved:
         body = copy.deepcopy(obj)
         for field in SERVER_METADATA:
             body["metadata"].pop(field, None)
-        dyn.resources.get(api_version=_WEBHOOK_API, kind=body["kind"]).create(body=body)
+        cluster.create(body, unmarked_because=_DEFAULT_TAG)
 
 
 def _present(module, istioctl, iop, namespace, result):
@@ -205,9 +207,9 @@ def _present(module, istioctl, iop, namespace, result):
         raise IstioctlError("istioctl manifest generate rendered no objects for revision {0}. Fix: check the IstioOperator's "
                             "profile and components.".format(revision), stdout=out[:2000])
     owner_labels(rendered, iop)
-    dyn = dynamic_client(module)
-    diffs = differences(rendered, lambda ident: get_object(dyn, ident["apiVersion"], ident["kind"], ident["name"], ident["namespace"]))
-    stale_hooks, need_tag = _default_revision_plan(dyn, revision, wanted)
+    cluster = connect_module(module)
+    diffs = differences(rendered, lambda ident: cluster.get(ref(ident["apiVersion"], ident["kind"], ident["name"], ident["namespace"])))
+    stale_hooks, need_tag = _default_revision_plan(cluster, revision, wanted)
     entries = diffs + [_hook_entry(h, "default webhook of revision {0}".format(h[2])) for h in stale_hooks]
     if need_tag:
         entries.append({"kind": "MutatingWebhookConfiguration", "namespace": None, "name": "istio-revision-tag-default-" + namespace,
@@ -221,7 +223,7 @@ def _present(module, istioctl, iop, namespace, result):
         return result
     # Before install: istioctl creates the default tag only when no default tag exists. A failed install puts the
     # previous default tag back, so that the cluster is never left without one.
-    deleted = _delete_webhooks(dyn, stale_hooks) if wanted else []
+    deleted = _delete_webhooks(cluster, stale_hooks) if wanted else []
     if diffs or need_tag:
         timeout = params["readiness_timeout"]
         cmd = ["install", "-y", "-f", path, "--readiness-timeout", "{0}s".format(timeout)] + set_args
@@ -229,21 +231,21 @@ def _present(module, istioctl, iop, namespace, result):
             _rc, out, err = istioctl.run(cmd, cluster=True, timeout=max(istioctl.timeout, timeout + 120))
         except IstioctlError as exc:
             if deleted:
-                _restore_webhooks(dyn, deleted)
+                _restore_webhooks(cluster, deleted)
                 exc.args = ("{0} The default webhook(s) {1} deleted before the install were restored.".format(
                     exc.args[0], ", ".join(o["metadata"]["name"] for o in deleted)),) + exc.args[1:]
             raise
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
     if wanted is False:
         # istioctl install creates a default tag for the first revision it installs (istio/istio#57412).
-        _delete_webhooks(dyn, default_webhooks(dyn, revision))
-    elif wanted and not [h for h in default_webhooks(dyn, revision) if h[0] == "MutatingWebhookConfiguration"]:
+        _delete_webhooks(cluster, default_webhooks(cluster, revision))
+    elif wanted and not [h for h in default_webhooks(cluster, revision) if h[0] == "MutatingWebhookConfiguration"]:
         raise IstioctlError("istioctl install did not create the default revision tag for {0}. Fix: look for another "
                             "webhook labelled istio.io/tag=default.".format(revision), **result)
     return result
 
 
-def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
+def installed_objects(cluster, revision, namespace, iop_name=None, purge=False):
     """What uninstall would remove: objects of the revision labelled with our owner namespace (all Istio components
     for purge)."""
     selector = [COMPONENT_LABEL] if purge else ["istio.io/rev=" + revision, OWNER_NAMESPACE_LABEL + "=" + namespace, COMPONENT_LABEL]
@@ -251,7 +253,7 @@ def installed_objects(dyn, revision, namespace, iop_name=None, purge=False):
         selector.append(OWNER_NAME_LABEL + "=" + iop_name)
     found = []
     for api_version, kind in _INSTALLED_KINDS:
-        for obj in list_objects(dyn, api_version, kind, ",".join(selector)):
+        for obj in cluster.list(api_version, kind, ",".join(selector)):
             meta = obj.get("metadata") or {}
             if meta.get("deletionTimestamp"):
                 # istioctl deletes in the foreground: the garbage collector finishes the job.
@@ -266,18 +268,18 @@ def _labels_of(obj):
     return ((obj or {}).get("metadata") or {}).get("labels") or {}
 
 
-def foreign_install(dyn, installed, namespace, owner):
+def foreign_install(cluster, installed, namespace, owner):
     """Why the installed revision is not this inventory's (None when it is): its istiod Deployment carries another
     owner label; or, when no istiod of it carries one (installed before the label was set, or without istiod), its
     namespace does not carry this owner's label."""
     for entry in installed:
         if entry["kind"] == "Deployment" and entry["name"].startswith("istiod"):
-            found = _labels_of(get_object(dyn, "apps/v1", "Deployment", entry["name"], entry["namespace"])).get(OWNER_LABEL)
+            found = _labels_of(cluster.get(ref("apps/v1", "Deployment", entry["name"], entry["namespace"]))).get(OWNER_LABEL)
             if found == owner:
                 return None
             if found:
                 return "Deployment {0}/{1} carries {2}={3}".format(entry["namespace"], entry["name"], OWNER_LABEL, found)
-    found = _labels_of(get_object(dyn, "v1", "Namespace", namespace)).get(OWNER_LABEL)
+    found = _labels_of(cluster.get(ref("v1", "Namespace", namespace))).get(OWNER_LABEL)
     if found == owner:
         return None
     return "its istiod carries no {0} label and namespace {1} {2}".format(
@@ -287,10 +289,10 @@ def foreign_install(dyn, installed, namespace, owner):
 def _absent(module, istioctl, iop, namespace, result):
     params = module.params
     purge = params["purge_all_control_planes_in_cluster"]
-    dyn = dynamic_client(module)
+    cluster = connect_module(module)
     iop_name = (iop.get("metadata") or {}).get("name")
-    installed = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
-    why = foreign_install(dyn, installed, namespace, params["owner"]) if installed and params.get("owner") and not purge else None
+    installed = installed_objects(cluster, params["revision"], namespace, iop_name, purge)
+    why = foreign_install(cluster, installed, namespace, params["owner"]) if installed and params.get("owner") and not purge else None
     if why:
         # Same namespace and revision, another inventory's install (two inventories from one example): not ours to
         # remove, nor the default webhooks that point at it.
@@ -299,7 +301,7 @@ def _absent(module, istioctl, iop, namespace, result):
                               namespace, iop_name or params["revision"], params["revision"], OWNER_LABEL, why, params["owner"])]
         result["objects"] = len(installed)
         return result
-    dangling = [] if purge else default_webhooks(dyn, params["revision"])
+    dangling = [] if purge else default_webhooks(cluster, params["revision"])
     entries = installed + [_hook_entry(hook, "points at the removed revision") for hook in dangling]
     result.update(objects=len(installed), differences=entries, changed=bool(entries))
     if entries and module._diff:
@@ -319,12 +321,12 @@ def _absent(module, istioctl, iop, namespace, result):
             cmd = ["uninstall", "-y"] + (["--revision", params["revision"]] if found else []) + ["-f", path]
         _rc, out, err = istioctl.run(cmd, cluster=True)
         result.update(cmd=" ".join(["istioctl"] + cmd), stdout=out, stderr=err)
-        left = installed_objects(dyn, params["revision"], namespace, iop_name, purge)
+        left = installed_objects(cluster, params["revision"], namespace, iop_name, purge)
         if left:
             raise IstioctlError("istioctl uninstall left {0} object(s) of revision {1}: {2}. Fix: check the IstioOperator's "
                                 "metadata.name/namespace match the installed one.".format(
                                     len(left), params["revision"], ", ".join(label(e) for e in left[:10])), **result)
-    _delete_webhooks(dyn, dangling)
+    _delete_webhooks(cluster, dangling)
     return result
 
 

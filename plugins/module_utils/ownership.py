@@ -11,6 +11,15 @@ MANAGED_BY_VALUE = "multimesh.istio"
 # Which inventory created an object: two inventories on one cluster never take each other's objects.
 OWNER_LABEL = "multimesh.istio/owner"
 
+# Server-side apply field manager of what the collection applies for no inventory in particular (the shared CNI);
+# each inventory applies its own objects as field_manager(owner), so that two inventories conflict instead of
+# silently taking over each other's fields.
+FIELD_MANAGER = "multimesh-istio"
+
+
+def field_manager(owner=None):
+    return FIELD_MANAGER + "-" + owner if owner else FIELD_MANAGER
+
 
 def ownership_labels(owner=None):
     """The labels of what this collection creates: its own mark and, given an owner, the inventory's identity."""
@@ -23,6 +32,13 @@ def ownership_labels(owner=None):
 def carries_marks(labels, owner=None):
     """True when labels hold this collection's mark and, given an owner, this inventory's: what it may delete."""
     return all((labels or {}).get(key) == value for key, value in ownership_labels(owner).items())
+
+
+def marked(obj):
+    """True when obj carries a mark of this collection: its own (what it created) or an inventory's owner label
+    alone (a namespace an inventory labels but did not create). Every object it writes does."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE or bool(labels.get(OWNER_LABEL))
 
 
 def ours(obj, owner=None):

@@ -19,6 +19,8 @@ import tempfile
 
 from urllib.parse import urlparse
 
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_configuration
+
 FIX = ("Fix: let multimesh.istio.remote_secret write the secret (the control_plane role does): one cluster with an "
        "https server and certificate-authority-data, one user with only a bearer token, at most one context joining "
        "them.")
@@ -158,20 +160,19 @@ def configuration(creds, ca_file, **settings):
 
 
 @contextlib.contextmanager
-def api_client(creds, tmpdir=None, **settings):
-    """An ApiClient for credentials(); the CA goes to a 0600 file (older kubernetes clients verify only against a
-    path), removed when the block ends. settings: further Configuration attributes (e.g. retries)."""
-    from kubernetes import client
-
+def connected(creds, tmpdir=None, **settings):
+    """The cluster credentials() name (module_utils/k8s/cluster.py; nothing from K8S_AUTH_* is added); the CA goes
+    to a 0600 file (older kubernetes clients verify only against a path), removed when the block ends. settings:
+    further Configuration attributes (e.g. retries)."""
     fd, path = tempfile.mkstemp(prefix="remote-ca-", suffix=".crt", dir=tmpdir)
-    api = None
+    cluster = None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(creds["ca_pem"])
-        api = client.ApiClient(configuration(creds, path, **settings))
-        yield api
+        cluster = connect_configuration(configuration(creds, path, **settings))
+        yield cluster
     finally:
-        if api is not None:
-            api.close()
+        if cluster is not None:
+            cluster.close()
         os.remove(path)

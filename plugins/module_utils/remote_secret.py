@@ -12,7 +12,7 @@ import copy
 import json
 import re
 
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import SERVER_METADATA
 from ansible_collections.multimesh.istio.plugins.module_utils.names import is_dns1123_label, is_label_value
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL, ownership_labels
 

@@ -12,7 +12,8 @@ import base64
 import hashlib
 import time
 
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException, api_client
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module, ref
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ApiException, ClusterError
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import (
@@ -36,10 +37,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret impo
 )
 
 
-def _apis(api):
-    from kubernetes import client
-
-    return client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+_RBAC = "rbac.authorization.k8s.io/v1"
 
 
 def _call(where, what, fn, *args, **kwargs):
@@ -53,13 +51,15 @@ def _call(where, what, fn, *args, **kwargs):
             raise RemoteSecretError("{0}: not allowed to {1} ({2} {3}). Fix: use credentials for the {0} that may {1}.".format(
                 where, what, exc.status, exc.reason))
         raise RemoteSecretError("{0}: cannot {1}: {2} {3}".format(where, what, exc.status, exc.reason))
+    except ClusterError as exc:  # says what and the fix
+        raise RemoteSecretError("{0}: cannot {1}: {2}".format(where, what, exc))
     except Exception as exc:  # urllib3 raises MaxRetryError and friends when the server cannot be reached
         raise RemoteSecretError("{0}: cannot {1}: the API server is unreachable ({2}). Fix: check the {0}'s access "
                                 "options (kubeconfig, context, host).".format(where, what, type(exc).__name__))
 
 
-def _dict(api, obj):
-    return api.sanitize_for_serialization(obj) if obj is not None else None
+def _annotations(obj):
+    return (obj.get("metadata") or {}).get("annotations") or {}
 
 
 class RemoteSecret(object):
@@ -67,10 +67,8 @@ class RemoteSecret(object):
         self.module = module
         self.params = module.params
         self.check = module.check_mode
-        self.remote_api = api_client(module, "remote_")
-        self.target_api = api_client(module, "")
-        self.remote_core, self.remote_rbac = _apis(self.remote_api)
-        self.target_core = _apis(self.target_api)[0]
+        self.remote = connect_module(module, "remote_")
+        self.target = connect_module(module, "")
         self.sa_namespace = self.params["service_account_namespace"] or self.params["namespace"]
         self.sa_name = self.params["service_account"] or (
             "istio-reader-service-account" if self.params["type"] == "remote" else "istiod")
@@ -87,17 +85,17 @@ class RemoteSecret(object):
     def _reader_objects(self):
         role_name = "{0}-{1}-multimesh-reader".format(self.sa_name, self.sa_namespace)
         labels, annotations = marks(self.owner)
-        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        role = {"apiVersion": _RBAC, "kind": "ClusterRole",
                 "metadata": {"name": role_name, "labels": labels, "annotations": annotations}, "rules": READER_RULES}
-        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        binding = {"apiVersion": _RBAC, "kind": "ClusterRoleBinding",
                    "metadata": {"name": role_name, "labels": dict(labels), "annotations": dict(annotations)},
                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
                    "subjects": [{"kind": "ServiceAccount", "name": self.sa_name, "namespace": self.sa_namespace}]}
         return role, binding
 
     def read_service_account(self):
-        return _dict(self.remote_api, _call("remote cluster", "read service accounts", self.remote_core.read_namespaced_service_account,
-                                            self.sa_name, self.sa_namespace))
+        return _call("remote cluster", "read service accounts", self.remote.get,
+                     ref("v1", "ServiceAccount", self.sa_name, self.sa_namespace))
 
     def service_account(self):
         """The remote service account (created with the reader role when asked); None only in check mode."""
@@ -126,22 +124,19 @@ class RemoteSecret(object):
         if sa is None:
             self.changes.append("create service account {0}/{1} on the remote cluster".format(self.sa_namespace, self.sa_name))
             if not self.check:
-                if _call("remote cluster", "read namespaces", self.remote_core.read_namespace, self.sa_namespace) is None:
+                if _call("remote cluster", "read namespaces", self.remote.get, ref("v1", "Namespace", self.sa_namespace)) is None:
                     raise RemoteSecretError("remote cluster: namespace {0} does not exist. Fix: create it first (the "
                                             "service account lives there).".format(self.sa_namespace))
                 labels, annotations = marks(self.owner)
-                sa = _dict(self.remote_api, _call("remote cluster", "create service accounts", self.remote_core.create_namespaced_service_account,
-                                                  self.sa_namespace, {"metadata": {"name": self.sa_name, "labels": labels,
-                                                                                   "annotations": annotations}}))
-        for obj, read, create, replace in (
-                (role, self.remote_rbac.read_cluster_role, self.remote_rbac.create_cluster_role, self.remote_rbac.replace_cluster_role),
-                (binding, self.remote_rbac.read_cluster_role_binding, self.remote_rbac.create_cluster_role_binding,
-                 self.remote_rbac.replace_cluster_role_binding)):
-            live = _dict(self.remote_api, _call("remote cluster", "read " + obj["kind"], read, obj["metadata"]["name"]))
+                sa = _call("remote cluster", "create service accounts", self.remote.create, {
+                    "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+                        "name": self.sa_name, "namespace": self.sa_namespace, "labels": labels, "annotations": annotations}})
+        for obj in (role, binding):
+            live = _call("remote cluster", "read " + obj["kind"], self.remote.get, obj)
             if live is None:
                 self.changes.append("create {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
-                    _call("remote cluster", "create " + obj["kind"], create, obj)
+                    _call("remote cluster", "create " + obj["kind"], self.remote.create, obj)
             elif live.get("rules", live.get("subjects")) != obj.get("rules", obj.get("subjects")):
                 foreign = not_ours(live, self.owner)
                 if foreign:
@@ -150,16 +145,16 @@ class RemoteSecret(object):
                     continue
                 self.changes.append("update {0} {1} on the remote cluster".format(obj["kind"], obj["metadata"]["name"]))
                 if not self.check:
-                    obj = dict(obj, metadata=dict(obj["metadata"], resourceVersion=live["metadata"]["resourceVersion"]))
-                    _call("remote cluster", "update " + obj["kind"], replace, obj["metadata"]["name"], obj)
+                    _call("remote cluster", "update " + obj["kind"], self.remote.replace, obj, live)
         return sa
 
     def ca_data(self):
         """The remote cluster's CA as pods see it (kube-root-ca.crt), else the CA of the access configuration."""
-        cm = _call("remote cluster", "read configmaps", self.remote_core.read_namespaced_config_map, "kube-root-ca.crt", self.sa_namespace)
-        if cm is not None and (cm.data or {}).get("ca.crt"):
-            return base64.b64encode(cm.data["ca.crt"].encode("utf-8")).decode("ascii")
-        ca_file = self.remote_api.configuration.ssl_ca_cert
+        cm = _call("remote cluster", "read configmaps", self.remote.get,
+                   ref("v1", "ConfigMap", "kube-root-ca.crt", self.sa_namespace))
+        if cm is not None and (cm.get("data") or {}).get("ca.crt"):
+            return base64.b64encode(cm["data"]["ca.crt"].encode("utf-8")).decode("ascii")
+        ca_file = self.remote.api.configuration.ssl_ca_cert
         if ca_file:
             with open(ca_file, "rb") as handle:
                 return base64.b64encode(handle.read()).decode("ascii")
@@ -169,7 +164,7 @@ class RemoteSecret(object):
                                 "configuration). Fix: set remote_ca_cert.".format(self.sa_namespace))
 
     def server(self):
-        server = self.params["server"] or self.remote_api.configuration.host
+        server = self.params["server"] or self.remote.host
         if is_loopback(server) and not self.params["server"]:
             self.warnings.append("server {0} is a loopback address: istiod in another cluster cannot reach it. Set server "
                                  "to an address istiod can reach.".format(server))
@@ -206,8 +201,8 @@ class RemoteSecret(object):
         return "{0}-token-{1}".format(self.sa_name, digest)[:253]
 
     def read_token_secret(self):
-        return _dict(self.remote_api, _call("remote cluster", "read secrets", self.remote_core.read_namespaced_secret,
-                                            self.token_secret_name(), self.sa_namespace))
+        return _call("remote cluster", "read secrets", self.remote.get,
+                     ref("v1", "Secret", self.token_secret_name(), self.sa_namespace))
 
     def _token_secret_problem(self, token):
         """Why a stored token is not revocable by this inventory (None when it is bound to its live token secret)."""
@@ -231,73 +226,74 @@ class RemoteSecret(object):
                 self.sa_namespace, self.token_secret_name()))
             labels, annotations = marks(self.owner)
             annotations[self.TOKEN_FOR] = self.sa_name
-            live = _dict(self.remote_api, _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret,
-                                                self.sa_namespace, {"metadata": {"name": self.token_secret_name(),
-                                                                                 "labels": labels, "annotations": annotations},
-                                                                    "type": "Opaque"}))
+            live = _call("remote cluster", "create secrets", self.remote.create, {
+                "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {
+                    "name": self.token_secret_name(), "namespace": self.sa_namespace, "labels": labels,
+                    "annotations": annotations}})
         return live
 
     def bound_token(self):
         anchor = self._ensure_token_secret()
-        body = {"spec": {"expirationSeconds": self.params["token_duration"],
-                         "boundObjectRef": {"apiVersion": "v1", "kind": "Secret", "name": anchor["metadata"]["name"],
-                                            "uid": anchor["metadata"]["uid"]}}}
-        answer = _call("remote cluster", "create service account tokens", self.remote_core.create_namespaced_service_account_token,
-                       self.sa_name, self.sa_namespace, body)
-        return answer.status.token
+        spec = {"expirationSeconds": self.params["token_duration"],
+                "boundObjectRef": {"apiVersion": "v1", "kind": "Secret", "name": anchor["metadata"]["name"],
+                                   "uid": anchor["metadata"]["uid"]}}
+        return _call("remote cluster", "create service account tokens", self.remote.request_token, self.sa_name,
+                     self.sa_namespace, spec)
 
     def legacy_token(self, rotate):
         """The token of a service-account-token secret referencing the account, as istioctl does; one is created (named
         as istioctl names it) when none exists, and recreated on rotation when this module created it."""
-        secrets = _call("remote cluster", "list secrets", self.remote_core.list_namespaced_secret, self.sa_namespace)
         mine = None
-        for item in sorted((secrets.items if secrets else []), key=lambda s: s.metadata.name):
-            if item.type == "kubernetes.io/service-account-token" and \
-                    (item.metadata.annotations or {}).get("kubernetes.io/service-account.name") == self.sa_name:
+        for item in self._secrets():
+            if item.get("type") == "kubernetes.io/service-account-token" and \
+                    _annotations(item).get("kubernetes.io/service-account.name") == self.sa_name:
                 mine = item
                 break
         if mine is not None and not rotate:
-            return base64.b64decode((mine.data or {}).get("token") or b"").decode("utf-8")
+            return base64.b64decode((mine.get("data") or {}).get("token") or b"").decode("utf-8")
         if self.check:
             self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
             return "<new token>"
         if mine is not None:
-            if (mine.metadata.annotations or {}).get(CREATED_BY) != "remote_secret":
+            if _annotations(mine).get(CREATED_BY) != "remote_secret":
                 raise RemoteSecretError("rotate: the token secret {0}/{1} was not created by this module. Fix: rotate it "
-                                        "where it was created, or use token: bound.".format(self.sa_namespace, mine.metadata.name))
-            _call("remote cluster", "delete secrets", self.remote_core.delete_namespaced_secret, mine.metadata.name, self.sa_namespace)
+                                        "where it was created, or use token: bound.".format(self.sa_namespace, mine["metadata"]["name"]))
+            _call("remote cluster", "delete secrets", self.remote.delete, mine)
         self.changes.append("new legacy token secret for {0}/{1}".format(self.sa_namespace, self.sa_name))
         name = self.sa_name + "-istio-remote-secret-token"
         labels, annotations = marks(self.owner)
         annotations["kubernetes.io/service-account.name"] = self.sa_name
-        _call("remote cluster", "create secrets", self.remote_core.create_namespaced_secret, self.sa_namespace, {
-            "metadata": {"name": name, "labels": labels, "annotations": annotations},
-            "type": "kubernetes.io/service-account-token"})
+        _call("remote cluster", "create secrets", self.remote.create, {
+            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+            "metadata": {"name": name, "namespace": self.sa_namespace, "labels": labels, "annotations": annotations}})
         deadline = time.time() + 30
         while True:
-            mine = _call("remote cluster", "read secrets", self.remote_core.read_namespaced_secret, name, self.sa_namespace)
-            if mine is not None and (mine.data or {}).get("token"):
+            mine = _call("remote cluster", "read secrets", self.remote.get, ref("v1", "Secret", name, self.sa_namespace))
+            if mine is not None and (mine.get("data") or {}).get("token"):
                 break
             if time.time() > deadline:
                 raise RemoteSecretError("remote cluster: waited 30s for the token controller to fill secret {0}/{1}. Fix: "
                                         "check kube-controller-manager runs with a service account key, or use token: "
                                         "bound.".format(self.sa_namespace, name))
             time.sleep(1)
-        return base64.b64decode(mine.data["token"]).decode("utf-8")
+        return base64.b64decode(mine["data"]["token"]).decode("utf-8")
+
+    def _secrets(self):
+        """The secrets of the service account's namespace on the remote cluster, by name."""
+        found = _call("remote cluster", "list secrets", self.remote.list, "v1", "Secret", namespace=self.sa_namespace)
+        return sorted(found or [], key=lambda item: item["metadata"]["name"])
 
     # ---------------------------------------------------------------- control-plane (target) cluster
 
     def existing(self):
-        return _dict(self.target_api, _call("control-plane cluster", "read secrets", self.target_core.read_namespaced_secret,
-                                            self.name, self.params["namespace"]))
+        return _call("control-plane cluster", "read secrets", self.target.get,
+                     ref("v1", "Secret", self.name, self.params["namespace"]))
 
     def write(self, secret, existing):
         if existing is None:
-            _call("control-plane cluster", "create secrets", self.target_core.create_namespaced_secret, self.params["namespace"], secret)
+            _call("control-plane cluster", "create secrets", self.target.create, secret)
         else:
-            secret = dict(secret, metadata=dict(secret["metadata"], resourceVersion=existing["metadata"]["resourceVersion"]))
-            _call("control-plane cluster", "update secrets", self.target_core.replace_namespaced_secret, self.name,
-                  self.params["namespace"], secret)
+            _call("control-plane cluster", "update secrets", self.target.replace, secret, existing)
 
     # ---------------------------------------------------------------- states
 
@@ -351,7 +347,7 @@ class RemoteSecret(object):
         elif existing is not None:
             self.changes.append("delete secret {0}/{1} on the control-plane cluster".format(self.params["namespace"], self.name))
             if not self.check:
-                _call("control-plane cluster", "delete secrets", self.target_core.delete_namespaced_secret, self.name, self.params["namespace"])
+                _call("control-plane cluster", "delete secrets", self.target.delete, existing)
         if self.params["method"] == "native" and self._revoke_and_remove():
             self.warnings.append("the reader service account {0}/{1} on the remote cluster was removed with this secret; "
                                  "other control planes that read the remote cluster with it lose access (their secrets "
@@ -362,18 +358,16 @@ class RemoteSecret(object):
     def _other_users(self):
         """Token secrets for the account that are not this inventory's: another inventory's (its bound tokens'
         secret, its legacy token secret) or anyone else's service-account-token secret."""
-        secrets = _call("remote cluster", "list secrets", self.remote_core.list_namespaced_secret, self.sa_namespace)
         users = []
-        for item in sorted((secrets.items if secrets else []), key=lambda s: s.metadata.name):
-            notes = item.metadata.annotations or {}
-            if notes.get(self.TOKEN_FOR) != self.sa_name and not (
-                    item.type == "kubernetes.io/service-account-token" and notes.get("kubernetes.io/service-account.name") == self.sa_name):
+        for item in self._secrets():
+            notes = _annotations(item)
+            if notes.get(self.TOKEN_FOR) != self.sa_name and not (item.get("type") == "kubernetes.io/service-account-token"
+                                                                  and notes.get("kubernetes.io/service-account.name") == self.sa_name):
                 continue
-            obj = {"metadata": {"labels": item.metadata.labels or {}, "annotations": notes}}
-            if not_ours(obj, self.owner):
-                who = (item.metadata.labels or {}).get(OWNER_LABEL)
+            if not_ours(item, self.owner):
+                who = (item["metadata"].get("labels") or {}).get(OWNER_LABEL)
                 users.append("{0} (secret {1}/{2})".format("inventory " + repr(who) if who else "another token",
-                                                           self.sa_namespace, item.metadata.name))
+                                                           self.sa_namespace, item["metadata"]["name"]))
         return users
 
     def _revoke_and_remove(self):
@@ -387,12 +381,10 @@ class RemoteSecret(object):
                                 "revoked".format(name))
             said.append("{0} (token secret {1} deleted)".format("token would be revoked" if self.check else "token revoked", name))
             if not self.check:
-                _call("remote cluster", "delete secrets", self.remote_core.delete_namespaced_secret, self.token_secret_name(),
-                      self.sa_namespace)
+                _call("remote cluster", "delete secrets", self.remote.delete, anchor)
         else:
             said.append("no token secret of this inventory ({0}) to revoke".format(name))
-        account = _dict(self.remote_api, _call("remote cluster", "read ServiceAccount", self.remote_core.read_namespaced_service_account,
-                                               self.sa_name, self.sa_namespace))
+        account = self.read_service_account()
         # Another inventory's users matter only for an account this inventory made (and would otherwise delete).
         users = self._other_users() if account is not None and not not_ours(account, self.owner) else []
         if users:
@@ -411,23 +403,17 @@ class RemoteSecret(object):
         """Only what this module created on the remote cluster for this owner (the created-by annotation, the owner
         label); whether the service account was among it."""
         role, binding = self._reader_objects()
-        candidates = [
-            ("ClusterRoleBinding", binding["metadata"]["name"], self.remote_rbac.read_cluster_role_binding,
-             self.remote_rbac.delete_cluster_role_binding, ()),
-            ("ClusterRole", role["metadata"]["name"], self.remote_rbac.read_cluster_role, self.remote_rbac.delete_cluster_role, ()),
-            ("Secret", self.sa_name + "-istio-remote-secret-token", self.remote_core.read_namespaced_secret,
-             self.remote_core.delete_namespaced_secret, (self.sa_namespace,)),
-            ("ServiceAccount", self.sa_name, self.remote_core.read_namespaced_service_account,
-             self.remote_core.delete_namespaced_service_account, (self.sa_namespace,)),
-        ]
+        candidates = [binding, role, ref("v1", "Secret", self.sa_name + "-istio-remote-secret-token", self.sa_namespace),
+                      ref("v1", "ServiceAccount", self.sa_name, self.sa_namespace)]
         removed_account = False
-        for kind, name, read, delete, ns in candidates:
-            live = _dict(self.remote_api, _call("remote cluster", "read " + kind, read, name, *ns))
+        for obj in candidates:
+            kind, name = obj["kind"], obj["metadata"]["name"]
+            live = _call("remote cluster", "read " + kind, self.remote.get, obj)
             if live is not None and not not_ours(live, self.owner):
                 self.changes.append("delete {0} {1} on the remote cluster (created by this module)".format(kind, name))
                 removed_account = removed_account or kind == "ServiceAccount"
                 if not self.check:
-                    _call("remote cluster", "delete " + kind, delete, name, *ns)
+                    _call("remote cluster", "delete " + kind, self.remote.delete, live)
         return removed_account
 
     def _result(self, existing, wanted, token):

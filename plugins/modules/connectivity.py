@@ -81,7 +81,12 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multimesh.istio.plugins.module_utils import connectivity, kube_client
+from ansible_collections.multimesh.istio.plugins.module_utils import connectivity
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ApiException
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.stream import pod_exec
+from ansible_collections.multimesh.istio.plugins.module_utils.options import require_item_keys
 
 
 def client_pods(api, pairs):
@@ -99,26 +104,26 @@ def client_pods(api, pairs):
 
 
 def main():
-    spec = dict(kube_client.cluster_spec(),
+    spec = dict(cluster_spec(),
                 pairs=dict(type="list", elements="dict", required=True),
                 probe_timeout=dict(type="int", default=5),
                 timeout=dict(type="int"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     pairs = module.params["pairs"]
-    kube_client.require_item_keys(module, "pairs", ("client_namespace", "client", "url"),
-                                  "build the pairs with multimesh.istio.probe_pairs")
+    require_item_keys(module, "pairs", ("client_namespace", "client", "url"),
+                      "build the pairs with multimesh.istio.probe_pairs")
     probe_timeout = module.params["probe_timeout"]
     if probe_timeout < 1:
         module.fail_json(msg="probe_timeout: must be at least 1 second, got {0}.".format(probe_timeout))
     timeout = module.params["timeout"] or 2 * probe_timeout + 10
     if not pairs:
         module.exit_json(changed=False, probes=[], summary=connectivity.summary([]))
-    api = kube_client.api_client(module)
+    api = connect_module(module).api
     try:
         pods = client_pods(api, pairs)
-    except kube_client.ApiException as exc:
+    except ApiException as exc:
         module.fail_json(msg="cannot list the client pods: {0} {1}".format(exc.status, exc.reason))
-    results = connectivity.run_matrix(kube_client.pod_exec(api), pods, pairs, probe_timeout, timeout)
+    results = connectivity.run_matrix(pod_exec(api), pods, pairs, probe_timeout, timeout)
     module.exit_json(changed=False, probes=results, summary=connectivity.summary(results))
 
 

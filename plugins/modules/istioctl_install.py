@@ -182,7 +182,7 @@ stderr:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl_install import run_install
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import api_failure, is_api_error
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import api_failure, is_api_error
 
 ARGUMENT_SPEC = dict(
     ISTIOCTL_SPEC,

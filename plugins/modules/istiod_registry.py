@@ -77,7 +77,10 @@ meshes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.multimesh.istio.plugins.module_utils import istiod_registry as registry
-from ansible_collections.multimesh.istio.plugins.module_utils import kube_client
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.stream import pod_port_request
+from ansible_collections.multimesh.istio.plugins.module_utils.options import require_item_keys
 
 
 def ask(api, mesh, timeout):
@@ -91,9 +94,8 @@ def ask(api, mesh, timeout):
         out["pod"] = registry.istiod_pod(pods, revision)
         if not out["pod"]:
             return dict(out, error="no running istiod pod of revision {0} in {1}".format(revision, mesh["namespace"]))
-        raw = kube_client.pod_port_request(api, mesh["namespace"], out["pod"], registry.MONITORING_PORT,
-                                           registry.http_request(registry.REGISTRY_PATH), timeout,
-                                           registry.response_complete)
+        raw = pod_port_request(api, mesh["namespace"], out["pod"], registry.MONITORING_PORT,
+                               registry.http_request(registry.REGISTRY_PATH), timeout, registry.response_complete)
     except Exception as exc:  # any failure to reach this istiod is this mesh's result, not the module's
         return dict(out, error="cannot ask istiod {0}/{1}: {2}".format(mesh["namespace"], out["pod"], exc))
     status, body = registry.parse_response(raw)
@@ -111,8 +113,8 @@ def ask(api, mesh, timeout):
 def sidecars(api, mesh, pod, timeout):
     """{sidecars: [...]} that istiod holds (/debug/configz), or {sidecars_error: why}."""
     try:
-        raw = kube_client.pod_port_request(api, mesh["namespace"], pod, registry.MONITORING_PORT,
-                                           registry.http_request(registry.CONFIG_PATH), timeout, registry.response_complete)
+        raw = pod_port_request(api, mesh["namespace"], pod, registry.MONITORING_PORT,
+                               registry.http_request(registry.CONFIG_PATH), timeout, registry.response_complete)
         status, body = registry.parse_response(raw)
         if status != 200:
             return {"sidecars_error": "istiod answered {0} on {1}".format(status, registry.CONFIG_PATH)}
@@ -122,11 +124,11 @@ def sidecars(api, mesh, pod, timeout):
 
 
 def main():
-    spec = dict(kube_client.cluster_spec(), meshes=dict(type="list", elements="dict", required=True),
+    spec = dict(cluster_spec(), meshes=dict(type="list", elements="dict", required=True),
                 timeout=dict(type="int", default=20))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    kube_client.require_item_keys(module, "meshes", ("name", "namespace", "revision"), "pass multimesh_model.meshes")
-    api = kube_client.api_client(module)
+    require_item_keys(module, "meshes", ("name", "namespace", "revision"), "pass multimesh_model.meshes")
+    api = connect_module(module).api
     module.exit_json(changed=False, meshes=[ask(api, mesh, module.params["timeout"]) for mesh in module.params["meshes"]])
 
 

@@ -53,7 +53,10 @@ options:
     type: str
     required: true
   namespace:
-    description: The control-plane namespace that receives the C(cacerts) secret.
+    description:
+      - The control-plane namespace that receives the C(cacerts) secret. With O(state=present) and O(install_secret),
+        a missing one is created with the same labels as the secret (istiod must find the secret when it starts,
+        before the namespace's other objects are applied); an existing one is not changed.
     type: str
     required: true
   ca_dir:
@@ -133,13 +136,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.multimesh.istio.plugins.module_utils import plugin_ca as ca
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import (
-    ApiException,
-    api_client,
-    api_failure,
-    cluster_spec,
-    is_api_error,
-)
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module, ref
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import api_failure, is_api_error
 from ansible_collections.multimesh.istio.plugins.module_utils.names import DNS1123_LABEL
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import carries_marks, ownership_labels
 
@@ -270,44 +269,42 @@ def material(module, changes):
 
 def created_here(live, owner=None):
     """True when the live secret carries every label this module gives the secret it creates (for this owner)."""
-    return carries_marks(live.metadata.labels, owner)
+    return carries_marks((live.get("metadata") or {}).get("labels"), owner)
 
 
-def _delete(module, core, live, changes):
+def _delete(module, cluster, live, changes):
     """Delete the secret that was checked, not one replaced or changed since (the API server answers 409 then)."""
-    from kubernetes import client
-
-    namespace = module.params["namespace"]
-    checked = client.V1Preconditions(uid=live.metadata.uid, resource_version=live.metadata.resource_version)
     try:
-        core.delete_namespaced_secret("cacerts", namespace, body=client.V1DeleteOptions(preconditions=checked))
-    except ApiException as exc:
-        if exc.status == 409:
-            module.fail_json(msg="{0}/cacerts changed after its labels and material were checked, so it was not deleted. "
-                                 "Fix: run again.".format(namespace), changes=changes)
-        if exc.status != 404:
+        cluster.delete(live)
+    except Exception as exc:  # the 409 of a failed precondition is said; any other error goes to main
+        if getattr(exc, "status", None) != 409:
             raise
+        module.fail_json(msg="{0}/cacerts changed after its labels and material were checked, so it was not deleted. "
+                             "Fix: run again.".format(module.params["namespace"]), changes=changes)
+
+
+def _namespace(module, cluster, changes):
+    """Create the control-plane namespace when it is missing, marked as this inventory's."""
+    p = module.params
+    if cluster.get(ref("v1", "Namespace", p["namespace"])) is None:
+        changes.append("create namespace {0}".format(p["namespace"]))
+        if not module.check_mode:
+            cluster.create({"apiVersion": "v1", "kind": "Namespace",
+                            "metadata": {"name": p["namespace"], "labels": ownership_labels(p["owner"])}})
 
 
 def secret(module, entries, changes):
-    from kubernetes import client
-
     p = module.params
-    core = client.CoreV1Api(api_client(module))
-    try:
-        live = core.read_namespaced_secret("cacerts", p["namespace"])
-    except ApiException as exc:
-        if exc.status != 404:
-            module.fail_json(msg="cannot read {0}/cacerts: {1} {2}".format(p["namespace"], exc.status, exc.reason))
-        live = None
-    stored = {k: base64.b64decode(v) for k, v in ((live.data or {}) if live else {}).items()}
+    cluster = connect_module(module)
+    live = cluster.get(ref("v1", "Secret", "cacerts", p["namespace"]))
+    stored = {k: base64.b64decode(v) for k, v in ((live.get("data") or {}) if live else {}).items()}
     ours = entries is not None and all(stored.get(k) == entries[k] for k in ca.CACERTS_KEYS)
     if p["state"] == "absent":
         # Only a secret this module created for this inventory; with no material to compare, the labels alone.
         if live is not None and created_here(live, p["owner"]) and (ours or entries is None):
             changes.append("delete secret {0}/cacerts".format(p["namespace"]))
             if not module.check_mode:
-                _delete(module, core, live, changes)
+                _delete(module, cluster, live, changes)
         return
     if live is not None and not ours:
         if entries is None and stored:
@@ -318,11 +315,13 @@ def secret(module, entries, changes):
                                  "replaced (then restart istiod), or point ca_dir at the material it holds.".format(
                                      p["namespace"], os.path.join(p["ca_dir"], p["name"])))
     if live is None:
+        _namespace(module, cluster, changes)
         changes.append("create secret {0}/cacerts".format(p["namespace"]))
         if not module.check_mode:
-            body = {"metadata": {"name": "cacerts", "namespace": p["namespace"], "labels": ownership_labels(p["owner"])},
-                    "type": "Opaque", "data": {k: base64.b64encode(v).decode("ascii") for k, v in entries.items()}}
-            core.create_namespaced_secret(p["namespace"], body)
+            cluster.create({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": {"name": "cacerts", "namespace": p["namespace"],
+                                         "labels": ownership_labels(p["owner"])},
+                            "data": {k: base64.b64encode(v).decode("ascii") for k, v in entries.items()}})
 
 
 def main():

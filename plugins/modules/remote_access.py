@@ -83,9 +83,12 @@ secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multimesh.istio.plugins.module_utils import kube_client
 from ansible_collections.multimesh.istio.plugins.module_utils import remote_kubeconfig as rk
 from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret as rs
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import api_failure, is_api_error, one_line
+from ansible_collections.multimesh.istio.plugins.module_utils.options import require_item_keys
 
 # What a reader must never be allowed (verb, resource, group).
 WRITES = (("create", "namespaces", ""), ("create", "secrets", ""), ("create", "clusterrolebindings", "rbac.authorization.k8s.io"))
@@ -141,28 +144,28 @@ def observe(core, item, timeout, owner=None, tmpdir=None):
         return dict(out, error=str(exc))
     out["server"] = creds["server"]
     try:
-        with rk.api_client(creds, tmpdir, retries=0) as remote:
-            _try(remote, timeout, out)
+        with rk.connected(creds, tmpdir, retries=0) as remote:
+            _try(remote.api, timeout, out)
     except Exception as exc:  # what the remote cluster answered (or not) is this secret's result
-        out["error"] = "with the credentials of {0}: {1}".format(where, kube_client.one_line(exc))
+        out["error"] = "with the credentials of {0}: {1}".format(where, one_line(exc))
     return out
 
 
 def main():
-    spec = dict(kube_client.cluster_spec(), readers=dict(type="list", elements="dict", required=True),
+    spec = dict(cluster_spec(), readers=dict(type="list", elements="dict", required=True),
                 owner=dict(type="str"), timeout=dict(type="int", default=10))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    kube_client.require_item_keys(module, "readers", ("namespace", "cluster", "type"), "give namespace, cluster and type")
+    require_item_keys(module, "readers", ("namespace", "cluster", "type"), "give namespace, cluster and type")
     from kubernetes import client
 
-    core = client.CoreV1Api(kube_client.api_client(module))
+    core = client.CoreV1Api(connect_module(module).api)
     params = module.params
     try:
         found = [observe(core, item, params["timeout"], params["owner"], module.tmpdir) for item in params["readers"]]
     except Exception as exc:  # only API errors of the control-plane cluster become a message
-        if not kube_client.is_api_error(exc):
+        if not is_api_error(exc):
             raise
-        module.fail_json(msg=kube_client.api_failure(exc, "the remote secrets"))
+        module.fail_json(msg=api_failure(exc, "the remote secrets"))
     module.exit_json(changed=False, secrets=found)
 
 

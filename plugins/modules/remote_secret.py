@@ -245,7 +245,7 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core; report
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.multimesh.istio.plugins.module_utils.istioctl import ISTIOCTL_SPEC, Istioctl, IstioctlError
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import cluster_spec
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.access import cluster_spec
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import RemoteSecretError, check_params, data_key
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import RemoteSecret

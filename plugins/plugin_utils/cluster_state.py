@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 
 from ansible_collections.multimesh.istio.plugins.module_utils.names import object_label
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (
+    FIELD_MANAGER,
     OWNER_LABEL,
     carries_marks,
     marks_text,
@@ -26,7 +27,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.ownership import (
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils import chart_names
 from ansible_collections.multimesh.istio.plugins.plugin_utils.kube_objects import claim_problem
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, labels_owned_by
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import labels_owned_by
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL, is_version_revision
 
 SAIL_CRDS = ("istios.sailoperator.io", "istiocnis.sailoperator.io")

@@ -18,11 +18,11 @@ import hashlib
 import json
 import time
 
-from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import SERVER_METADATA
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import SERVER_METADATA
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import NotServed
 from ansible_collections.multimesh.istio.plugins.module_utils.names import label
-from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL, marks_text, ours
-from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import FIELD_MANAGER, managed_fields
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import FIELD_MANAGER, OWNER_LABEL, marks_text, ours
+from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import managed_fields
 
 APPLIED = "multimesh.istio/applied"
 # A delete whose precondition fails (the object changed since its ownership was checked) is checked again this often.
@@ -101,12 +101,6 @@ def _takeover_fix(live, owner):
     return "remove or rename it if nothing needs it, or leave out of this inventory what makes it; or " + handover
 
 
-def preconditions(live):
-    """What a delete must find unchanged: the object whose ownership was checked, not one replaced since."""
-    meta = live.get("metadata") or {}
-    return {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}
-
-
 def owns_fields(obj, manager=FIELD_MANAGER):
     """True when the field manager still owns a label, an annotation or any field outside metadata."""
     for fields in managed_fields(obj, manager):
@@ -181,8 +175,8 @@ class Outcome(object):
 
 
 class Applier(object):
-    """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), delete(obj, preconditions)
-    (see Cluster). owned_namespaces: the namespaces this inventory must have created (the others it only labels)."""
+    """Apply and remove objects on one cluster. cluster: get(obj), apply(obj, dry_run), release(obj, dry_run),
+    delete(live) (see module_utils/k8s/cluster.py). owned_namespaces: the namespaces this inventory must have created (the others it only labels)."""
 
     def __init__(self, cluster, check_mode, outcome, owner=None, owned_namespaces=()):
         self.cluster, self.check_mode, self.outcome, self.owner = cluster, check_mode, outcome, owner
@@ -264,7 +258,7 @@ class Applier(object):
     def _delete_unchanged(self, obj, live):
         """Delete obj as it was checked; False when it changed since (409 Conflict from the precondition)."""
         try:
-            self.cluster.delete(obj, preconditions=preconditions(live))
+            self.cluster.delete(live)
         except Exception as exc:  # ApiException/DynamicApiError; the 409 of a failed precondition is expected
             if getattr(exc, "status", None) != 409:
                 raise
@@ -278,7 +272,7 @@ class Applier(object):
         if live is None or not owns_fields(live, getattr(self.cluster, "field_manager", FIELD_MANAGER)):
             self.outcome.add(obj, "kept" + note, False)
             return
-        after = self.cluster.apply(obj, dry_run=self.check_mode)
+        after = self.cluster.release(obj, dry_run=self.check_mode)
         self.outcome.add(obj, "released" + note, True, live, after)
 
     def _ready_with_dependents(self, live):

@@ -8,14 +8,7 @@ __metaclass__ = type
 
 import json
 
-# Server-side apply field manager of what the collection applies for no inventory in particular (the shared CNI);
-# each inventory applies its own objects as field_manager(owner), so that two inventories conflict instead of
-# silently taking over each other's fields.
-FIELD_MANAGER = "multimesh-istio"
-
-
-def field_manager(owner=None):
-    return FIELD_MANAGER + "-" + owner if owner else FIELD_MANAGER
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import FIELD_MANAGER
 
 
 # IstioOperator is istioctl's input format, not a cluster resource since Istio 1.24.

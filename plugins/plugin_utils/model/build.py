@@ -16,7 +16,7 @@ import os
 from ansible_collections.multimesh.istio.plugins.module_utils.names import is_label_value
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL, ownership_labels
 from ansible_collections.multimesh.istio.plugins.plugin_utils import topology as topologies
-from ansible_collections.multimesh.istio.plugins.plugin_utils.manifests import field_manager
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import field_manager
 from ansible_collections.multimesh.istio.plugins.plugin_utils.model import expand, rules, schema
 from ansible_collections.multimesh.istio.plugins.plugin_utils.model.inventory import DEFAULT_OWNER
 from ansible_collections.multimesh.istio.plugins.plugin_utils.model.schema import Collector, ModelError, check_type

@@ -51,7 +51,7 @@ class ReadOnlyCluster(object):
 
 
 def run(model, cluster, monkeypatch):
-    monkeypatch.setattr(preflight, "Cluster", lambda auth: cluster)
+    monkeypatch.setattr(preflight, "connect", lambda auth: cluster)
     task = MagicMock()
     task.args = {"model": model}
     task.async_val = 0

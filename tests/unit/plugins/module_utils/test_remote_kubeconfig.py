@@ -112,8 +112,8 @@ def test_no_choice_among_several_entries_and_a_context_must_join_them():
 
 def test_the_client_is_built_from_the_fields_with_the_ca_in_a_private_file_removed_after(tmp_path):
     creds = rk.credentials(kubeconfig(**{"tls-server-name": "api.west"}), WHERE)
-    with rk.api_client(creds, str(tmp_path), retries=0) as api:
-        config = api.configuration
+    with rk.connected(creds, str(tmp_path), retries=0) as cluster:
+        config = cluster.api.configuration
         assert config.host == "https://10.0.0.5:6443"
         assert config.api_key == {"authorization": "Bearer tok.en-1"}
         assert config.auth_settings()["BearerToken"]["value"] == "Bearer tok.en-1"  # the header actually sent
@@ -129,6 +129,6 @@ def test_the_client_is_built_from_the_fields_with_the_ca_in_a_private_file_remov
 def test_the_ca_file_is_removed_when_the_block_fails(tmp_path):
     creds = rk.credentials(kubeconfig(), WHERE)
     with pytest.raises(RuntimeError):
-        with rk.api_client(creds, str(tmp_path)):
+        with rk.connected(creds, str(tmp_path)):
             raise RuntimeError("the other cluster did not answer")
     assert os.listdir(str(tmp_path)) == []

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.multimesh.istio.plugins.module_utils import remote_secret as rs
+from ansible_collections.multimesh.istio.plugins.module_utils.ownership import marked
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret_cluster import _call
 
 NOW = 1795000000
@@ -229,79 +230,55 @@ def test_a_stored_token_is_kept_only_from_the_shape_this_module_writes(tmp_path)
 
 
 class FakeRemote(object):
-    """The remote cluster's CoreV1Api/RbacAuthorizationV1Api over dicts by (kind, namespace, name); TokenRequest
-    answers a JWT whose claims say which secret it is bound to (as the API server's do)."""
+    """The remote cluster as module_utils/k8s/cluster.py's Cluster, over dicts by (kind, namespace, name); TokenRequest
+    answers a JWT whose claims say which secret it is bound to (as the API server's do). Like the real one, it writes
+    only marked objects and deletes only the object it is shown, unchanged."""
 
     def __init__(self):
         self.objects, self.writes, self.token_requests, self.uids = {}, [], [], 0
 
     def put(self, kind, name, namespace=None, **meta):
         self.uids += 1
-        self.objects[(kind, namespace, name)] = {"metadata": dict({"name": name, "namespace": namespace,
-                                                                   "uid": "uid-{0}".format(self.uids)}, **meta),
-                                                 "type": meta.pop("type", None) if "type" in meta else None}
+        kind_type = meta.pop("type", None)
+        self.objects[(kind, namespace, name)] = {"kind": kind, "metadata": dict({"name": name, "namespace": namespace,
+                                                                                 "uid": "uid-{0}".format(self.uids),
+                                                                                 "resourceVersion": "1"}, **meta),
+                                                 "type": kind_type}
         return self.objects[(kind, namespace, name)]
 
-    def _read(self, kind, name, namespace=None):
-        from ansible_collections.multimesh.istio.plugins.module_utils.kube_client import ApiException
+    @staticmethod
+    def _key(obj):
+        return obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
 
-        if (kind, namespace, name) not in self.objects:
-            exc = ApiException(status=404, reason="Not Found")
-            exc.status = 404
-            raise exc
-        return copy.deepcopy(self.objects[(kind, namespace, name)])
+    def get(self, obj):
+        return copy.deepcopy(self.objects.get(self._key(obj)))
 
-    def _delete(self, kind, name, namespace=None):
-        self.writes.append(("delete", kind, name))
-        del self.objects[(kind, namespace, name)]
+    def list(self, api_version, kind, label_selector=None, field_selector=None, namespace=None):
+        return [copy.deepcopy(o) for (k, ns, _n), o in sorted(self.objects.items()) if k == kind and ns == namespace]
 
-    # CoreV1Api
-    def read_namespaced_secret(self, name, namespace):
-        return self._read("Secret", name, namespace)
+    def create(self, obj):
+        assert marked(obj), obj
+        self.writes.append(("create", obj["kind"], obj["metadata"]["name"]))
+        meta = obj["metadata"]
+        made = self.put(obj["kind"], meta["name"], meta.get("namespace"), labels=meta["labels"],
+                        annotations=meta["annotations"], type=obj.get("type"))
+        return copy.deepcopy(made)
 
-    def read_namespaced_service_account(self, name, namespace):
-        return self._read("ServiceAccount", name, namespace)
+    def delete(self, live):
+        assert marked(live), live
+        stored = self.objects[self._key(live)]
+        assert stored["metadata"]["uid"] == live["metadata"]["uid"], "deleted another object than the one checked"
+        self.writes.append(("delete", live["kind"], live["metadata"]["name"]))
+        del self.objects[self._key(live)]
 
-    def delete_namespaced_secret(self, name, namespace):
-        self._delete("Secret", name, namespace)
-
-    def delete_namespaced_service_account(self, name, namespace):
-        self._delete("ServiceAccount", name, namespace)
-
-    def create_namespaced_secret(self, namespace, body):
-        self.writes.append(("create", "Secret", body["metadata"]["name"]))
-        obj = self.put("Secret", body["metadata"]["name"], namespace, labels=body["metadata"]["labels"],
-                       annotations=body["metadata"]["annotations"])
-        obj["type"] = body.get("type")
-        return copy.deepcopy(obj)
-
-    def list_namespaced_secret(self, namespace):
-        items = [types.SimpleNamespace(type=o.get("type"), metadata=types.SimpleNamespace(
-            name=o["metadata"]["name"], labels=o["metadata"].get("labels"), annotations=o["metadata"].get("annotations")))
-            for (kind, ns, _n), o in sorted(self.objects.items()) if kind == "Secret" and ns == namespace]
-        return types.SimpleNamespace(items=items)
-
-    def create_namespaced_service_account_token(self, name, namespace, body):
-        self.token_requests.append(body)
-        ref = body["spec"].get("boundObjectRef") or {}
+    def request_token(self, name, namespace, spec):
+        self.token_requests.append({"spec": spec})
+        ref = spec.get("boundObjectRef") or {}
         sa = self.objects[("ServiceAccount", namespace, name)]["metadata"]
-        token_claims = dict(claims(exp=NOW + body["spec"]["expirationSeconds"], uid=sa["uid"]))
+        token_claims = dict(claims(exp=NOW + spec["expirationSeconds"], uid=sa["uid"]))
         if ref:
             token_claims["kubernetes.io"]["secret"] = {"name": ref["name"], "uid": ref["uid"]}
-        return types.SimpleNamespace(status=types.SimpleNamespace(token=jwt(token_claims)))
-
-    # RbacAuthorizationV1Api
-    def read_cluster_role(self, name):
-        return self._read("ClusterRole", name)
-
-    def read_cluster_role_binding(self, name):
-        return self._read("ClusterRoleBinding", name)
-
-    def delete_cluster_role(self, name):
-        self._delete("ClusterRole", name)
-
-    def delete_cluster_role_binding(self, name):
-        self._delete("ClusterRoleBinding", name)
+        return jwt(token_claims)
 
 
 def remote_job(remote, owner, check_mode=False):
@@ -312,8 +289,7 @@ def remote_job(remote, owner, check_mode=False):
     job.params = {"namespace": "istio-system", "rotate": False, "token": "bound", "renew_before": 86400 * 30,
                   "token_duration": 86400 * 365, "method": "native", "cluster_name": "c2"}
     job.check, job.owner = check_mode, owner
-    job.remote_api = types.SimpleNamespace(sanitize_for_serialization=lambda obj: obj)
-    job.remote_core = job.remote_rbac = remote
+    job.remote = remote
     job.sa_namespace, job.sa_name, job.name, job.key = "istio-system", "istio-reader-service-account", "istio-remote-secret-c2", "c2"
     job.changes, job.warnings, job.kept, job.revocation = [], [], [], None
     return job

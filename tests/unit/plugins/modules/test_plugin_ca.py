@@ -103,8 +103,9 @@ def test_an_unreachable_api_server_fails_with_a_message_not_a_traceback(tmp_path
     result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, host="https://127.0.0.1:9",
                                            api_key="not-a-real-token", validate_certs=False))
     assert failed, result
-    assert result["msg"].startswith("cluster access (https://127.0.0.1:9): the API server cannot be reached (")
-    assert "Fix: check kubeconfig/context (or host)" in result["msg"] and "not-a-real-token" not in result["msg"]
+    assert result["msg"].startswith("cluster access: cannot reach the API server of https://127.0.0.1:9: ")
+    assert "Fix: check that it runs and that the kubeconfig/context (or host) name the right cluster" in result["msg"]
+    assert "not-a-real-token" not in result["msg"]
     assert "exception" not in result or "Traceback" not in str(result.get("exception"))
 
 
@@ -118,45 +119,38 @@ def test_every_file_is_private_and_so_is_every_directory_made_for_it(tmp_path):
         assert mode(path) == 0o600, path
 
 
-class FakeCore(object):
-    """CoreV1Api's secret calls on one cacerts secret (or none)."""
+class FakeCluster(object):
+    """module_utils/k8s/cluster.py's Cluster on one cacerts secret (or none) and its namespace (there, or not)."""
 
     def __init__(self, live=None, conflict=False):
-        self.live, self.conflict, self.created, self.deleted = live, conflict, [], []
+        self.live, self.conflict, self.created, self.deleted, self.namespace = live, conflict, [], [], True
 
-    def read_namespaced_secret(self, name, namespace):
-        from kubernetes.client.rest import ApiException
+    def get(self, obj):
+        return self.namespace or None if obj["kind"] == "Namespace" else self.live
 
-        if self.live is None:
-            raise ApiException(status=404, reason="Not Found")
-        return self.live
+    def create(self, obj):
+        self.created.append(obj)
 
-    def create_namespaced_secret(self, namespace, body):
-        self.created.append(body)
-
-    def delete_namespaced_secret(self, name, namespace, body=None):
+    def delete(self, live):
         from kubernetes.client.rest import ApiException
 
         if self.conflict:
             raise ApiException(status=409, reason="Conflict")
-        self.deleted.append(body)
+        self.deleted.append(live)
 
 
 def cacerts(labels):
-    from kubernetes import client
-
-    return client.V1Secret(metadata=client.V1ObjectMeta(name="cacerts", namespace="istio-system", labels=labels,
-                                                        uid="u-1", resource_version="42"),
-                           data={"ca-cert.pem": "eA=="})
+    return {"apiVersion": "v1", "kind": "Secret", "data": {"ca-cert.pem": "eA=="},
+            "metadata": {"name": "cacerts", "namespace": "istio-system", "labels": labels, "uid": "u-1",
+                         "resourceVersion": "42"}}
 
 
 @pytest.fixture
 def core(monkeypatch):
     from ansible_collections.multimesh.istio.plugins.modules import plugin_ca
 
-    fake = FakeCore()
-    monkeypatch.setattr(plugin_ca, "api_client", lambda module: None)
-    monkeypatch.setattr("kubernetes.client.CoreV1Api", lambda api: fake)
+    fake = FakeCluster()
+    monkeypatch.setattr(plugin_ca, "connect_module", lambda module: fake)
     return fake
 
 
@@ -177,7 +171,8 @@ def test_the_secret_carries_the_owner_and_absent_removes_only_one_with_both_mark
     result, failed = run_module(main, args(tmp_path / "empty", install_secret=True, owner="team-a", state="absent"))
     assert not failed and result["changes"] == ["delete secret istio-system/cacerts"]
     # Issue point 7: only the secret that was checked, not one replaced or changed since.
-    assert core.deleted[0].preconditions.uid == "u-1" and core.deleted[0].preconditions.resource_version == "42"
+    # The layer's delete sends the uid and resourceVersion of the object it is given (test_k8s_cluster).
+    assert core.deleted == [cacerts(dict(MANAGED, **{"multimesh.istio/owner": "team-a"}))]
 
 
 def test_a_secret_changed_after_the_check_is_kept_and_the_task_says_so(tmp_path, core):
@@ -185,3 +180,23 @@ def test_a_secret_changed_after_the_check_is_kept_and_the_task_says_so(tmp_path,
     result, failed = run_module(main, args(tmp_path / "empty", install_secret=True, owner="team-a", state="absent"))
     assert failed and result["msg"] == ("istio-system/cacerts changed after its labels and material were checked, so it "
                                         "was not deleted. Fix: run again.")
+
+
+def test_a_missing_control_plane_namespace_is_created_with_the_marks_before_the_secret(tmp_path, core):
+    """istiod finds cacerts only if it is there when it starts, before the stage that applies the namespace."""
+    core.namespace = False
+    result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, owner="team-a"))
+    assert not failed, result
+    assert result["changes"][-2:] == ["create namespace istio-system", "create secret istio-system/cacerts"]
+    namespace, secret = core.created
+    assert namespace == {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "istio-system", "labels": dict(MANAGED, **{"multimesh.istio/owner": "team-a"})}}
+    assert secret["kind"] == "Secret" and secret["metadata"]["namespace"] == "istio-system"
+    # Check mode says so and writes nothing; an existing namespace is left as it is.
+    core.created = []
+    result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, owner="team-a"), check_mode=True)
+    assert not failed and result["changes"] == ["create namespace istio-system", "create secret istio-system/cacerts"]
+    assert core.created == []
+    core.namespace = True
+    result, failed = run_module(main, args(tmp_path / "ca", install_secret=True, owner="team-a"))
+    assert not failed and [o["kind"] for o in core.created] == ["Secret"], result

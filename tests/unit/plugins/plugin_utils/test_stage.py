@@ -59,13 +59,19 @@ class FakeCluster(object):
             self.store[key(obj)] = after
         return copy.deepcopy(after)
 
-    def delete(self, obj, preconditions=None):
-        live = (self.store.get(key(obj)) or {}).get("metadata") or {}
-        if preconditions and (preconditions["uid"], preconditions["resourceVersion"]) != (
+    def release(self, obj, dry_run=False):
+        """The layer's release: an apply of the object's identity alone."""
+        meta = dict((k, v) for k, v in obj["metadata"].items() if k in ("name", "namespace"))
+        return self.apply({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": meta}, dry_run)
+
+    def delete(self, checked):
+        """The layer's delete: only the object as it was checked (its uid and resourceVersion)."""
+        live = (self.store.get(key(checked)) or {}).get("metadata") or {}
+        if (checked["metadata"].get("uid"), checked["metadata"].get("resourceVersion")) != (
                 live.get("uid"), live.get("resourceVersion")):
             raise Conflict("Precondition failed")
-        self.writes.append(("delete",) + key(obj))
-        self.store.pop(key(obj), None)
+        self.writes.append(("delete",) + key(checked))
+        self.store.pop(key(checked), None)
 
 
 def item(kind, name, namespace=None, group="mesh-1", api_version="v1", **extra):
@@ -322,7 +328,7 @@ def test_malformed_items_name_the_problem():
 
 def test_check_mode_on_an_empty_cluster_reports_what_would_be_created():
     """The namespace of a namespaced object, or the CRD of a kind, may only come with this very run."""
-    from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster import NotServed
+    from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import NotServed
 
     class Empty(FakeCluster):
         def apply(self, obj, dry_run=False):
@@ -431,12 +437,12 @@ class Replacing(FakeCluster):
         FakeCluster.__init__(self)
         self.replacement, self.times, self.preconditions = replacement, times, []
 
-    def delete(self, obj, preconditions=None):
-        self.preconditions.append(preconditions)
+    def delete(self, checked):
+        self.preconditions.append({"uid": checked["metadata"]["uid"], "resourceVersion": checked["metadata"]["resourceVersion"]})
         if self.times:
             self.times -= 1
-            self.store[key(obj)] = copy.deepcopy(self.replacement(self.store[key(obj)]))
-        return FakeCluster.delete(self, obj, preconditions)
+            self.store[key(checked)] = copy.deepcopy(self.replacement(self.store[key(checked)]))
+        return FakeCluster.delete(self, checked)
 
 
 def test_a_delete_is_conditional_on_the_object_that_was_checked():
