@@ -13,7 +13,7 @@ import hashlib
 import time
 
 from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import connect_module, ref
-from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ApiException, ClusterError
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ApiException, ClusterError, Unreachable
 from ansible_collections.multimesh.istio.plugins.module_utils.ownership import OWNER_LABEL
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_kubeconfig import RemoteKubeconfigError, credentials
 from ansible_collections.multimesh.istio.plugins.module_utils.remote_secret import (
@@ -51,6 +51,9 @@ def _call(where, what, fn, *args, **kwargs):
             raise RemoteSecretError("{0}: not allowed to {1} ({2} {3}). Fix: use credentials for the {0} that may {1}.".format(
                 where, what, exc.status, exc.reason))
         raise RemoteSecretError("{0}: cannot {1}: {2} {3}".format(where, what, exc.status, exc.reason))
+    except Unreachable as exc:
+        raise RemoteSecretError("{0}: cannot {1}: the API server is unreachable ({2}). Fix: check the {0}'s access "
+                                "options (kubeconfig, context, host).".format(where, what, type(exc.__context__ or exc).__name__))
     except ClusterError as exc:  # says what and the fix
         raise RemoteSecretError("{0}: cannot {1}: {2}".format(where, what, exc))
     except Exception as exc:  # urllib3 raises MaxRetryError and friends when the server cannot be reached

@@ -19,6 +19,7 @@ from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import 
     ClusterError,
     NotServed,
     UnmarkedWrite,
+    Unreachable,
     is_api_error,
     one_line,
 )
@@ -160,6 +161,9 @@ class Cluster(object):
                 raise NotServed("{0} {1} is not served by the cluster ({2}); is its CRD installed?".format(
                     api_version, kind, exc))
             except Exception as exc:  # refused, unreachable, forbidden: never taken for "not installed"
+                if is_api_error(exc) and not getattr(exc, "status", None):
+                    raise Unreachable("the API server at {0} cannot be reached ({1}). Fix: check that it runs and that "
+                                      "the access options name it".format(self.host, one_line(exc)[:300]))
                 raise ClusterError("cannot discover {0} {1} on {2}: {3}. Fix: check that the API server is reachable "
                                    "and that these credentials may list its API groups".format(
                                        api_version, kind, self.host, one_line(exc)))

@@ -27,6 +27,10 @@ class NotServed(ClusterError):
     """The cluster does not serve the kind (its CRD is not installed), so no object of it can exist."""
 
 
+class Unreachable(ClusterError):
+    """The API server did not answer (refused, timed out, no route): nothing is known of what it holds."""
+
+
 class UnmarkedWrite(ClusterError):
     """A write of an object that carries none of this collection's marks: cleanup and pre-flight could not tell it
     from a tenant's, so it is never sent."""

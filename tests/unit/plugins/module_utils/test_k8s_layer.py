@@ -15,7 +15,7 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from ansible_collections.multimesh.istio.plugins.module_utils.k8s import stream
 from ansible_collections.multimesh.istio.plugins.module_utils.k8s.cluster import Cluster, ref
-from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ClusterError, UnmarkedWrite
+from ansible_collections.multimesh.istio.plugins.module_utils.k8s.errors import ClusterError, UnmarkedWrite, Unreachable
 
 MARKED = {"app.kubernetes.io/managed-by": "multimesh.istio", "multimesh.istio/owner": "team-a"}
 
@@ -63,11 +63,14 @@ def test_a_kind_the_cluster_does_not_serve_has_no_objects_and_other_discovery_er
     absent = cluster(Dynamic(ResourceNotFoundError("no Istio")))
     assert absent.get(ref("sailoperator.io/v1", "Istio", "m")) is None
     assert absent.list("sailoperator.io/v1", "Istio") == []
-    for error in (ApiException(status=403, reason="Forbidden"), ConnectionRefusedError("refused")):
-        expected = "cannot discover sailoperator.io/v1 Istio on https://127.0.0.1:6443: .*Fix: check that the API server"
-        with pytest.raises(ClusterError, match=expected):
+    for error, kind, expected in (
+            (ApiException(status=403, reason="Forbidden"), ClusterError,
+             "cannot discover sailoperator.io/v1 Istio on https://127.0.0.1:6443: .*Fix: check that the API server"),
+            (ConnectionRefusedError("refused"), Unreachable,
+             "the API server at https://127.0.0.1:6443 cannot be reached [(]refused[)]. Fix: check that it runs")):
+        with pytest.raises(kind, match=expected):
             cluster(Dynamic(error)).get(ref("sailoperator.io/v1", "Istio", "m"))
-        with pytest.raises(ClusterError, match=expected):
+        with pytest.raises(kind, match=expected):
             cluster(Dynamic(error)).list("sailoperator.io/v1", "Istio")
 
 
