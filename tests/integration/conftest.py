@@ -140,6 +140,24 @@ def wait_for(what, condition, timeout=30):
     raise AssertionError("timed out waiting for " + what)
 
 
+def delete_namespace(core, name, timeout=60):
+    """Delete a namespace a test made and wait until it is gone: a Terminating namespace still exists, and the next
+    test's pre-flight would read its labels."""
+    from kubernetes.client.rest import ApiException
+
+    core.delete_namespace(name)
+
+    def gone():
+        try:
+            core.read_namespace(name)
+        except ApiException as error:
+            if error.status == 404:
+                return True
+            raise
+        return False
+    wait_for("namespace {0} to be deleted".format(name), gone, timeout)
+
+
 # ------------------------------------------------------------------ canary upgrades (test_revision_based, test_canary_istioctl)
 
 def deploy_web(api, namespace):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import REPO, ansible_playbook
+from conftest import REPO, ansible_playbook, delete_namespace
 
 SITE = os.path.join(REPO, "playbooks", "site.yml")
 INVENTORY = os.path.join(REPO, "tests", "render", "inventories", "three-mesh.yml")
@@ -51,7 +51,7 @@ def test_member_with_another_revision_stops_the_run(cluster, kube):
     try:
         run = ansible_playbook(cluster.kubeconfig, SITE, "-i", INVENTORY)
     finally:
-        core.delete_namespace("payments")
+        delete_namespace(core, "payments")
     assert run.rc != 0
     assert "Namespace payments (member of mesh 'usergroup-1') carries istio.io/rev=prod-1-29, another mesh's revision" in run.out
 
@@ -119,7 +119,7 @@ def test_a_look_alike_of_a_planned_object_is_refused_not_adopted(cluster, kube):
         writes = cluster.write_requests(mark)[1]
         kept = custom.get_namespaced_custom_object("security.istio.io", "v1", "usergroup-2", "peerauthentications", "default")
     finally:
-        core.delete_namespace("usergroup-2")
+        delete_namespace(core, "usergroup-2")
     assert run.rc != 0
     assert ("PeerAuthentication usergroup-2/default, which this run would apply, exists and is not this inventory's: it "
             "exists without this inventory's labels (app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner="
