@@ -24,12 +24,17 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
-from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import preflight_problems
+from ansible_collections.multimesh.istio.plugins.plugin_utils.preflight_checks import (
+    CNI_DAEMONSET_LABEL,
+    cni_wanted_elsewhere,
+    preflight_problems,
+)
 
 
 class ActionModule(ActionBase):
     """Reads only: the Sail CRDs, the Istio resources, the namespaces, istiod Deployments, every istiod's mesh
-    ConfigMap, the revision tags and the cluster-scoped RBAC and webhook configurations, with one client."""
+    ConfigMap, the revision tags, the cluster-scoped RBAC and webhook configurations and, when a mesh uses an Istio CNI
+    this inventory does not install, the CNI's DaemonSets, with one client."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -59,6 +64,9 @@ class ActionModule(ActionBase):
             # The root each multicluster mesh's cacerts holds here; the role compares them across clusters.
             secrets = dict((mesh["name"], cluster.get({"apiVersion": "v1", "kind": "Secret", "metadata": {
                 "name": "cacerts", "namespace": mesh["namespace"]}})) for mesh in ca_meshes(model))
+            # A mesh that uses the Istio CNI while this inventory installs none needs one on the cluster.
+            cni_daemonsets = cluster.list("apps/v1", "DaemonSet", label_selector=CNI_DAEMONSET_LABEL) \
+                if cni_wanted_elsewhere(model) else []
             # Every object the run would apply (one read each): none may exist without this inventory's labels.
             planned = planned_objects(model)
             live = _read(cluster, planned)
@@ -70,7 +78,7 @@ class ActionModule(ActionBase):
                 task_vars.get("inventory_hostname"), describe_access(args), one_line(to_native(exc))))
         default_tags = [t for t in tags if ((t.get("metadata") or {}).get("labels") or {}).get(TAG_LABEL) == "default"]
         problems = preflight_problems(model, crds, istios, namespaces, istiods, default_tags, cluster_objects,
-                                      tag_webhooks=tags, mesh_configs=mesh_configs)
+                                      tag_webhooks=tags, mesh_configs=mesh_configs, cni_daemonsets=cni_daemonsets)
         problems += takeover_problems(model, planned, live)
         result.update(changed=False, problems=problems, istios=len(istios), namespaces=len(namespaces),
                       objects=len(planned), ca_roots=ca_roots(model, secrets))

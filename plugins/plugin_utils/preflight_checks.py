@@ -33,6 +33,26 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.cluster_state impo
     tag_webhook_problems,
 )
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import REVISION_LABEL
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import uses_cni
+
+# The Istio CNI's node agent, however installed (its chart's DaemonSet label).
+CNI_DAEMONSET_LABEL = "k8s-app=istio-cni-node"
+
+
+def cni_wanted_elsewhere(model):
+    """The meshes that use the Istio CNI while this inventory installs none: one must be on the cluster already."""
+    return [] if model["cni"]["enabled"] else [m["name"] for m in model["meshes"] if uses_cni(m)]
+
+
+def cni_problems(model, cni_daemonsets):
+    """A mesh that uses the Istio CNI (its values.pilot.cni.enabled) on a cluster without one: its pods' istio-validation
+    init container would fail. cni_daemonsets: the DaemonSets labelled CNI_DAEMONSET_LABEL, read only when
+    cni_wanted_elsewhere(model) names a mesh."""
+    if cni_daemonsets:
+        return []
+    return ["Mesh '{0}' uses the Istio CNI (values.pilot.cni.enabled) but this cluster runs none (no DaemonSet {1}) and "
+            "multimesh_cni.enabled is false. Fix: set multimesh_cni.enabled: true, or remove values.pilot.cni from the "
+            "mesh.".format(name, CNI_DAEMONSET_LABEL) for name in cni_wanted_elsewhere(model)]
 
 
 def _strategy_change(istio, mesh):
@@ -128,13 +148,14 @@ def _member_label_problems(model, namespaces):
 
 
 def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags=(), cluster_objects=None,
-                       tag_webhooks=(), mesh_configs=()):
+                       tag_webhooks=(), mesh_configs=(), cni_daemonsets=()):
     """Every reason not to touch the cluster, each naming the object and the fix; empty when it is safe.
 
     crds: names of the CustomResourceDefinitions present; istios: Istio objects; namespaces: Namespace objects;
     istiods: istiod Deployments (app=istiod), however installed; default_tags: MutatingWebhookConfigurations
     labelled istio.io/tag=default; cluster_objects: {kind: [objects]} of CLUSTER_OBJECT_KINDS; tag_webhooks: every
-    MutatingWebhookConfiguration labelled istio.io/tag; mesh_configs: every ConfigMap labelled istio.io/rev.
+    MutatingWebhookConfiguration labelled istio.io/tag; mesh_configs: every ConfigMap labelled istio.io/rev;
+    cni_daemonsets: the Istio CNI's DaemonSets (see cni_problems).
     """
     problems = _crd_problems(model, crds) + _istio_problems(model, istios, namespaces)
     problems += ownership_problems(model, namespaces, istiods) + owned_namespace_problems(model, namespaces)
@@ -142,5 +163,5 @@ def preflight_problems(model, crds, istios, namespaces, istiods=(), default_tags
     problems += mesh_config_problems(model, mesh_configs, namespaces, istios)
     if model["backend"] == "istioctl":
         problems += istioctl_strategy_problems(model, istiods)
-    problems += cluster_object_problems(model, cluster_objects or {})
+    problems += cluster_object_problems(model, cluster_objects or {}) + cni_problems(model, cni_daemonsets)
     return problems + _member_label_problems(model, namespaces)

@@ -50,11 +50,10 @@ def platform_values(mesh, backend, platform, cni):
 
 
 def cni_values(mesh, backend, platform, cni):
-    """Sail with the shared CNI enabled: the mesh uses it (pilot.cni.enabled - Istio's default is false, and the
-    operator enables it by itself on OpenShift only), so that injection adds istio-validation instead of the
-    privileged istio-init; a mesh's own values can still say otherwise, so this is a default. istioctl (1.30)
-    replaces that value with its components.cni.enabled, which would install a second CNI: not set there."""
-    return {"pilot": {"cni": {"enabled": True}}} if backend == "sail" and (cni or {}).get("enabled") else {}
+    """The shared CNI enabled: the mesh uses it (pilot.cni.enabled - Istio's default is false, and the Sail Operator
+    enables it by itself on OpenShift only), so that injection adds istio-validation instead of the privileged
+    istio-init. A mesh's own values can still say otherwise, so this is a default."""
+    return {"pilot": {"cni": {"enabled": True}}} if (cni or {}).get("enabled") else {}
 
 
 def enforced_values(mesh, backend, platform, cni):
@@ -89,3 +88,27 @@ def control_plane_values(mesh, backend, cni=None, platform="kubernetes"):
         if found:
             values = deep_merge(values, found) if how == OVERRIDE else deep_merge(found, values)
     return values
+
+
+def uses_cni(mesh):
+    """Whether the mesh's injector relies on the Istio CNI (values.pilot.cni.enabled, the shared CNI's default)."""
+    return bool(((mesh.get("control_plane_values") or {}).get("pilot") or {}).get("cni", {}).get("enabled"))
+
+
+# Values istioctl would overwrite if given in IstioOperator.spec.values: its translation sets pilot.cni.enabled
+# from components.cni.enabled (the shared CNI is installed apart, so false) and, where the profile has no pilot.cni,
+# that write lands in the user's own values too. spec.unvalidatedValues is merged after it.
+ISTIOCTL_UNVALIDATED = (("pilot", "cni"),)
+
+
+def istio_operator_values(values):
+    """{values, unvalidatedValues} of an IstioOperator carrying these Helm values: what istioctl would overwrite
+    (ISTIOCTL_UNVALIDATED, (section, key) pairs) moves to unvalidatedValues, {} when nothing moved."""
+    values, unvalidated = _plain(values), {}
+    for section, key in ISTIOCTL_UNVALIDATED:
+        found = values.get(section)
+        if isinstance(found, dict) and key in found:
+            unvalidated.setdefault(section, {})[key] = found.pop(key)
+            if not found:
+                del values[section]
+    return {"values": values, "unvalidatedValues": unvalidated}

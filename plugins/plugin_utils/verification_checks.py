@@ -11,13 +11,25 @@ import re
 
 from ansible_collections.multimesh.istio.plugins.module_utils.istiod_registry import sidecar_egress_hosts
 from ansible_collections.multimesh.istio.plugins.plugin_utils.sidecars import discovery_address, injected_revision, sidecar_container
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import uses_cni
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_report import FAIL, PASS, SKIPPED, check
 
 
 # ------------------------------------------------------------------ sidecars and binding
 
+def _cni_check(label, pod):
+    """An injected pod of a mesh that uses the CNI: the CNI's istio-validation init container, no istio-init."""
+    inits = [c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []]
+    good = "istio-validation" in inits and "istio-init" not in inits
+    return check("cni " + label, "injection", "istio-validation, no istio-init (the mesh uses the Istio CNI)",
+                 ", ".join(inits) or "no init container", PASS if good else FAIL, {"init_containers": inits},
+                 None if good else "pod {0} was not injected for the Istio CNI: {1}".format(
+                     label, "istio-init needs NET_ADMIN and NET_RAW" if "istio-init" in inits else "no istio-validation"))
+
+
 def check_pods(model, pods):
-    """Per sample pod in a member namespace: a sidecar, bound to its own mesh (revision label, discovery address)."""
+    """Per sample pod in a member namespace: a sidecar, bound to its own mesh (revision label, discovery address),
+    and where the mesh uses the Istio CNI, injected for it (istio-validation, no istio-init)."""
     checks = []
     owner = {}
     for mesh in model["meshes"]:
@@ -36,6 +48,8 @@ def check_pods(model, pods):
                                 "pod {0} has no sidecar: injection did not happen".format(label)))
             continue
         checks.append(check("sidecar " + label, "injection", "istio-proxy container", "istio-proxy", PASS))
+        if uses_cni(mesh):
+            checks.append(_cni_check(label, pod))
         revision = injected_revision(pod)
         address = discovery_address(sidecar)
         active = mesh["control_plane_revision"]  # what the injector writes (a RevisionBased mesh's tag resolves to it)
@@ -162,9 +176,17 @@ def check_roots(model, configmaps):
     """Each member namespace holds its own mesh's root (istio-ca-root-cert), none holds another mesh's, and meshes
     that must not share trust have different roots. configmaps: istio-ca-root-cert objects of every namespace."""
     by_ns = {c["metadata"].get("namespace"): (c.get("data") or {}).get("root-cert.pem") for c in configmaps}
-    roots = {mesh["name"]: by_ns.get(mesh["namespace"]) for mesh in model["meshes"]}
+    # A namespace another mesh discovers by design (an external istiod's, behind that mesh's gateway) holds the
+    # root of that mesh, whose istiod writes it there: it is judged by that root, and says nothing of its own mesh's.
+    fronted = dict((ns, mesh["name"]) for mesh in model["meshes"] for ns in mesh.get("fronted_namespaces") or [])
+    roots = {mesh["name"]: by_ns.get(mesh["namespace"]) for mesh in model["meshes"] if mesh["namespace"] not in fronted}
     checks = []
-    for mesh in model["meshes"]:
+    for ns, front in sorted(fronted.items()):
+        if ns in by_ns:
+            good = roots.get(front) is not None and by_ns[ns] == roots[front]
+            checks.append(check("root of trust " + ns, "trust", "root of {0} (it discovers {1} by design)".format(front, ns),
+                                "root of " + front if good else "another root", PASS if good else FAIL))
+    for mesh in (m for m in model["meshes"] if m["name"] in roots):
         for member in mesh["members"]:
             held = by_ns.get(member["name"])
             others = [name for name, root in roots.items() if name != mesh["name"] and root and held == root]
@@ -269,7 +291,7 @@ def check_sidecar_scope(model, sidecars, registries):
             evidence = {"stored": stored.get((ns, "default")),
                         "held_by_istiod": (held or {}).get((ns, "default")) if held is not None else
                         _not_observed(mesh, registry)}
-            problem = None
+            problem, reason = None, None
             if (ns, "default") not in stored:
                 problem = "no Sidecar default in " + ns
             elif stored[(ns, "default")] != want:
@@ -277,9 +299,13 @@ def check_sidecar_scope(model, sidecars, registries):
             elif held is not None and held.get((ns, "default")) != want:
                 problem = "istiod-{0} does not hold it as stored ({1})".format(
                     mesh["control_plane_revision"], ", ".join(held.get((ns, "default")) or ["not at all"]))
+            elif registry is not None and held is None:
+                # The istiod runs here: what it holds is the evidence, and it was not observed.
+                problem = "stored; not observed by istiod-" + mesh["control_plane_revision"]
+                reason = "inconclusive: " + evidence["held_by_istiod"]
             observed = problem or "stored" + (", held by istiod-" + mesh["control_plane_revision"] if held is not None else "")
             checks.append(check("sidecar scope " + ns, "scope", expected, observed, FAIL if problem else PASS, evidence,
-                                problem and "proxies in {0} may receive other meshes' services".format(ns)))
+                                reason or (problem and "proxies in {0} may receive other meshes' services".format(ns))))
     return checks
 
 
@@ -333,9 +359,13 @@ def check_ingress_gateways(model, deployments, gateways, registries):
             (g["namespace"], g["name"]) for g in r.get("gateways") or []))
         asked = by_mesh.get(mesh["name"])
         observed_by_istiod = asked is not None and "gateways" in asked
-        problem = _gateway_problem(mesh, gateway, deployments, gateways)
+        problem, reason = _gateway_problem(mesh, gateway, deployments, gateways), None
         if not problem and gateway["http_ports"] and observed_by_istiod and holders != [mesh["name"]]:
             problem = "held by the istiod of " + (", ".join(holders) or "no mesh")
+        elif not problem and gateway["http_ports"] and asked is not None and not observed_by_istiod:
+            # The istiod runs here: which istiods hold the Gateway is the evidence, and it was not observed.
+            problem = "stored; not observed by istiod-" + mesh["control_plane_revision"]
+            reason = "inconclusive: " + _not_observed(mesh, asked)
         evidence = {"deployment": "{0}/{1}".format(*key) if key in deployments else None,
                     "gateway_selector": (gateways.get(key, {}).get("spec") or {}).get("selector"),
                     "held_by": holders if observed_by_istiod else _not_observed(mesh, asked)}
@@ -345,7 +375,7 @@ def check_ingress_gateways(model, deployments, gateways, registries):
                             "{0}/{1} injected by {2}, reached only by its own Gateway".format(
                                 gateway["namespace"], gateway["name"], mesh["revision"]),
                             observed, FAIL if problem else PASS, evidence,
-                            problem and "the mesh's ingress traffic may reach another mesh, or no gateway at all"))
+                            reason or (problem and "the mesh's ingress traffic may reach another mesh, or no gateway at all")))
     return checks
 
 

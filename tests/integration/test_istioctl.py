@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import subprocess
 import time
@@ -58,6 +59,11 @@ def test_manifest_generate_uses_the_rendered_revision_and_selectors(istioctl, re
     assert [(d["metadata"]["name"], d["metadata"]["namespace"]) for d in deployments] == [("istiod-usergroup-2", "usergroup-2")]
     mesh = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "istio-usergroup-2"]
     assert "usergroup: usergroup-2" in mesh[0]["data"]["mesh"]
+    # The inventory's shared CNI is the one the mesh uses: the injector's values say so (istioctl's translation would
+    # have overwritten values.pilot.cni; the IstioOperator carries it in unvalidatedValues), so injection adds
+    # istio-validation, not the privileged istio-init.
+    injector = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("istio-sidecar-injector")]
+    assert json.loads(injector[0]["data"]["values"])["pilot"]["cni"]["enabled"] is True
 
 
 def test_install_and_uninstall_one_revision(istioctl, rendered, second):

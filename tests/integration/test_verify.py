@@ -73,6 +73,9 @@ def test_real_istiods_inject_bind_distribute_roots_and_discover_only_their_mesh(
     for pod in pods:
         label = "{0}/{1}".format(pod.metadata.namespace, pod.metadata.name)
         assert checks["sidecar " + label]["status"] == "pass", checks["sidecar " + label]
+        # The inventory's shared CNI is the one the real istiod injects for: no privileged istio-init.
+        assert [c.name for c in pod.spec.init_containers or []] == ["istio-validation"], label
+        assert checks["cni " + label]["status"] == "pass", checks["cni " + label]
         assert checks["binding " + label]["status"] == "pass", checks["binding " + label]
     for mesh, (namespace, members) in MESHES.items():
         for check in ("istiod ", "injector ", "validator ", "discovery scope "):

@@ -81,6 +81,18 @@ def by_kind(files, kind):
     return {obj["metadata"]["name"]: obj for objs in files.values() for obj in objs if obj["kind"] == kind}
 
 
+def cni_in_use(files):
+    """{path: values.pilot.cni.enabled} of every control plane rendered: an Istio's values, an IstioOperator's
+    unvalidatedValues (where istioctl's translation cannot overwrite it)."""
+    found = {}
+    for path, objs in files.items():
+        for obj in objs:
+            if obj["kind"] in ("Istio", "IstioOperator") and "cni" not in (obj["spec"].get("components") or {}):
+                values = obj["spec"].get("unvalidatedValues" if obj["kind"] == "IstioOperator" else "values") or {}
+                found[path] = ((values.get("pilot") or {}).get("cni") or {}).get("enabled")
+    return found
+
+
 def test_two_meshes_render_valid_objects(tmp_path, crd_schemas):
     render("two-mesh.yml", tmp_path)
     files = load_render(tmp_path)
@@ -171,6 +183,13 @@ def test_istioctl_backend_renders_istiooperator_inputs(tmp_path, crd_schemas):
     assert iop["spec"]["meshConfig"]["discoverySelectors"] == [{"matchLabels": {"usergroup": "usergroup-1"}}]
     cni = inputs["istioctl/10-cni-cluster.yaml"][0]["spec"]
     assert cni["components"]["cni"] == {"enabled": True, "namespace": "kube-cni"}
+    # Every mesh uses the shared CNI (no privileged istio-init), told where istioctl's translation cannot overwrite
+    # it; no mesh installs a CNI of its own.
+    for path in ("istioctl/20-control-plane-canary.yaml", "istioctl/20-control-plane-usergroup-1.yaml",
+                 "istioctl/20-control-plane-usergroup-2.yaml"):
+        spec = inputs[path][0]["spec"]
+        assert spec["unvalidatedValues"] == {"pilot": {"cni": {"enabled": True}}}, path
+        assert "cni" not in spec["values"].get("pilot", {}) and "cni" not in spec.get("components", {}), path
     assert not [p for p, objs in inputs.items() if "platform" in objs[0]["spec"]["values"].get("global", {})]
     # Cluster objects beside the inputs are plain Kubernetes/Istio objects, no IstioOperator among them.
     assert all(o["kind"] != "IstioOperator" for p, objs in files.items() if not p.startswith("istioctl/") for o in objs)
@@ -351,6 +370,9 @@ def test_multicluster_renders_each_cluster_into_its_own_directory(tmp_path, crd_
     assert "PeerAuthentication" in [o["kind"] for o in files["east/21-remote-control-plane-mesh-ext.yaml"]]
     for host in ("east", "west", "central"):
         assert re.search(host + r"\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0", out)
+    # The shared CNI (on by default) is the one every control plane's injector uses, on every cluster and role.
+    uses = cni_in_use(files)
+    assert len(uses) == 7 and set(uses.values()) == {True}, uses
 
 
 def test_multicluster_sail_resources_are_valid(tmp_path, crd_schemas):
@@ -363,6 +385,17 @@ def test_multicluster_sail_resources_are_valid(tmp_path, crd_schemas):
     assert profiles == {"central": "empty", "east": "remote", "west": "remote"}
     assert istios["central"]["spec"]["values"]["pilot"]["volumes"][0] == {"name": "config-volume",
                                                                           "configMap": {"name": "istio-mesh-ext"}}
+    uses = cni_in_use(files)
+    assert len(uses) == 7 and set(uses.values()) == {True}, uses
+
+
+def test_without_the_shared_cni_no_mesh_uses_one(tmp_path, crd_schemas):
+    """multimesh_cni.enabled false: no CNI rendered, and the injectors add istio-init as Istio's default does."""
+    render("two-mesh.yml", tmp_path, "-e", '{"multimesh_cni": {"enabled": false}}')
+    files = load_render(tmp_path)
+    assert_all_valid(files, crd_schemas)
+    assert not [p for p in files if "cni" in p] and set(cni_in_use(files).values()) == {None}
+    assert len(cni_in_use(files)) == 2
 
 
 @pytest.mark.parametrize("backend", ["istioctl", "sail"])

@@ -246,10 +246,18 @@ def _check_namespaces(errs, meshes, cni):
                          "node_port {0} is already the ingress gateway port of mesh '{1}'".format(port["node_port"], other),
                          "give every mesh's gateway its own node ports, or leave node_port unset")
         for index, member in enumerate(mesh["labelled_namespaces"]):
-            where = "mesh '{0}'.members[{1}]".format(mesh["name"], index) if index < len(mesh["members"]) else \
-                "mesh '{0}'.ingress_gateway.namespace".format(mesh["name"])
+            is_gateway = index >= len(mesh["members"])
+            where = "mesh '{0}'.ingress_gateway.namespace".format(mesh["name"]) if is_gateway else \
+                "mesh '{0}'.members[{1}]".format(mesh["name"], index)
             ns = member["name"]
-            if ns in control_planes:
+            if ns in control_planes and is_gateway:
+                # The gateway's account lists the Secrets of its namespace (SDS requires it): the CA key and the
+                # remote secrets' tokens of a control-plane namespace would be in reach.
+                errs.add(where, "'{0}' is the control-plane namespace of mesh '{1}': the gateway's account may list "
+                         "every Secret of its namespace, which there holds the CA key and the remote secrets' tokens".format(
+                             ns, control_planes[ns]),
+                         "give the ingress gateway a namespace of its own (omit namespace: {0}-ingress)".format(mesh["name"]))
+            elif ns in control_planes:
                 whose = control_planes[ns]
                 errs.add(where, "'{0}' is the control-plane namespace of mesh '{1}'".format(ns, whose),
                          "remove it from members; control-plane namespaces are labelled automatically" if whose == mesh["name"]

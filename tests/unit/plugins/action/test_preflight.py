@@ -128,3 +128,25 @@ def test_foreign_tag_webhooks_and_istiods_discovering_this_inventorys_namespaces
         "not this inventory's, and its discoverySelectors select namespaces of this inventory: app-ns-1, istio-system-1.")
     assert ("MutatingWebhookConfiguration", "istio.io/tag") in cluster.listed
     assert ("ConfigMap", "istio.io/rev") in cluster.listed
+
+
+def test_a_mesh_that_uses_the_cni_where_none_runs_stops_the_run_and_the_daemonsets_are_read_only_then(monkeypatch):
+    """Issue 28 item 1: without multimesh_cni a mesh's own values.pilot.cni.enabled needs a CNI already there; its
+    pods' istio-validation would fail otherwise. With the shared CNI enabled nothing is read for it."""
+    asks = build_model(owner="team-a", cni={"enabled": False}, meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"], "values": {"pilot": {"cni": {"enabled": True}}}},
+        {"name": "mesh-2", "namespace": "istio-system-2", "members": ["app-ns-2"]}])
+    cluster = ReadOnlyCluster([])
+    result = run(asks, cluster, monkeypatch)
+    assert result["problems"] == [
+        "Mesh 'mesh-1' uses the Istio CNI (values.pilot.cni.enabled) but this cluster runs none (no DaemonSet "
+        "k8s-app=istio-cni-node) and multimesh_cni.enabled is false. Fix: set multimesh_cni.enabled: true, or remove "
+        "values.pilot.cni from the mesh."]
+    assert ("DaemonSet", "k8s-app=istio-cni-node") in cluster.listed
+    # A CNI someone else runs (OpenShift's, another inventory's) serves it.
+    cluster = ReadOnlyCluster([obj("apps/v1", "DaemonSet", "istio-cni-node", "kube-system", {"k8s-app": "istio-cni-node"})])
+    assert run(asks, cluster, monkeypatch)["problems"] == []
+    # The shared CNI enabled: every mesh uses it, and nothing is read for it.
+    cluster = ReadOnlyCluster([])
+    assert run(model(), cluster, monkeypatch)["problems"] == []
+    assert "DaemonSet" not in [kind for kind, dummy in cluster.listed]

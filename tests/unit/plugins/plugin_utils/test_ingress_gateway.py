@@ -89,6 +89,16 @@ def test_bad_gateways_name_the_field_and_the_fix(gateway_1, gateway_2, field, fr
     assert found[0].startswith(field + ": ") and fragment in found[0] and "Fix: " in found[0], found
 
 
+def test_a_gateway_in_its_own_meshs_control_plane_namespace_is_refused_for_its_secrets_not_as_a_member():
+    """The seeds put the gateway beside istiod; here its account could list the CA key and the remote secrets'
+    tokens there. The message names that rule and the fix, not the members' ("remove it from members")."""
+    found = errors({"namespace": "istio-system-1"})
+    assert found == ["mesh 'mesh-1'.ingress_gateway.namespace: 'istio-system-1' is the control-plane namespace of mesh "
+                     "'mesh-1': the gateway's account may list every Secret of its namespace, which there holds the CA "
+                     "key and the remote secrets' tokens. Fix: give the ingress gateway a namespace of its own (omit "
+                     "namespace: mesh-1-ingress)."], found
+
+
 def test_objects_are_injected_by_the_revision_with_unique_selector_labels():
     gateway = build_model(meshes=meshes(gateway_1={"service_type": "NodePort", "ports": [
         {"name": "http", "port": 80, "target_port": 8080, "node_port": 30080}]}))["meshes"][0]["ingress_gateway"]
@@ -167,6 +177,21 @@ def test_a_gateway_that_could_reach_another_mesh_fails_and_says_how(breakage, pr
         registries[1] = registry("mesh-2", ("mesh-1-ingress", "ingressgateway-mesh-1"))
     first = judges.check_ingress_gateways(MODEL, deployments, gateways, registries)[0]
     assert (first["status"], first["observed"]) == ("fail", problem)
+
+
+@pytest.mark.parametrize("asked,why", [
+    ({"name": "mesh-1", "error": "no running istiod pod of revision mesh-1 in mesh-1"},
+     "no running istiod pod of revision mesh-1 in mesh-1"),
+    ({"name": "mesh-1", "services": [], "sidecars_error": "cannot read /debug/configz: timed out"},
+     "cannot read /debug/configz: timed out"),
+])
+def test_a_gateway_its_istiod_was_not_asked_about_is_inconclusive_not_passed(asked, why):
+    """Where the mesh's istiod runs here, which istiods hold the Gateway is the evidence: not observed fails."""
+    deployments, gateways = stored(MODEL)
+    first = judges.check_ingress_gateways(MODEL, deployments, gateways, [asked, registry("mesh-2")])[0]
+    assert (first["status"], first["observed"]) == ("fail", "stored; not observed by istiod-mesh-1"), first
+    assert first["reason"] == "inconclusive: not observed: " + why
+    assert first["evidence"]["held_by"] == "not observed: " + why
 
 
 def test_a_mesh_name_too_long_for_its_gateway_is_refused():

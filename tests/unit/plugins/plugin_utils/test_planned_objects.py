@@ -13,7 +13,7 @@ import jinja2
 import pytest
 import yaml
 
-from ansible_collections.multimesh.istio.plugins.plugin_utils.values import deep_merge
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import deep_merge, istio_operator_values
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.member_objects import member_objects
@@ -38,7 +38,8 @@ def render(role, template, **variables):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLES, role, "templates")), trim_blocks=True,
                              undefined=jinja2.StrictUndefined)
     env.filters.update({"to_json": json.dumps, "combine": _combine,
-                        "multimesh.istio.injected_gateway": injected_gateway})
+                        "multimesh.istio.injected_gateway": injected_gateway,
+                        "multimesh.istio.istio_operator_values": istio_operator_values})
     text = env.get_template(template).render(**copy.deepcopy(variables))
     return [doc["object"] for doc in yaml.safe_load_all(text) if doc]
 

@@ -13,7 +13,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.values import cont
 from ansible_collections.multimesh.istio.plugins.plugin_utils.gateway_objects import injected_gateway
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import ModelError, build_model
 from ansible_collections.multimesh.istio.plugins.plugin_utils.planned_objects import planned_objects
-from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import mesh_namespaces
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import check_roots, mesh_namespaces
 
 
 def clusters(*specs):
@@ -305,6 +305,28 @@ def test_external_istiod_behind_another_meshs_ingress_gateway():
     # The other clusters are unchanged; the mesh without the option keeps its Service.
     assert [m["istiod_gateway"] for m in model(meshes, THREE, here="east")["meshes"]] == [None]
     assert model([external()], THREE, here="central")["meshes"][0]["istiod_gateway"] is None
+
+
+def test_the_external_istiods_namespace_is_judged_by_the_root_of_the_mesh_that_discovers_it():
+    """The gateway mesh's istiod discovers external-istiod by design and writes its own root there: that is not the
+    external mesh sharing its root (the external istiod writes its root on the config cluster, checked there)."""
+    central = model(exposed({"mesh": "gateways"}), THREE, here="central")
+
+    def root(ns, pem):
+        return {"metadata": {"name": "istio-ca-root-cert", "namespace": ns}, "data": {"root-cert.pem": pem}}
+    found = [root("istio-system", "GW"), root("external-istiod", "GW"), root("istiod-gateway-mesh-x", "GW")]
+    checks = dict((c["name"], c) for c in check_roots(central, found))
+    assert dict((n, c["status"]) for n, c in checks.items()) == {
+        "root of trust external-istiod": "pass", "root of trust istiod-gateway-mesh-x": "pass"}, checks
+    assert checks["root of trust external-istiod"]["expected"] == "root of gateways (it discovers external-istiod by design)"
+    # A root there that is not the discovering mesh's still fails.
+    found[1] = root("external-istiod", "OTHER")
+    assert check_roots(central, found)[0]["status"] == "fail"
+    # On the config cluster the external mesh's root is its own, and its members are judged by it.
+    east = model(exposed({"mesh": "gateways"}), THREE, here="east")
+    assert set(c["status"] for c in check_roots(east, [root("external-istiod", "X"), root("app-x", "X")])) == {"pass"}
+    assert [c["observed"] for c in check_roots(east, [root("external-istiod", "X"), root("app-x", "GW")])] == [
+        "root of an unknown CA"]
 
 
 def test_single_cluster_inventories_are_unchanged():

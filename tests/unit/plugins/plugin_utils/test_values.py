@@ -6,10 +6,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
+
+import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils import values as pipeline
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model
-from ansible_collections.multimesh.istio.plugins.plugin_utils.values import control_plane_values, deep_merge
+from ansible_collections.multimesh.istio.plugins.plugin_utils.values import control_plane_values, deep_merge, istio_operator_values
 
 MODEL = build_model(meshes=[
     {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"]},
@@ -28,15 +31,29 @@ def test_sail_values_merge_keeps_passthrough_and_adds_selectors():
     assert mesh == before
 
 
-def test_a_sail_mesh_uses_the_shared_cni_when_it_is_enabled_unless_its_own_values_say_otherwise():
+@pytest.mark.parametrize("backend", ["sail", "istioctl"])
+def test_a_mesh_uses_the_shared_cni_when_it_is_enabled_unless_its_own_values_say_otherwise(backend):
     mesh = MODEL["meshes"][1]
-    assert control_plane_values(mesh, "sail", {"enabled": True})["pilot"] == {"env": {"A": "1"}, "cni": {"enabled": True}}
-    assert "cni" not in control_plane_values(mesh, "sail", {"enabled": False})["pilot"]
-    assert "cni" not in control_plane_values(mesh, "sail")["pilot"]
-    # istioctl overwrites values.pilot.cni.enabled with components.cni.enabled (a second CNI): nothing is set there.
-    assert "cni" not in control_plane_values(mesh, "istioctl", {"enabled": True})["pilot"]
+    assert control_plane_values(mesh, backend, {"enabled": True})["pilot"] == {"env": {"A": "1"}, "cni": {"enabled": True}}
+    assert "cni" not in control_plane_values(mesh, backend, {"enabled": False})["pilot"]
+    assert "cni" not in control_plane_values(mesh, backend)["pilot"]
     opted_out = dict(mesh, values={"pilot": {"cni": {"enabled": False, "provider": "multus"}}})
-    assert control_plane_values(opted_out, "sail", {"enabled": True})["pilot"]["cni"] == {"enabled": False, "provider": "multus"}
+    assert control_plane_values(opted_out, backend, {"enabled": True})["pilot"]["cni"] == {"enabled": False, "provider": "multus"}
+
+
+def test_istioctl_gets_pilot_cni_in_unvalidated_values_where_its_translation_cannot_overwrite_it():
+    """istioctl sets values.pilot.cni.enabled from components.cni.enabled (false: the shared CNI is installed apart)
+    and that write reaches the values it was given; spec.unvalidatedValues is merged after it."""
+    values = control_plane_values(MODEL["meshes"][1], "istioctl", {"enabled": True})
+    before = copy.deepcopy(values)
+    split = istio_operator_values(values)
+    assert split["unvalidatedValues"] == {"pilot": {"cni": {"enabled": True}}}
+    assert split["values"]["pilot"] == {"env": {"A": "1"}} and "cni" not in json.dumps(split["values"])
+    assert values == before
+    # Nothing to move: nothing unvalidated; a pilot section left empty goes.
+    assert istio_operator_values({"global": {"a": 1}}) == {"values": {"global": {"a": 1}}, "unvalidatedValues": {}}
+    assert istio_operator_values({"pilot": {"cni": {"enabled": False}}}) == {
+        "values": {}, "unvalidatedValues": {"pilot": {"cni": {"enabled": False}}}}
 
 
 def test_istioctl_values_set_the_istio_namespace():
@@ -57,8 +74,8 @@ def test_the_model_carries_each_meshs_values_computed_once_for_its_backend_platf
             {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"], "values": {"pilot": {"env": {"A": "1"}}}}])
         mesh = model["meshes"][0]
         assert mesh["control_plane_values"] == control_plane_values(mesh, backend, model["cni"], platform)
-    assert mesh["control_plane_values"] == {"pilot": {"env": {"A": "1"}}, "global": {"istioNamespace": "istio-system-1"},
-                                            "defaultRevision": ""}
+    assert mesh["control_plane_values"] == {"pilot": {"env": {"A": "1"}, "cni": {"enabled": True}},
+                                            "global": {"istioNamespace": "istio-system-1"}, "defaultRevision": ""}
 
 
 def test_istioctl_on_openshift_tells_istios_charts_and_the_user_cannot_say_otherwise():

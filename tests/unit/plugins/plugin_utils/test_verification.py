@@ -28,9 +28,11 @@ def pod(ns, name, revision, control_plane_ns=None, sidecar=True, native=False, a
     proxy = {"name": "istio-proxy", "image": "proxyv2",
              "env": [{"name": "PROXY_CONFIG", "value": '{"discoveryAddress":"%s","tracing":{}}\n' % address}]}
     spec = {"containers": [{"name": app, "image": app}]}
+    # The shared CNI is on by default: the injector adds its istio-validation init container.
     if sidecar and native:
-        spec["initContainers"] = [dict(proxy, restartPolicy="Always")]
+        spec["initContainers"] = [{"name": "istio-validation"}, dict(proxy, restartPolicy="Always")]
     elif sidecar:
+        spec["initContainers"] = [{"name": "istio-validation"}]
         spec["containers"].append(proxy)
     # What a real injector (istiod, seen on the harness) writes: the revision in sidecar.istio.io/status, no rev label.
     status = json.dumps({"initContainers": ["istio-validation"], "containers": ["istio-proxy"], "revision": revision})
@@ -107,8 +109,8 @@ def test_pods_with_sidecars_bound_to_their_mesh_pass():
     pods = [pod("app-ns-1", "httpbin-1", "usergroup-1"), pod("app-ns-2", "httpbin-2", "usergroup-2", native=True),
             pod("default", "unrelated", "x", sidecar=False)]
     assert statuses(judges.check_pods(MODEL, pods)) == {
-        "sidecar app-ns-1/httpbin-1": "pass", "binding app-ns-1/httpbin-1": "pass",
-        "sidecar app-ns-2/httpbin-2": "pass", "binding app-ns-2/httpbin-2": "pass"}
+        "sidecar app-ns-1/httpbin-1": "pass", "binding app-ns-1/httpbin-1": "pass", "cni app-ns-1/httpbin-1": "pass",
+        "sidecar app-ns-2/httpbin-2": "pass", "binding app-ns-2/httpbin-2": "pass", "cni app-ns-2/httpbin-2": "pass"}
 
 
 def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
@@ -118,6 +120,30 @@ def test_pod_without_sidecar_or_bound_elsewhere_fails_and_is_named():
     assert [c["reason"] for c in failed] == ["pod app-ns-1/curl-1 has no sidecar: injection did not happen",
                                              "the sidecar of app-ns-3/httpbin-3 is bound to another control plane"]
     assert failed[1]["evidence"] == {"revision": "usergroup-1", "discoveryAddress": "istiod-usergroup-1.usergroup-1.svc:15012"}
+
+
+def test_pods_of_a_mesh_that_uses_the_cni_are_injected_for_it():
+    """Issue 28 item 1: with the shared CNI the injector adds istio-validation; a privileged istio-init fails."""
+    with_cni = build_model(cni={"enabled": True}, meshes=[
+        {"name": "usergroup-1", "namespace": "usergroup-1", "members": ["app-ns-1"], "samples": ["httpbin"]}])
+
+    def injected(name, *inits):
+        found = pod("app-ns-1", name, "usergroup-1")
+        found["spec"]["initContainers"] = [{"name": n} for n in inits]
+        return found
+    checks = dict((c["name"], c) for c in judges.check_pods(with_cni, [
+        injected("good", "istio-validation"), injected("privileged", "istio-init"), injected("bare")]))
+    assert statuses(checks.values()) == {
+        "sidecar app-ns-1/good": "pass", "binding app-ns-1/good": "pass", "cni app-ns-1/good": "pass",
+        "sidecar app-ns-1/privileged": "pass", "binding app-ns-1/privileged": "pass", "cni app-ns-1/privileged": "fail",
+        "sidecar app-ns-1/bare": "pass", "binding app-ns-1/bare": "pass", "cni app-ns-1/bare": "fail"}
+    assert checks["cni app-ns-1/privileged"]["reason"] == (
+        "pod app-ns-1/privileged was not injected for the Istio CNI: istio-init needs NET_ADMIN and NET_RAW")
+    assert checks["cni app-ns-1/bare"]["observed"] == "no init container"
+    # A mesh that does not use the CNI gets no such check.
+    without = build_model(cni={"enabled": False}, meshes=[{"name": "usergroup-1", "namespace": "usergroup-1", "members": ["app-ns-1"]}])
+    assert [c["name"] for c in judges.check_pods(without, [injected("old", "istio-init")])] == [
+        "sidecar app-ns-1/old", "binding app-ns-1/old"]
 
 
 def test_the_injected_revision_comes_from_the_injectors_status_then_the_label():
@@ -279,9 +305,15 @@ def test_sidecar_scope_reads_the_objects_and_what_istiod_holds():
     assert checks["sidecar scope app-ns-1"]["observed"] == "stored, held by istiod-usergroup-1"
     assert checks["sidecar scope app-ns-2"]["observed"] == "istiod-usergroup-2 does not hold it as stored (not at all)"
     assert checks["sidecar scope app-ns-3"]["observed"] == "its egress hosts are */*"
-    # Without an answer from istiod, only the stored object is judged, and the evidence says what was not observed.
-    alone = judges.check_sidecar_scope(MODEL, stored[:1], [{"name": "usergroup-1", "error": "no running istiod pod"}])
-    assert alone[0]["status"] == "pass" and alone[0]["evidence"]["held_by_istiod"] == "not observed: no running istiod pod"
+    # Where the mesh's istiod runs here, what it holds is the evidence: without its answer the check is inconclusive
+    # (failed), whether istiod could not be reached or only its configuration could not be read.
+    for asked, why in (({"name": "usergroup-1", "error": "no running istiod pod"}, "no running istiod pod"),
+                       ({"name": "usergroup-1", "services": [], "sidecars_error": "istiod answered 503 on /debug/configz"},
+                        "istiod answered 503 on /debug/configz")):
+        alone = judges.check_sidecar_scope(MODEL, stored[:1], [asked])
+        assert (alone[0]["status"], alone[0]["observed"]) == ("fail", "stored; not observed by istiod-usergroup-1"), alone[0]
+        assert alone[0]["reason"] == "inconclusive: not observed: " + why
+        assert alone[0]["evidence"]["held_by_istiod"] == "not observed: " + why
     assert [c["observed"] for c in alone[1:]] == ["no Sidecar default in app-ns-2", "no Sidecar default in app-ns-3"]
 
 
