@@ -382,6 +382,16 @@ def local_view(mesh, here):
     return view
 
 
+# Where proxies verify istiod against the system's roots: the gateway in front of an external istiod terminates TLS
+# with the user's certificate (seed 004's DNS variant).
+SYSTEM_ROOTS = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def by_name(address):
+    """Whether an istiod address is a DNS name (the model allows IPv4 addresses and DNS names)."""
+    return not _IPV4.fullmatch(address)
+
+
 def values(mesh):
     """The Helm values (both backends) that make this cluster's part of a multicluster mesh."""
     if not mesh["multicluster"]:
@@ -394,36 +404,60 @@ def values(mesh):
     if role == "primary" and mesh["expose_istiod"]:
         glob["externalIstiod"] = True  # serves the remotes that name it in controlPlaneClusters
     if role in ("remote", "config"):
-        path = "/inject/cluster/" + mesh["cluster"] + ("/net/" + mesh["network"] if mesh["network"] else "")
-        result["istiodRemote"] = {"injectionPath": path}
-        glob["remotePilotAddress"] = mesh["served_by"]["address"]
+        _served_values(mesh, result)
     if role == "config":
         glob["configCluster"] = True  # CRDs, the istiod service account and the mesh ConfigMap live here
         result["pilot"] = {"configMap": True}
     if role == "external":
-        address = mesh["expose_address"]
-        suffix = chart_names.revision_suffix(mesh["control_plane_revision"])
-        glob.update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
-                    configValidation=False)
-        result["meshConfig"] = {"rootNamespace": mesh["namespace"],
-                                "defaultConfig": {"discoveryAddress": address + ":15012"}}
-        # istiod's KUBECONFIG is the config cluster (secret istio-kubeconfig): mesh and injection config come from
-        # local files, and it patches the config cluster's webhooks with its CA.
-        result["pilot"] = {
-            "enabled": True,
-            # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
-            # (the chart refuses them twice).
-            "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
-                    "INJECTION_WEBHOOK_CONFIG_NAME": chart_names.injector_webhook(mesh["control_plane_revision"],
-                                                                                  mesh["namespace"]),
-                    "VALIDATION_WEBHOOK_CONFIG_NAME": chart_names.validator_webhook(mesh["control_plane_revision"],
-                                                                                    mesh["namespace"])},
-            "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
-                        {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
-            "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
-                             {"name": "inject-volume", "mountPath": "/var/lib/istio/inject"}],
-        }
+        _external_values(mesh, result)
     return result
+
+
+def _served_values(mesh, result):
+    """A remote or config cluster: its webhooks call the serving istiod. By IP: a Service with that endpoint, and
+    paths on it. By DNS name: the charts would make that Service an ExternalName whose webhook port is 443, where
+    the istiod's gateway does not listen - so URLs on 15017 (seed 004's DNS variant); primary-remote keeps the
+    Service, which the proxies the primary injects reach by name (XDS on 15012)."""
+    address = mesh["served_by"]["address"]
+    path = "/inject/cluster/" + mesh["cluster"] + ("/net/" + mesh["network"] if mesh["network"] else "")
+    if not by_name(address):
+        result["istiodRemote"] = {"injectionPath": path}
+        result["global"]["remotePilotAddress"] = address
+        return
+    url = "https://{0}:15017".format(address)
+    result["istiodRemote"] = {"injectionURL": url + path}
+    result["base"] = {"validationURL": url + "/validate"}
+    if mesh["topology"] == "primary-remote":
+        result["global"]["remotePilotAddress"] = address
+
+
+def _external_values(mesh, result):
+    """The external istiod: its KUBECONFIG is the config cluster (secret istio-kubeconfig); mesh and injection
+    config come from local files. It patches the config cluster's webhooks with its CA - unless its gateway
+    terminates TLS with the user's certificate, which the API server and the proxies then verify against their
+    system roots."""
+    address = mesh["expose_address"]
+    suffix = chart_names.revision_suffix(mesh["control_plane_revision"])
+    user_certificate = bool((mesh.get("istiod_gateway") or {}).get("credential"))
+    result["global"].update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
+                            configValidation=False)
+    result["meshConfig"] = {"rootNamespace": mesh["namespace"],
+                            "defaultConfig": {"discoveryAddress": address + ":15012"}}
+    if user_certificate:
+        result["meshConfig"]["defaultConfig"]["proxyMetadata"] = {"XDS_ROOT_CA": SYSTEM_ROOTS, "CA_ROOT_CA": SYSTEM_ROOTS}
+    revision, namespace = mesh["control_plane_revision"], mesh["namespace"]
+    result["pilot"] = {
+        "enabled": True,
+        # CLUSTER_ID and EXTERNAL_ISTIOD come from global.multiCluster.clusterName and global.externalIstiod
+        # (the chart refuses them twice). Empty webhook names: istiod leaves their caBundle alone.
+        "env": {"LOCAL_CLUSTER_SECRET_WATCHER": "true", "SHARED_MESH_CONFIG": "istio",
+                "INJECTION_WEBHOOK_CONFIG_NAME": "" if user_certificate else chart_names.injector_webhook(revision, namespace),
+                "VALIDATION_WEBHOOK_CONFIG_NAME": "" if user_certificate else chart_names.validator_webhook(revision, namespace)},
+        "volumes": [{"name": "config-volume", "configMap": {"name": "istio" + suffix}},
+                    {"name": "inject-volume", "configMap": {"name": "istio-sidecar-injector" + suffix}}],
+        "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
+                         {"name": "inject-volume", "mountPath": "/var/lib/istio/inject"}],
+    }
 
 
 def istiod_service(mesh):

@@ -437,3 +437,19 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
         install["spec"]["meshConfig"]["discoverySelectors"]
     assert selectors[-2:] == [{"matchLabels": {"kubernetes.io/metadata.name": "external-istiod"}},
                               {"matchLabels": {"kubernetes.io/metadata.name": own}}]
+    # By DNS name with the user's certificate (seed 004's DNS variant): the remote and config clusters call the
+    # webhooks by URL on 15017, the proxies trust the system roots, the external istiod patches no caBundle.
+    def spec_values(path):
+        obj = [o for o in files[path] if o["kind"] in ("Istio", "IstioOperator")][0]
+        return obj["spec"]["values"]
+    prefix = "" if backend == "sail" else "istioctl/"
+    for cluster in ("east", "west"):
+        served = spec_values("{0}/{1}21-remote-control-plane-mesh-ext.yaml".format(cluster, prefix))
+        assert served["istiodRemote"] == {
+            "injectionURL": "https://istiod.example.com:15017/inject/cluster/{0}/net/network-1".format(cluster)}
+        assert served["base"] == {"validationURL": "https://istiod.example.com:15017/validate"}
+        assert "remotePilotAddress" not in served["global"]
+    external = spec_values("central/{0}22-external-control-plane-mesh-ext.yaml".format(prefix))
+    assert external["meshConfig"]["defaultConfig"]["proxyMetadata"] == {
+        "XDS_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt", "CA_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt"}
+    assert external["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == ""

@@ -234,6 +234,53 @@ def test_external_control_plane_parts():
     assert config["global"]["configCluster"] is True and config["pilot"] == {"configMap": True}
 
 
+def test_a_dns_named_istiod_is_called_by_url_on_15017_and_an_ip_by_path_on_its_service():
+    """Issue 28 item 2: by DNS name, the charts would make the remote's istiod Service an ExternalName whose webhook
+    port is 443, where the istiod's gateway does not listen; seed 004's DNS variant calls the webhooks by URL on
+    15017. By IP, the Service gets that endpoint and the webhooks call paths on it (today's form)."""
+    def served(meshes, inventory, here):
+        return control_plane_values(model(meshes, inventory, here=here)["meshes"][0], "istioctl")
+    by_ip = served([primary_remote()], None, "west")
+    assert by_ip["istiodRemote"] == {"injectionPath": "/inject/cluster/west/net/net-2"} and "base" not in by_ip
+    assert by_ip["global"]["remotePilotAddress"] == "192.0.2.10"
+    named = primary_remote(clusters=[{"name": "east", "role": "primary", "address": "istiod.example.com"},
+                                     {"name": "west", "role": "remote"}])
+    by_name = served([named], None, "west")
+    assert by_name["istiodRemote"] == {"injectionURL": "https://istiod.example.com:15017/inject/cluster/west/net/net-2"}
+    assert by_name["base"] == {"validationURL": "https://istiod.example.com:15017/validate"}
+    # The primary injects the remote's proxies with istiod-<rev>.<ns>.svc:15012: the ExternalName Service serves XDS.
+    assert by_name["global"]["remotePilotAddress"] == "istiod.example.com"
+    # External control plane by name: the injector (external istiod) sets the discovery address itself.
+    for here in ("east", "west"):
+        config = served([external()], THREE, here)
+        assert config["istiodRemote"] == {"injectionURL": "https://istiod.example.com:15017/inject/cluster/{0}/net/net-{1}".format(
+            here, 1 if here == "east" else 2)}, here
+        assert config["base"] == {"validationURL": "https://istiod.example.com:15017/validate"}
+        assert "remotePilotAddress" not in config["global"]
+    ip_external = external(clusters=[{"name": "central", "role": "external", "address": "192.0.2.30"},
+                                     {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}])
+    config = served([ip_external], THREE, "east")
+    assert config["istiodRemote"] == {"injectionPath": "/inject/cluster/east/net/net-1"} and "base" not in config
+    assert config["global"]["remotePilotAddress"] == "192.0.2.30"
+
+
+def test_a_gateway_with_the_users_certificate_makes_proxies_and_webhooks_trust_the_system_roots():
+    """Seed 004's DNS variant: the gateway terminates TLS with the user's certificate, so the proxies verify XDS and
+    CA against the system's roots, and the external istiod leaves the webhooks' caBundle alone (the API server
+    verifies the certificate with its own roots); passthrough keeps istiod's CA and its patching."""
+    def external_values(gateway, address):
+        mesh = [m for m in model(exposed(gateway, address), THREE, here="central")["meshes"] if m["name"] == "mesh-x"][0]
+        return control_plane_values(mesh, "sail")
+    tls = external_values({"mesh": "gateways", "credential": "istiod-cert"}, "istiod.example.com")
+    assert tls["meshConfig"]["defaultConfig"]["proxyMetadata"] == {
+        "XDS_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt", "CA_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt"}
+    assert tls["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == "" == tls["pilot"]["env"]["VALIDATION_WEBHOOK_CONFIG_NAME"]
+    passthrough = external_values({"mesh": "gateways"}, "istiod.example.com")
+    assert "proxyMetadata" not in passthrough["meshConfig"]["defaultConfig"]
+    assert passthrough["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == "istio-sidecar-injector-mesh-x-external-istiod"
+    assert passthrough["pilot"]["env"]["VALIDATION_WEBHOOK_CONFIG_NAME"] == "istio-validator-mesh-x-external-istiod"
+
+
 def test_the_istiod_gateway_gets_secrets_only_when_it_terminates_tls():
     """Tenant-hardening point 13: the istiod gateway is an internet-facing LoadBalancer in the gateway mesh's
     control-plane namespace (istio-ca-secret, cacerts, remote-secret tokens). Without a TLS credential (TLS passes
