@@ -15,7 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.multimesh.istio.plugins.module_utils.action_args import verification_report_argspec
 from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_checks as judges
 from ansible_collections.multimesh.istio.plugins.plugin_utils import verification_report as reporting
-from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_probes import evaluate_probe
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_probes import evaluate_probe, evaluate_spread
 
 # Only istioctl missing from PATH skips the mapping; a configured istioctl_path that does not run is a failure.
 _NO_ISTIOCTL = ("istioctl was not found",)
@@ -43,9 +43,13 @@ def _mapping(model, proxy_results, pods):
     return checks + mapped
 
 
-def _probes(probes):
-    """probes: what multimesh.istio.connectivity returned, one entry per pair."""
-    return [evaluate_probe(probe) for probe in probes or []]
+def _probes(probes, peer_pods=None):
+    """probes: what multimesh.istio.connectivity returned, one entry per pair; a spread probe (across clusters) is
+    judged against the pods the other clusters' hosts read (peer_pods)."""
+    checks = []
+    for probe in probes or []:
+        checks += evaluate_spread(probe, peer_pods) if probe.get("expect") == "spread" else [evaluate_probe(probe)]
+    return checks
 
 
 class ActionModule(ActionBase):
@@ -61,7 +65,7 @@ class ActionModule(ActionBase):
         checks = (judges.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
                   + judges.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
                   + judges.check_roots(model, args.get("root_configmaps") or [])
-                  + judges.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"))
+                  + judges.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"), args.get("peer_pods"))
                   + judges.check_remote_access(model, args.get("remote_access"))
                   + judges.check_sidecar_scope(model, args.get("sidecars"), args.get("registries"))
                   + judges.check_ingress_gateways(model, args.get("gateway_deployments"), args.get("gateways"),
@@ -80,7 +84,7 @@ class ActionModule(ActionBase):
             with open(files[0], "w") as handle:
                 json.dump(report, handle, indent=2, sort_keys=True)
             with open(files[1], "w") as handle:
-                handle.write(reporting.junit(report))
+                handle.write(reporting.junit(report, "multimesh.istio verification of cluster " + model["cluster"]["name"]))
         matrix = reporting.matrix(report)
         counts = report["counts"]
         where = ""
@@ -93,7 +97,8 @@ class ActionModule(ActionBase):
                 why = " ({0})".format(item["reason"]) if item.get("reason") else ""
                 lines.append("FAILED {0}: expected {1}, observed {2}{3}".format(item["name"], item["expected"], item["observed"], why))
         lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]
-        lines += ["connectivity (rows: client namespace, columns: httpbin namespace):"] + matrix.splitlines()
+        lines += ["connectivity from cluster {0} (rows: client namespace, columns: httpbin namespace):".format(
+            model["cluster"]["name"])] + matrix.splitlines()
         result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"],
                       files=[] if check_mode else files, would_write=files if check_mode else [])
         return result

@@ -55,7 +55,7 @@ def verification_report_argspec():
     spec = dict((name, dict(type="list", elements="dict")) for name in (
         "deployments", "mutating", "validating", "pods", "root_configmaps", "registries", "services", "proxy_status",
         "probes", "remote_access", "sidecars", "gateway_deployments", "gateways"))
-    spec.update(model=dict(type="dict", required=True), report_dir=dict(type="path"))
+    spec.update(model=dict(type="dict", required=True), report_dir=dict(type="path"), peer_pods=dict(type="dict"))
     return spec
 
 

@@ -19,17 +19,38 @@ except ImportError:  # pragma: no cover - Python 2 has it in pipes
 
 # One line per probe: "<url> <curl exit code> <HTTP code> <seconds>".
 _LINE = re.compile(r"^(.+) (\d+) (\d{3}) ([0-9.]+)$")
+# One line per request of a repeated probe: "R <curl exit code> <HTTP code> <url> <first line of the body>".
+_REPEAT_LINE = re.compile(r"^R (\d+) (\d{3}) (\S+) ?(.*)$")
+# Characters of a body's first line kept (the server's own words: evidence, nothing more).
+BODY_CHARS = 200
 # Time the exec itself may take beyond the probes (API server, stream set-up, process start).
 EXEC_SLACK = 5
 _FORMAT = "%{url} %{exitcode} %{http_code} %{time_total}\\n"
 
 
-def probe_script(urls, probe_timeout):
+def probe_script(urls, probe_timeout, repeated=()):
     """A POSIX shell script that probes every URL at once, each bounded by curl --max-time, and prints one line per
     probe. With curl >= 7.75 (%{exitcode} per transfer) one curl process runs them all (--parallel), so a client
     costs one process however many servers it probes; older curl gets one background curl per URL, where `$?` after
-    an assignment from a command substitution is that curl's exit status."""
+    an assignment from a command substitution is that curl's exit status.
+
+    repeated: (url, count) probes that ask count times, one request after the other (which servers answer shows only
+    over several answers), in the background beside the others; each request prints its exit code, HTTP code and
+    its body's first line (at most BODY_CHARS characters)."""
     timeout = int(probe_timeout)
+    lines = []
+    if repeated:
+        lines.append("r() {{ i=0; while [ $i -lt \"$2\" ]; do i=$((i+1)); o=$(curl -s --max-time {0} -w '\\n%{{http_code}}' "
+                     "\"$1\" 2>/dev/null); c=$?; echo \"R $c $(printf '%s' \"$o\" | tail -n 1 | cut -c1-3) $1 "
+                     "$(printf '%s' \"$o\" | head -n 1 | tr -d '\\r' | cut -c1-{1})\"; done; }}".format(timeout, BODY_CHARS))
+        lines += ["r {0} {1} &".format(quote(url), int(count)) for url, count in repeated]
+    if urls:
+        lines += _single_probes(urls, timeout)
+    lines += ["wait", "exit 0"]
+    return "\n".join(lines) + "\n"
+
+
+def _single_probes(urls, timeout):
     quoted = [quote(url) for url in urls]
     lines = ["if [ \"$(curl -s -o /dev/null -w '%{exitcode}' --max-time 2 file:///dev/null 2>/dev/null)\" = 0 ]; then",
              "  curl --parallel --parallel-immediate --parallel-max {0} -s --no-progress-meter -w '{1}' --max-time {2} {3} "
@@ -38,8 +59,7 @@ def probe_script(urls, probe_timeout):
              "  p() {{ o=$(curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}' --max-time {0} \"$1\" 2>/dev/null); "
              "echo \"$1 $? ${{o:-000 0}}\"; }}".format(timeout)]
     lines += ["  p {0} &".format(url) for url in quoted]
-    lines += ["  wait", "fi", "exit 0"]
-    return "\n".join(lines) + "\n"
+    return lines + ["  wait", "fi"]
 
 
 def parse_output(stdout, urls):
@@ -58,6 +78,28 @@ def parse_output(stdout, urls):
     return results
 
 
+def parse_repeated(stdout, urls):
+    """{index in urls: [{rc, http_code, body}, ...]} of the repeated probes, one entry per request answered."""
+    positions = {}
+    for index, url in enumerate(urls):
+        positions.setdefault(url, []).append(index)
+    results = {}
+    for line in (stdout or "").splitlines():
+        match = _REPEAT_LINE.match(line.rstrip("\r\n"))
+        if match and match.group(3) in positions:
+            answer = {"rc": int(match.group(1)), "http_code": match.group(2), "body": match.group(4)[:BODY_CHARS]}
+            for index in positions[match.group(3)]:
+                results.setdefault(index, []).append(answer)
+    return results
+
+
+def _repeated_result(answers):
+    """One repeated probe's result: rc 0 and the first answer's HTTP code when any request was answered, else the
+    last failure's; every answer kept."""
+    done = [a for a in answers if a["rc"] == 0] or answers[-1:]
+    return {"rc": done[0]["rc"], "http_code": done[0]["http_code"], "answers": answers}
+
+
 def group_by_client(pairs):
     """[((client namespace, client), [pair index, ...])] in the order the pairs came."""
     groups = {}
@@ -66,21 +108,34 @@ def group_by_client(pairs):
     return list(groups.items())
 
 
+def exec_seconds(pairs, probe_timeout):
+    """How long one client's exec may take: its longest probe (a repeated one asks one request after the other)."""
+    return max([int(p.get("repeat") or 1) for p in pairs] or [1]) * probe_timeout + EXEC_SLACK
+
+
 def _probe_client(exec_fn, pod, container, namespace, pairs, indexes, probe_timeout, out):
-    urls = [pairs[i]["url"] for i in indexes]
-    script = probe_script(urls, probe_timeout)
+    single = [i for i in indexes if not pairs[i].get("repeat")]
+    repeated = [i for i in indexes if pairs[i].get("repeat")]
+    script = probe_script([pairs[i]["url"] for i in single], probe_timeout,
+                          [(pairs[i]["url"], pairs[i]["repeat"]) for i in repeated])
     started = time.time()
     try:
-        stdout, stderr, status = exec_fn(namespace, pod, container, ["sh", "-c", script], probe_timeout + EXEC_SLACK)
+        stdout, stderr, status = exec_fn(namespace, pod, container, ["sh", "-c", script],
+                                         exec_seconds([pairs[i] for i in indexes], probe_timeout))
     except Exception as exc:  # any failure of the exec is reported per probe, never raised past the engine
         stdout, stderr, status = "", "", None
         error = "exec into {0}/{1} failed: {2}".format(namespace, pod, exc)
     else:
         error = None
-    parsed = parse_output(stdout, urls)
-    for position, index in enumerate(indexes):
-        result = dict(parsed.get(position) or {"rc": None, "http_code": None, "elapsed": round(time.time() - started, 3)})
-        if position not in parsed:
+    elapsed = round(time.time() - started, 3)
+    found = {}
+    for position, answer in parse_output(stdout, [pairs[i]["url"] for i in single]).items():
+        found[single[position]] = answer
+    for position, answers in parse_repeated(stdout, [pairs[i]["url"] for i in repeated]).items():
+        found[repeated[position]] = dict(_repeated_result(answers), elapsed=elapsed)
+    for index in indexes:
+        result = dict(found.get(index) or {"rc": None, "http_code": None, "elapsed": elapsed})
+        if index not in found:
             result["error"] = error or "no result from the exec into {0}/{1} (exit status {2}{3})".format(
                 namespace, pod, status, "; stderr: " + stderr.strip()[:200] if stderr and stderr.strip() else "")
         result["pod"] = pod

@@ -32,6 +32,9 @@ options:
     description:
       - The probes, as the filter M(multimesh.istio.probe_pairs) returns them. Each needs C(client_namespace),
         C(client) (the sample name, also the container name) and C(url); other keys are returned as they came.
+      - A pair with C(repeat) (a count) asks that many times, one request after the other (which servers of a
+        service answer shows only over several answers), and returns each answer's curl exit code, HTTP code and the
+        first line of its body (at most 200 characters) in C(answers); C(rc) is then 0 when any request was answered.
     type: list
     elements: dict
     required: true
@@ -40,7 +43,9 @@ options:
     type: int
     default: 5
   timeout:
-    description: Seconds the whole run may take; unset means twice O(probe_timeout) plus 10.
+    description: >-
+      Seconds the whole run may take; unset means the longest probe (O(probe_timeout), times its C(repeat)) plus
+      O(probe_timeout) plus 10.
     type: int
 """
 
@@ -72,6 +77,17 @@ probes:
       rc: 56
       http_code: "000"
       elapsed: 0.012
+    - client_namespace: app-ns-1
+      client: curl
+      url: http://helloworld.app-ns-1.svc.cluster.local:5000/hello
+      repeat: 2
+      pod: curl-7b9f6c5d4-k8m2p
+      rc: 0
+      http_code: "200"
+      elapsed: 0.041
+      answers:
+        - {rc: 0, http_code: "200", body: "Hello version: v1, instance: helloworld-v1-6d8f9c7b5-abcde"}
+        - {rc: 0, http_code: "200", body: "Hello version: v2, instance: helloworld-v2-7c9d8b6f4-fghij"}
 summary:
   description: Counts, and the slowest probe's seconds.
   returned: always
@@ -115,7 +131,7 @@ def main():
     probe_timeout = module.params["probe_timeout"]
     if probe_timeout < 1:
         module.fail_json(msg="probe_timeout: must be at least 1 second, got {0}.".format(probe_timeout))
-    timeout = module.params["timeout"] or 2 * probe_timeout + 10
+    timeout = module.params["timeout"] or connectivity.exec_seconds(pairs, probe_timeout) + probe_timeout + 5
     if not pairs:
         module.exit_json(changed=False, probes=[], summary=connectivity.summary([]))
     api = connect_module(module).api

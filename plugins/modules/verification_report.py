@@ -78,6 +78,9 @@ options:
       - The C(probes) that M(multimesh.istio.connectivity) returned, one per pair (C(rc), C(http_code), C(error)).
       - A pair passes inside a mesh only with HTTP 200, across meshes only when the mesh denied it (HTTP 503, or curl
         exit 52/56 after connecting); any other outcome, such as a name that does not resolve, is inconclusive and fails.
+      - A spread probe (C(expect=spread), helloworld asked several times from a multicluster mesh's member namespace)
+        gives one check per other cluster of the mesh (named C(cross-cluster <namespace>, <from> -> <to>)), judged with
+        O(peer_pods).
     type: list
     elements: dict
   remote_access:
@@ -107,6 +110,13 @@ options:
         O(registries)).
     type: list
     elements: dict
+  peer_pods:
+    description:
+      - The helloworld pods the other clusters' hosts read in the same run, by cluster name (their
+        C(multimesh_cluster_name)). A spread probe from here (a pair of O(probes) with C(expect=spread)) passes for a
+        cluster only when one of that cluster's pods answered; a cluster absent here was not read and its check is
+        skipped, never passed.
+    type: dict
   report_dir:
     description: Directory on the controller for C(report.json) and C(junit.xml); created (not in check mode).
     type: path

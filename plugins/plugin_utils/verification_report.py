@@ -45,7 +45,14 @@ def junit(rep, suite="multimesh.istio verification"):
 
 
 def matrix(rep):
-    """Connectivity as a table a person reads at a glance: rows clients, columns servers, cells observed/OK."""
+    """Connectivity as a table a person reads at a glance: rows clients, columns servers, cells observed/OK; then
+    the probes across clusters, one line each."""
+    across = ["{0}: {1}{2}".format(c["name"], "" if c["status"] == PASS else c["status"].upper() + " ", c["observed"])
+              for c in rep["checks"] if c["category"] == "cross-cluster"]
+    return "\n".join([_table(rep)] + (["across clusters:"] + across if across else []))
+
+
+def _table(rep):
     probes = [c for c in rep["checks"] if c["category"] == "connectivity"]
     if not probes:
         return "no connectivity probes (no namespace runs both a client and httpbin)"

@@ -26,8 +26,9 @@ MESHES = [
     {"name": "mesh-pr", "namespace": "istio-system-pr", "members": [{"name": "app-pr", "owned": True}],
      "topology": "primary-remote",
      "clusters": [{"name": "east", "role": "primary", "address": PRIMARY_ADDRESS}, {"name": "west", "role": "remote"}]},
+    # helloworld and a client on both clusters: the verification asks helloworld across clusters from each.
     {"name": "mesh-mp", "namespace": "istio-system-mp", "members": [{"name": "app-mp", "owned": True}],
-     "topology": "multi-primary", "clusters": ["east", "central"]},
+     "topology": "multi-primary", "clusters": ["east", "central"], "samples": ["helloworld", "curl"]},
     # Seed 004 as written: a mesh of its own on central, whose ingress gateway exposes the external istiod.
     {"name": "mesh-gw", "namespace": "istio-system-gw", "clusters": ["central"]},
     {"name": "mesh-ext", "namespace": "external-istiod", "members": [{"name": "app-ext", "owned": True}],
@@ -357,6 +358,16 @@ def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(conve
     scope = checks["central"]["discovery scope mesh-gw"]
     assert scope["status"] == "pass" and scope["evidence"]["seen"] == [
         "external-istiod", "istio-system-gw", "istiod-gateway-mesh-ext"], scope
+    # Issue 28 item 4: each cluster of mesh-mp asks helloworld through the mesh and judges the answers by the pods the
+    # other cluster's host read in the same run. Real curl ran in the client pod (kwok's exec) and, with no pod
+    # network, nothing answered: inconclusive, never passed.
+    for here, other in (("east", "central"), ("central", "east")):
+        across = checks[here]["cross-cluster app-mp: {0} -> {1}".format(here, other)]
+        assert across["status"] == "fail" and across["reason"].startswith("inconclusive: "), across
+        assert across["evidence"]["requests"] == 10 and across["evidence"]["answered_by"] == [], across
+        assert sorted(p.rsplit("-", 2)[0] for p in across["evidence"]["their_pods"]) == ["helloworld-v1", "helloworld-v2"], across
+        assert "across clusters:" in run.out
+    assert not [name for name in checks["west"] if name.startswith("cross-cluster")]  # no client of a mesh there
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):

@@ -139,7 +139,9 @@ def test_probes_executed_and_every_failure_is_inconclusive_not_a_pass(converged)
         assert probe["status"] == "fail" and probe["evidence"]["rc"] == 6, probe
         assert probe["reason"].startswith("inconclusive: curl exit 6 (could not resolve the host)"), probe
         assert "FAILED " + probe["name"] in run.out
-    assert "connectivity (rows: client namespace, columns: httpbin namespace):" in run.out
+        # Which cluster each probe ran from and could reach (one cluster here).
+        assert (probe["evidence"]["from_cluster"], probe["evidence"]["to_clusters"]) == ("cluster-1", ["cluster-1"]), probe
+    assert "connectivity from cluster cluster-1 (rows: client namespace, columns: httpbin namespace):" in run.out
 
 
 def test_proxy_status_is_reported_with_its_reason(converged):

@@ -439,6 +439,7 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
                               {"matchLabels": {"kubernetes.io/metadata.name": own}}]
     # By DNS name with the user's certificate (seed 004's DNS variant): the remote and config clusters call the
     # webhooks by URL on 15017, the proxies trust the system roots, the external istiod patches no caBundle.
+
     def spec_values(path):
         obj = [o for o in files[path] if o["kind"] in ("Istio", "IstioOperator")][0]
         return obj["spec"]["values"]

@@ -128,3 +128,47 @@ def test_clients_run_concurrently_and_the_whole_run_is_bounded():
     assert time.time() - started < 3
     assert sorted(running) == ["a1", "a2"]
     assert {r["error"] for r in results} == {"no answer within the run's bound of 1s"}
+
+
+HELLO_CURL = """#!/bin/sh
+# helloworld behind the mesh: answers alternate between a pod here and one on another cluster; a body of two lines.
+for last; do :; done
+case "$last" in
+  *helloworld.*)
+    n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > "$COUNTER"
+    if [ $((n % 2)) = 0 ]; then pod=helloworld-v2-west; else pod=helloworld-v1-east; fi
+    printf 'Hello version: %s, instance: %s\\nsecond line\\n200' "${pod#helloworld-}" "$pod"; exit 0 ;;
+  *) printf '\\n000'; exit 6 ;;
+esac
+"""
+
+
+def test_a_repeated_probe_asks_several_times_and_keeps_each_answers_first_line(tmp_path):
+    """Issue 28 item 4: which cluster answered shows only over several answers (helloworld names its pod)."""
+    fake = tmp_path / "curl"
+    fake.write_text(HELLO_CURL)
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH="{0}:{1}".format(tmp_path, os.environ["PATH"]), COUNTER=str(tmp_path / "n"))
+    hello, gone = "http://helloworld.a1.svc.cluster.local:5000/hello", "http://helloworld-nowhere/x"
+    script = c.probe_script([], 3, [(hello, 4)])
+    out = subprocess.run(["sh", "-c", script], env=env, stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    answers = c.parse_repeated(out, [hello])[0]
+    assert [a["body"] for a in answers] == ["Hello version: v1-east, instance: helloworld-v1-east",
+                                            "Hello version: v2-west, instance: helloworld-v2-west"] * 2
+    assert set((a["rc"], a["http_code"]) for a in answers) == {(0, "200")}
+    # Through the engine, beside single probes of the same client: one exec, the repeated probe's exec bound grows.
+    pairs = [{"client_namespace": "a1", "client": "curl", "url": hello, "repeat": 4},
+             {"client_namespace": "a1", "client": "curl", "url": gone, "repeat": 2}]
+    calls = []
+
+    def local_exec(namespace, pod, container, command, timeout):
+        calls.append(timeout)
+        proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        return proc.stdout, "", 0
+    results = c.run_matrix(local_exec, {("a1", "curl"): "curl-1"}, pairs, 3, 30)
+    assert calls == [4 * 3 + c.EXEC_SLACK]
+    assert (results[0]["rc"], results[0]["http_code"], len(results[0]["answers"])) == (0, "200", 4)
+    assert (results[1]["rc"], results[1]["http_code"]) == (6, "000") and [a["body"] for a in results[1]["answers"]] == ["", ""]
+    # A line too long is cut; a line of another probe is not taken.
+    noise = "R 0 200 {0} {1}\nR 0 200 http://other/ x\n".format(hello, "y" * 500)
+    assert [len(a["body"]) for a in c.parse_repeated(noise, [hello])[0]] == [c.BODY_CHARS]

@@ -126,7 +126,8 @@ def test_each_mesh_probes_its_own_gateway_from_inside():
     # mesh-2's gateway serves no plain HTTP: nothing to probe there.
     assert pairs == [{"client_mesh": "mesh-1", "client_namespace": "app-ns-1", "client": "curl", "server_mesh": "mesh-1",
                       "server_namespace": "mesh-1-ingress",
-                      "url": "http://ingressgateway-mesh-1.mesh-1-ingress.svc.cluster.local:80/get", "expect": "allow"}]
+                      "url": "http://ingressgateway-mesh-1.mesh-1-ingress.svc.cluster.local:80/get", "expect": "allow",
+                      "from_cluster": "cluster", "to_clusters": ["cluster"]}]
 
 
 def stored(model):
