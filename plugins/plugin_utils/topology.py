@@ -332,7 +332,8 @@ def local_view(mesh, here):
     placements = mesh["placements"]
     if placements is None:  # a single-cluster mesh on every cluster of the inventory
         view = dict(mesh, role="primary", cluster=here["name"], network=here["network"], placements=[],
-                    multicluster=False, istiod_service=istiod_service(mesh), holds_config=True)
+                    multicluster=False, istiod_service=istiod_service(mesh), holds_config=True,
+                    member_names=[m["name"] for m in mesh["members"]])
         return dict(view, readers=[], served_by=None, multi_network=False, eastwest_gateway=False,
                     istiod_gateway=None, expose_istiod=False, expose_address=None, gateways=False, install_profile=None, istiod_cluster=here["name"],
                     control_plane_clusters=[], fronted_namespaces=[])
@@ -348,7 +349,8 @@ def local_view(mesh, here):
     network = ([p["network"] for p in placements if p["role"] == "config"] or [here["network"]])[0] \
         if role == "external" else here["network"]
     view = dict(mesh, role=role, cluster=here["name"], network=network,
-                multicluster=mesh["topology"] != "single", istiod_service=istiod_service(mesh))
+                multicluster=mesh["topology"] != "single", istiod_service=istiod_service(mesh),
+                member_names=[m["name"] for m in mesh["members"]])
     # Where the mesh's configuration lives (Sidecars, the ingress gateway and its Gateway): a primary, a config cluster.
     view["holds_config"] = role in ("primary", "config")
     if not view["holds_config"]:

@@ -1,7 +1,8 @@
 # Copyright: multimesh.istio contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The judges of the isolation verification: pure functions from the mesh model and cluster state given as data
-to checks (see verification_report.check) - what must hold, what was observed, pass/fail/skipped with the evidence."""
+to checks (see verification_report.check) - what must hold, what was observed, pass/fail/skipped with the evidence.
+Over 400 lines: ten small judges, one per kind of check, that share the mesh-namespace and not-observed rules here."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -237,10 +238,16 @@ def check_discovery(model, registries, services):
     checks = []
     for mesh in model["meshes"]:
         name = "discovery scope " + mesh["name"]
-        if mesh.get("role", "primary") != "primary":  # no istiod here, or one whose namespaces are elsewhere
+        role = mesh.get("role", "primary")
+        if role not in ("primary", "external"):  # no istiod here
             continue
-        want = sorted(mesh_namespaces(mesh) & with_services)
-        expected = "istiod-{0} discovers exactly {1}".format(mesh["control_plane_revision"], ", ".join(want) or "no namespace")
+        if role == "external":  # its namespaces and their Services are on the clusters it serves, not here
+            want = sorted(set([mesh["namespace"]] + list(mesh.get("member_names") or [])))
+            expected = "istiod-{0} discovers only {1} (on the clusters it serves), and some".format(
+                mesh["control_plane_revision"], ", ".join(want))
+        else:
+            want = sorted(mesh_namespaces(mesh) & with_services)
+            expected = "istiod-{0} discovers exactly {1}".format(mesh["control_plane_revision"], ", ".join(want) or "no namespace")
         registry = by_mesh.get(mesh["name"])
         if registry is None or registry.get("error"):
             reason = (registry or {}).get("error") or "istiod was not asked"
@@ -248,6 +255,8 @@ def check_discovery(model, registries, services):
             continue
         seen = set(registry.get("namespaces") or [])
         foreign, missing = sorted(seen - set(want)), sorted(set(want) - seen)
+        if role == "external":  # which of them hold a Service is not known here: only nothing at all is missing
+            missing = [] if seen & set(want) else want
         evidence = {"pod": registry.get("pod"), "seen": sorted(seen), "foreign": foreign, "missing": missing,
                     "foreign_owners": dict((ns, owner.get(ns, "no mesh")) for ns in foreign)}
         problems = []

@@ -39,6 +39,8 @@ MESH_VIEW_KEYS = {
     "discovery_labels": "The labels that put a namespace in the mesh.",
     "mtls_mode": "STRICT or PERMISSIVE.",
     "members": "The member namespaces, each {name, owned}.",
+    "member_names": "The names of the mesh's member namespaces wherever they run (an external istiod serves them "
+                    "on other clusters, so its view has no members of its own).",
     "samples": "The sample apps of each member namespace.",
     "values": "The inventory's control-plane Helm values.",
     "topology": "single, primary-remote, multi-primary or external.",

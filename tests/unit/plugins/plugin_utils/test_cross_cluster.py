@@ -86,3 +86,27 @@ def test_the_matrix_lists_the_probes_across_clusters():
                          + probes.evaluate_spread(spread([], rc=6), WEST)))
     assert text.splitlines()[1:] == ["across clusters:", "cross-cluster app-pr: east -> west: answered by helloworld-v2-west",
                                      "cross-cluster app-pr: east -> west: FAIL no answer (curl exit 6 (could not resolve the host))"]
+
+
+def test_the_external_istiods_discovery_scope_is_judged_by_the_mesh_it_serves_on_other_clusters():
+    """Item 4: the external istiod runs here but discovers the config and remote clusters' namespaces."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import check_discovery
+
+    central = model("central")
+    assert [m["member_names"] for m in central["meshes"]] == [["app-ext"]] and central["meshes"][0]["members"] == []
+
+    def judged(namespaces=None, error=None):
+        registry = {"name": "mesh-ext", "pod": "istiod-1", "namespaces": namespaces or []}
+        if error:
+            registry = {"name": "mesh-ext", "pod": None, "error": error}
+        return dict((c["name"], c) for c in check_discovery(central, [registry], []))["discovery scope mesh-ext"]
+    good = judged(["app-ext", "external-istiod"])
+    assert good["status"] == "pass" and good["expected"] == (
+        "istiod-mesh-ext discovers only app-ext, external-istiod (on the clusters it serves), and some"), good
+    assert judged(["app-ext"])["status"] == "pass"  # which namespaces hold a Service is not known here
+    foreign = judged(["app-ext", "app-pr"])
+    assert (foreign["status"], foreign["reason"]) == ("fail", "istiod of mesh-ext discovers app-pr (in no mesh)")
+    blind = judged([])
+    assert (blind["status"], blind["reason"]) == ("fail", "it does not discover its own app-ext, external-istiod")
+    unasked = judged(error="no running istiod pod of revision mesh-ext in external-istiod")
+    assert (unasked["status"], unasked["observed"]) == ("fail", "not observed")

@@ -234,6 +234,7 @@ def test_defaults_are_expanded():
         "discovery_labels": {"istio-discovery": "mesh-2"},
         "mtls_mode": "STRICT",
         "members": [{"name": "app-ns-2", "owned": False}, {"name": "app-ns-3", "owned": False}],
+        "member_names": ["app-ns-2", "app-ns-3"],
         # No ingress gateway unless asked; the namespaces the members stage labels are the members then.
         "ingress_gateway": None, "ingress_gateway_name": "ingressgateway-mesh-2",
         "labelled_namespaces": [{"name": "app-ns-2", "owned": False}, {"name": "app-ns-3", "owned": False}],
