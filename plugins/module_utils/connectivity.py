@@ -62,34 +62,35 @@ def _single_probes(urls, timeout):
     return lines + ["  wait", "fi"]
 
 
-def parse_output(stdout, urls):
-    """{index in urls: {rc, http_code, elapsed}} for every well-formed line whose URL was probed; probes without
-    a line are absent."""
+def _probe_lines(stdout, urls, pattern, url_group):
+    """(indexes in urls, match) for every line of stdout that pattern matches, whose URL (match group url_group) was
+    probed; noise and lines of other URLs are passed over."""
     positions = {}
     for index, url in enumerate(urls):
         positions.setdefault(url, []).append(index)
-    results = {}
     for line in (stdout or "").splitlines():
-        match = _LINE.match(line.rstrip("\r\n"))
-        if match and match.group(1) in positions:
-            for index in positions[match.group(1)]:
-                results[index] = {"rc": int(match.group(2)), "http_code": match.group(3),
-                                  "elapsed": round(float(match.group(4)), 3)}
+        match = pattern.match(line.rstrip("\r\n"))
+        if match and match.group(url_group) in positions:
+            yield positions[match.group(url_group)], match
+
+
+def parse_output(stdout, urls):
+    """{index in urls: {rc, http_code, elapsed}} for every well-formed line whose URL was probed; probes without
+    a line are absent."""
+    results = {}
+    for indexes, match in _probe_lines(stdout, urls, _LINE, 1):
+        for index in indexes:
+            results[index] = {"rc": int(match.group(2)), "http_code": match.group(3), "elapsed": round(float(match.group(4)), 3)}
     return results
 
 
 def parse_repeated(stdout, urls):
     """{index in urls: [{rc, http_code, body}, ...]} of the repeated probes, one entry per request answered."""
-    positions = {}
-    for index, url in enumerate(urls):
-        positions.setdefault(url, []).append(index)
     results = {}
-    for line in (stdout or "").splitlines():
-        match = _REPEAT_LINE.match(line.rstrip("\r\n"))
-        if match and match.group(3) in positions:
-            answer = {"rc": int(match.group(1)), "http_code": match.group(2), "body": match.group(4)[:BODY_CHARS]}
-            for index in positions[match.group(3)]:
-                results.setdefault(index, []).append(answer)
+    for indexes, match in _probe_lines(stdout, urls, _REPEAT_LINE, 3):
+        answer = {"rc": int(match.group(1)), "http_code": match.group(2), "body": match.group(4)[:BODY_CHARS]}
+        for index in indexes:
+            results.setdefault(index, []).append(answer)
     return results
 
 
