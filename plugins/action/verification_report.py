@@ -21,7 +21,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_probe
 _NO_ISTIOCTL = ("istioctl was not found",)
 
 
-def _mapping(model, proxy_results, pods):
+def _mapping(model, proxy_results, pods, peer_pods=None):
     """proxy_results: registered istioctl_proxy_status runs, one per mesh (item = the mesh)."""
     by_mesh, reason, checks = {}, None, []
     for result in proxy_results or []:
@@ -39,7 +39,7 @@ def _mapping(model, proxy_results, pods):
     if not proxy_results:
         reason = "istioctl was not asked (verify_proxy_status is false)"
     failed = set(c["name"] for c in checks)
-    mapped = [c for c in judges.check_mapping(model, by_mesh, pods, reason) if c["name"] not in failed]
+    mapped = [c for c in judges.check_mapping(model, by_mesh, pods, reason, peer_pods) if c["name"] not in failed]
     return checks + mapped
 
 
@@ -63,7 +63,7 @@ class ActionModule(ActionBase):
         model = args["model"]
         pods = args.get("pods") or []
         checks = (judges.check_control_planes(model, args.get("deployments") or [], args.get("mutating") or [], args.get("validating") or [])
-                  + judges.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods)
+                  + judges.check_pods(model, pods) + _mapping(model, args.get("proxy_status"), pods, args.get("peer_pods"))
                   + judges.check_roots(model, args.get("root_configmaps") or [])
                   + judges.check_discovery(model, args.get("registries"), args.get("services") or []) + _probes(args.get("probes"), args.get("peer_pods"))
                   + judges.check_remote_access(model, args.get("remote_access"))

@@ -112,10 +112,11 @@ options:
     elements: dict
   peer_pods:
     description:
-      - The helloworld pods the other clusters' hosts read in the same run, by cluster name (their
+      - The sample pods the other clusters' hosts read in the same run, by cluster name (their
         C(multimesh_cluster_name)). A spread probe from here (a pair of O(probes) with C(expect=spread)) passes for a
-        cluster only when one of that cluster's pods answered; a cluster absent here was not read and its check is
-        skipped, never passed.
+        cluster only when one of that cluster's helloworld pods answered, and an external istiod here must serve
+        exactly the sample pods of the clusters it serves (O(proxy_status)); a cluster absent here was not read and
+        the checks that need it are skipped, never passed.
     type: dict
   report_dir:
     description: Directory on the controller for C(report.json) and C(junit.xml); created (not in check mode).

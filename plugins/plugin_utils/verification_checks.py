@@ -390,21 +390,35 @@ def check_ingress_gateways(model, deployments, gateways, registries):
 
 # ------------------------------------------------------------------ control-plane mapping
 
-def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None):
-    """Per mesh, proxy-status must list exactly the sample pods of its member namespaces, all in sync. Without
-    istioctl the check is skipped with the reason - never passed."""
+def _served_pods(mesh, pods, peer_pods):
+    """(member namespaces, the sample pods the mesh's istiod here must serve) - an external istiod's are on the
+    clusters it serves, as their hosts read them in this run (peer_pods) - or (None, why) when one was not read."""
+    if mesh.get("role") != "external":
+        # The mesh's ingress gateway is one of its proxies too.
+        return set(m["name"] for m in mesh["labelled_namespaces"]), pods
+    unread = [c for c in mesh["placements"] if c["role"] != "external" and c["cluster"] not in (peer_pods or {})]
+    if unread:
+        return None, "cluster {0} is not in this run: its pods were not read".format(", ".join(c["cluster"] for c in unread))
+    served = [p for c in mesh["placements"] if c["role"] != "external" for p in peer_pods[c["cluster"]]]
+    return set(mesh.get("member_names") or []), served
+
+
+def check_mapping(model, proxies_by_mesh, pods, istioctl_reason=None, peer_pods=None):
+    """Per mesh whose istiod runs here, proxy-status must list exactly the sample pods of its member namespaces, all
+    in sync - for an external istiod, those of the clusters it serves (peer_pods: the sample pods their hosts read
+    in this run). Without istioctl, or with a served cluster not in the run, the check is skipped with the reason -
+    never passed."""
     checks = []
     for mesh in model["meshes"]:
         name = "control-plane mapping " + mesh["name"]
-        if mesh.get("role", "primary") != "primary":  # proxy-status asks the istiod of this cluster
+        if mesh.get("role", "primary") not in ("primary", "external"):  # proxy-status asks the istiod of this cluster
             continue
-        if istioctl_reason:
+        members, pods_served = _served_pods(mesh, pods, peer_pods)
+        if istioctl_reason or members is None:
             checks.append(check(name, "mapping", "proxy-status lists this mesh's workloads", "not run", SKIPPED,
-                                reason=istioctl_reason))
+                                reason=istioctl_reason or pods_served))
             continue
-        # The mesh's ingress gateway is one of its proxies too.
-        members = set(m["name"] for m in mesh["labelled_namespaces"])
-        want = sorted("{0}.{1}".format(p["metadata"]["name"], p["metadata"]["namespace"]) for p in pods
+        want = sorted("{0}.{1}".format(p["metadata"]["name"], p["metadata"]["namespace"]) for p in pods_served
                       if p["metadata"].get("namespace") in members)
         listed = proxies_by_mesh.get(mesh["name"]) or []
         have = sorted(p["name"] for p in listed if p["namespace"] in members)

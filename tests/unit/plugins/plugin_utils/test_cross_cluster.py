@@ -110,3 +110,22 @@ def test_the_external_istiods_discovery_scope_is_judged_by_the_mesh_it_serves_on
     assert (blind["status"], blind["reason"]) == ("fail", "it does not discover its own app-ext, external-istiod")
     unasked = judged(error="no running istiod pod of revision mesh-ext in external-istiod")
     assert (unasked["status"], unasked["observed"]) == ("fail", "not observed")
+
+
+def test_the_external_istiod_must_serve_exactly_the_sample_pods_of_the_clusters_it_serves():
+    """Item 4: proxy-status of the external istiod, judged by the pods the config and remote clusters' hosts read."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import check_mapping
+
+    peers = {"east": [pod("app-ext", "helloworld-v1-e"), pod("app-pr", "curl-e", "curl")],
+             "west": [pod("app-ext", "sleep-w", "sleep")]}
+
+    def proxy(name, ns, synced=True):
+        return {"name": "{0}.{1}".format(name, ns), "namespace": ns, "synced": synced}
+    good = check_mapping(model("central"), {"mesh-ext": [proxy("helloworld-v1-e", "app-ext"), proxy("sleep-w", "app-ext")]},
+                         [], None, peers)
+    assert [(c["name"], c["status"], c["expected"]) for c in good] == [
+        ("control-plane mapping mesh-ext", "pass", "exactly 2 proxies, all SYNCED")]
+    short = check_mapping(model("central"), {"mesh-ext": [proxy("sleep-w", "app-ext")]}, [], None, peers)[0]
+    assert (short["status"], short["reason"]) == ("fail", "istiod of mesh-ext serves no proxy of helloworld-v1-e.app-ext")
+    unread = check_mapping(model("central"), {"mesh-ext": []}, [], None, {"east": peers["east"]})[0]
+    assert (unread["status"], unread["reason"]) == ("skipped", "cluster west is not in this run: its pods were not read")
