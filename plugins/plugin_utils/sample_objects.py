@@ -56,18 +56,35 @@ def _one_sample(sample, namespace, images, ownership):
                       for version in spec.get("versions") or (None,)]
 
 
-def _gateway_route(mesh, ownership):
-    """The mesh's ingress gateway serves the first member's httpbin: what the verification probes from inside the
-    mesh. None without such a gateway, httpbin or member."""
+# What a mesh's ingress gateway routes to, by the first sample the mesh runs: (sample, port, path prefix or None).
+GATEWAY_ROUTES = (("httpbin", 8000, None), ("helloworld", 5000, "/hello"))
+
+
+def gateway_target(mesh):
+    """(sample, port, path) the mesh's ingress gateway routes to in its first member - httpbin, else helloworld's
+    /hello as the external control plane procedure routes it - or None without such a gateway, sample or member."""
     gateway = mesh.get("ingress_gateway")
-    if not (gateway and gateway.get("http_ports") and "httpbin" in mesh["samples"] and mesh["members"]):
+    if not (gateway and gateway.get("http_ports") and mesh["members"]):
         return None
-    host = "httpbin.{0}.svc.cluster.local".format(mesh["members"][0]["name"])
+    return next((route for route in GATEWAY_ROUTES if route[0] in mesh["samples"]), None)
+
+
+def _gateway_route(mesh, ownership):
+    """The mesh's ingress gateway serves the first member's httpbin (or helloworld's /hello): what the verification
+    probes from inside the mesh. None without such a gateway, sample or member."""
+    target = gateway_target(mesh)
+    if not target:
+        return None
+    sample, port, path = target
+    gateway = mesh["ingress_gateway"]
+    host = "{0}.{1}.svc.cluster.local".format(sample, mesh["members"][0]["name"])
+    route = {"route": [{"destination": {"host": host, "port": {"number": port}}}]}
+    if path:
+        route = dict({"match": [{"uri": {"prefix": path}}]}, **route)
     return {"apiVersion": NETWORKING, "kind": "VirtualService",
-            "metadata": {"name": gateway["name"] + "-httpbin", "namespace": gateway["namespace"],
-                         "labels": dict(ownership, app="httpbin")},
-            "spec": {"hosts": ["*"], "gateways": [gateway["name"]],
-                     "http": [{"route": [{"destination": {"host": host, "port": {"number": 8000}}}]}]}}
+            "metadata": {"name": gateway["name"] + "-" + sample, "namespace": gateway["namespace"],
+                         "labels": dict(ownership, app=sample)},
+            "spec": {"hosts": ["*"], "gateways": [gateway["name"]], "http": [route]}}
 
 
 def sample_objects(model, images):

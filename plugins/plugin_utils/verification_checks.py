@@ -254,7 +254,10 @@ def check_discovery(model, registries, services):
             checks.append(check(name, "discovery", expected, "not observed", FAIL, {"pod": (registry or {}).get("pod")}, reason))
             continue
         seen = set(registry.get("namespaces") or [])
-        foreign, missing = sorted(seen - set(want)), sorted(set(want) - seen)
+        # A mesh namespace whose Services are on another cluster of the mesh is its own too (a primary reads its
+        # remotes): foreign is judged against all of them, missing against those with a Service here.
+        foreign = sorted(seen - set(want) - (mesh_namespaces(mesh) if role == "primary" else set()))
+        missing = sorted(set(want) - seen)
         if role == "external":  # which of them hold a Service is not known here: only nothing at all is missing
             missing = [] if seen & set(want) else want
         evidence = {"pod": registry.get("pod"), "seen": sorted(seen), "foreign": foreign, "missing": missing,

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import gateway_target
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_report import FAIL, PASS, SKIPPED, check
 
 # A denial counts only when the mesh denied: HTTP 503 from the client's sidecar, or the server's sidecar resetting
@@ -75,17 +76,18 @@ def _cluster_pairs(model, server):
                           "server_mesh": server_mesh, "server_namespace": server_ns,
                           "url": "http://{0}.{1}.svc.cluster.local:8000/get".format(server, server_ns),
                           "expect": "allow" if client_mesh == server_mesh else "deny"})
-    # From inside each mesh through its own ingress gateway, which routes to the mesh's first httpbin.
+    # From inside each mesh through its own ingress gateway, which routes to the mesh's first httpbin (or helloworld).
     for mesh in model["meshes"]:
-        gateway = mesh.get("ingress_gateway")
-        if not gateway or not gateway["http_ports"] or server not in mesh["samples"] or not mesh["members"]:
+        target = gateway_target(mesh)
+        if not target:
             continue
+        gateway = mesh["ingress_gateway"]
         for client_mesh, client_ns, dummy, clients in hosts:
             if client_mesh == mesh["name"] and clients:
                 pairs.append({"client_mesh": client_mesh, "client_namespace": client_ns, "client": clients[0],
                               "server_mesh": mesh["name"], "server_namespace": gateway["namespace"],
-                              "url": "http://{0}.{1}.svc.cluster.local:{2}/get".format(
-                                  gateway["name"], gateway["namespace"], gateway["http_ports"][0]),
+                              "url": "http://{0}.{1}.svc.cluster.local:{2}{3}".format(
+                                  gateway["name"], gateway["namespace"], gateway["http_ports"][0], target[2] or "/get"),
                               "expect": "allow"})
     return pairs
 

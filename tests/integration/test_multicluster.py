@@ -368,6 +368,11 @@ def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(conve
         assert sorted(p.rsplit("-", 2)[0] for p in across["evidence"]["their_pods"]) == ["helloworld-v1", "helloworld-v2"], across
         assert "across clusters:" in run.out
     assert not [name for name in checks["west"] if name.startswith("cross-cluster")]  # no client of a mesh there
+    # mesh-pr's istiod reads west, where app-pr's Services are: its own namespace, not a foreign one.
+    assert status["east"]["discovery scope mesh-pr"] == "pass", checks["east"]["discovery scope mesh-pr"]
+    # The external istiod is asked too (here kwok's fake pod, which answers nothing: inconclusive, never passed).
+    for kind in ("discovery scope mesh-ext", "control-plane mapping mesh-ext"):
+        assert status["central"][kind] == "fail", checks["central"][kind]
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):

@@ -144,7 +144,8 @@ def test_default_mesh_gets_the_default_tag_and_validator_then_gives_them_back(co
 
 def test_verify_reports_what_holds_and_fails_on_what_does_not(converged, third, tmp_path):
     """No istiod runs here (only kwok's fake pod): control planes and webhooks are right, but no root certificate is
-    distributed, and neither proxy-status nor the discovery scope gets an answer. The verification must say exactly that, in report.json and junit.xml."""
+    distributed, and neither proxy-status, the discovery scope nor what istiod holds gets an answer. The verification
+    must say exactly that, in report.json and junit.xml."""
     run = play(third, "verify.yml", "-e", "multimesh_verify_report_dir=" + str(tmp_path))
     assert run.rc != 0, run.out
     with open(str(tmp_path / "report.json")) as handle:
@@ -162,9 +163,16 @@ def test_verify_reports_what_holds_and_fails_on_what_does_not(converged, third, 
     scope = [c for c in report["checks"] if c["category"] == "discovery"]
     assert [(c["status"], c["observed"]) for c in scope] == [("fail", "not observed")] * 2, scope
     assert all(c["reason"].startswith("cannot ask istiod usergroup-") for c in scope), scope
-    assert report["passed"] is False and report["counts"]["fail"] == 7
+    # The Sidecars and the Gateway are stored as they must be, but where the mesh's istiod runs its view is the
+    # evidence, and it could not be asked: inconclusive, never passed (issue 28 item 6).
+    held = [c for c in report["checks"] if c["category"] in ("scope", "gateway")]
+    assert sorted(c["name"] for c in held) == ["ingress gateway usergroup-1", "sidecar scope app-ns-1", "sidecar scope app-ns-2",
+                                               "sidecar scope app-ns-3", "sidecar scope usergroup-1-ingress"], held
+    assert all(c["status"] == "fail" and c["observed"].startswith("stored; not observed by istiod-")
+               and c["reason"].startswith("inconclusive: not observed: cannot ask istiod usergroup-") for c in held), held
+    assert report["passed"] is False and report["counts"]["fail"] == 12
     suite = ET.parse(str(tmp_path / "junit.xml")).getroot()
-    assert suite.get("failures") == "7" and suite.get("tests") == str(len(report["checks"]))
+    assert suite.get("failures") == "12" and suite.get("tests") == str(len(report["checks"]))
     assert "FAILED root of trust app-ns-1" in run.out
 
 

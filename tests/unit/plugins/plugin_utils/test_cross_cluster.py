@@ -129,3 +129,19 @@ def test_the_external_istiod_must_serve_exactly_the_sample_pods_of_the_clusters_
     assert (short["status"], short["reason"]) == ("fail", "istiod of mesh-ext serves no proxy of helloworld-v1-e.app-ext")
     unread = check_mapping(model("central"), {"mesh-ext": []}, [], None, {"east": peers["east"]})[0]
     assert (unread["status"], unread["reason"]) == ("skipped", "cluster west is not in this run: its pods were not read")
+
+
+def test_a_primary_discovers_its_member_whose_services_run_only_on_its_remote():
+    """A primary reads its remotes: its member namespace seen with Services only on the remote is its own, not
+    foreign (found on the harness: mesh-pr's istiod lists app-pr's Service of west)."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_checks import check_discovery
+
+    east = model("east")
+    services = [{"metadata": {"namespace": "istio-system-pr", "name": "istiod-mesh-pr"}}]
+    registries = [{"name": "mesh-pr", "pod": "istiod-1", "namespaces": ["app-pr", "istio-system-pr"]}]
+    scope = dict((c["name"], c) for c in check_discovery(east, registries, services))["discovery scope mesh-pr"]
+    assert (scope["status"], scope["evidence"]["foreign"]) == ("pass", []), scope
+    # Another mesh's namespace is still foreign.
+    registries[0]["namespaces"].append("app-solo")
+    scope = dict((c["name"], c) for c in check_discovery(east, registries, services))["discovery scope mesh-pr"]
+    assert (scope["status"], scope["reason"]) == ("fail", "istiod of mesh-pr discovers app-solo (mesh solo)")

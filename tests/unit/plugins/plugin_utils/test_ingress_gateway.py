@@ -130,6 +130,26 @@ def test_each_mesh_probes_its_own_gateway_from_inside():
                       "from_cluster": "cluster", "to_clusters": ["cluster"]}]
 
 
+def test_a_mesh_without_httpbin_routes_its_gateway_to_helloworlds_hello_and_probes_it():
+    """Issue 28 item 4: the external control plane procedure routes its ingress gateway's /hello to helloworld."""
+    from ansible_collections.multimesh.istio.plugins.plugin_utils.sample_objects import sample_objects
+
+    model = build_model(samples=["helloworld", "curl"], meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"], "ingress_gateway": {}}])
+    images = {"curl": "curl", "httpbin": "httpbin", "helloworld-v1": "hw1", "helloworld-v2": "hw2"}
+    routes = [e["object"] for e in sample_objects(model, images) if e["object"]["kind"] == "VirtualService"]
+    assert [(r["metadata"]["name"], r["spec"]["http"]) for r in routes] == [("ingressgateway-mesh-1-helloworld", [{
+        "match": [{"uri": {"prefix": "/hello"}}],
+        "route": [{"destination": {"host": "helloworld.app-ns-1.svc.cluster.local", "port": {"number": 5000}}}]}])]
+    pairs = [p for p in probes.probe_pairs(model) if p["server_namespace"] == "mesh-1-ingress"]
+    assert [p["url"] for p in pairs] == ["http://ingressgateway-mesh-1.mesh-1-ingress.svc.cluster.local:80/hello"]
+    # Neither sample: no route, no probe.
+    bare = build_model(samples=["curl"], meshes=[
+        {"name": "mesh-1", "namespace": "istio-system-1", "members": ["app-ns-1"], "ingress_gateway": {}}])
+    assert not [e for e in sample_objects(bare, images) if e["object"]["kind"] == "VirtualService"]
+    assert not [p for p in probes.probe_pairs(bare) if p["server_namespace"] == "mesh-1-ingress"]
+
+
 def stored(model):
     deployments, gateways = [], []
     for mesh in model["meshes"]:
