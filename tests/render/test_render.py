@@ -285,6 +285,20 @@ def test_invalid_inventory_fails_before_any_cluster_call(tmp_path):
     assert "kubernetes.core" not in out
 
 
+@pytest.mark.parametrize("playbook", ["site.yml", "verify.yml", "cleanup.yml", "upgrade.yml"])
+def test_an_inventory_without_the_cluster_group_fails_instead_of_matching_no_host(tmp_path, playbook):
+    """Issue 29 point 6: another group name was "no hosts matched" and rc 0 - a green job that did nothing."""
+    inventory = tmp_path / "clusters.yml"
+    inventory.write_text("clusters:\n  hosts:\n    cluster-1:\n      ansible_connection: local\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                           os.path.join(REPO, "playbooks", playbook), "-i", str(inventory)], cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120, check=False)
+    assert proc.returncode != 0, proc.stdout
+    assert "The inventory has no host in 'multimesh_clusters' (groups: clusters). Fix:" in " ".join(proc.stdout.split()), proc.stdout
+    assert "cluster-1" not in proc.stdout.split("PLAY RECAP")[-1]  # nothing ran on the cluster
+
+
 def test_mistyped_variable_is_rejected(tmp_path):
     rc, out = run_site(os.path.join(INVENTORIES, "two-mesh.yml"), "-e", "multimesh_render_dir=" + str(tmp_path),
                        "-e", '{"multimesh_sample": ["sleep"]}')
