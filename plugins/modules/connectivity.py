@@ -47,6 +47,9 @@ options:
       Seconds the whole run may take; unset means the longest probe (O(probe_timeout), times its C(repeat)) plus
       O(probe_timeout) plus 10.
     type: int
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
 """
 
 EXAMPLES = r"""

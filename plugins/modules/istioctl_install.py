@@ -96,6 +96,9 @@ options:
         shared cluster resources of the cluster, not only O(revision). Off unless set explicitly.
     type: bool
     default: false
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
 """
 
 EXAMPLES = r"""

@@ -40,6 +40,9 @@ options:
     description: Seconds to wait for each istiod's answer.
     type: int
     default: 20
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
 """
 
 EXAMPLES = r"""

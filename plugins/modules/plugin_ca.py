@@ -94,6 +94,8 @@ options:
     type: int
     default: 30
 requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
   - cryptography >= 42
 """
 

@@ -58,6 +58,9 @@ options:
     description: The expanded model, C(multimesh_model) (see M(multimesh.istio.mesh_model)).
     type: dict
     required: true
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the controller
 """
 
 EXAMPLES = r"""

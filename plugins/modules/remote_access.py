@@ -48,6 +48,9 @@ options:
     description: Seconds each request to another cluster may take.
     type: int
     default: 10
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
 """
 
 EXAMPLES = r"""

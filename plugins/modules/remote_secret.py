@@ -163,6 +163,9 @@ options:
 notes:
   - The remote cluster's access only needs to read and, for O(create_service_account), create the service account and RBAC.
   - Every token and kubeconfig stays out of logs, return values and diffs.
+requirements:
+  - kubernetes.core >= 6.0.0
+  - kubernetes >= 24.2.0 (the Python client) on the host the module runs on
 """
 
 EXAMPLES = r"""
