@@ -56,7 +56,7 @@ def converged(cluster, kube):
     return first
 
 
-def test_first_run_creates_every_object(converged, kube):
+def test_first_run_creates_every_object(converged, kube, cluster):
     from kubernetes import client
 
     assert converged.recap()["changed"] > 0
@@ -69,7 +69,8 @@ def test_first_run_creates_every_object(converged, kube):
     assert pa["spec"]["mtls"]["mode"] == "STRICT"
     labels = core.read_namespace("app-ns-3").metadata.labels
     assert labels["istio-discovery"] == "mesh-2" and labels["istio.io/rev"] == "mesh-2"
-    assert "Applied to the current kubeconfig context; backend sail" in converged.out
+    # The summary names how the run reached the cluster (here kubernetes.core's K8S_AUTH_KUBECONFIG).
+    assert "Applied to kubeconfig {0}; backend sail".format(cluster.ansible_kubeconfig) in converged.out
     assert "Pre-flight passed" in converged.out
 
 

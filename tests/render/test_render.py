@@ -299,6 +299,25 @@ def test_an_inventory_without_the_cluster_group_fails_instead_of_matching_no_hos
     assert "cluster-1" not in proc.stdout.split("PLAY RECAP")[-1]  # nothing ran on the cluster
 
 
+def test_the_summary_names_a_bearer_token_credential_and_never_the_token(tmp_path):
+    """Issue 29 point 8: with AWX's bearer-token credential (K8S_AUTH_HOST, K8S_AUTH_API_KEY) the summary said
+    "Applied to the current kubeconfig context"."""
+    playbook = tmp_path / "summary.yml"
+    playbook.write_text(
+        "- hosts: multimesh_clusters\n  gather_facts: false\n  roles: [multimesh.istio.model]\n  tasks:\n"
+        "    - ansible.builtin.debug:\n        msg: \"{{{{ lookup('ansible.builtin.template', '{0}') }}}}\"\n".format(
+            os.path.join(REPO, "playbooks", "templates", "summary.j2")))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               K8S_AUTH_HOST="https://api.example.com:6443", K8S_AUTH_API_KEY="sha256~not-for-logs")
+    env.pop("K8S_AUTH_KUBECONFIG", None)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook), "-i",
+                           os.path.join(INVENTORIES, "two-mesh.yml")], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert "Applied to API server https://api.example.com:6443 (token from K8S_AUTH_API_KEY); backend sail" in proc.stdout
+    assert "not-for-logs" not in proc.stdout
+
+
 def test_mistyped_variable_is_rejected(tmp_path):
     rc, out = run_site(os.path.join(INVENTORIES, "two-mesh.yml"), "-e", "multimesh_render_dir=" + str(tmp_path),
                        "-e", '{"multimesh_sample": ["sleep"]}')
