@@ -13,6 +13,7 @@ import re
 from ansible_collections.multimesh.istio.plugins.module_utils.istiod_registry import sidecar_egress_hosts
 from ansible_collections.multimesh.istio.plugins.plugin_utils.sidecars import discovery_address, injected_revision, sidecar_container
 from ansible_collections.multimesh.istio.plugins.plugin_utils.values import uses_cni
+from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_probes import data_plane_clusters
 from ansible_collections.multimesh.istio.plugins.plugin_utils.verification_report import FAIL, PASS, SKIPPED, check
 
 
@@ -399,10 +400,10 @@ def _served_pods(mesh, pods, peer_pods):
     if mesh.get("role") != "external":
         # The mesh's ingress gateway is one of its proxies too.
         return set(m["name"] for m in mesh["labelled_namespaces"]), pods
-    unread = [c for c in mesh["placements"] if c["role"] != "external" and c["cluster"] not in (peer_pods or {})]
+    unread = [c for c in data_plane_clusters(mesh) if c not in (peer_pods or {})]
     if unread:
-        return None, "cluster {0} is not in this run: its pods were not read".format(", ".join(c["cluster"] for c in unread))
-    served = [p for c in mesh["placements"] if c["role"] != "external" for p in peer_pods[c["cluster"]]]
+        return None, "cluster {0} is not in this run: its pods were not read".format(", ".join(unread))
+    served = [p for c in data_plane_clusters(mesh) for p in peer_pods[c]]
     return set(mesh.get("member_names") or []), served
 
 

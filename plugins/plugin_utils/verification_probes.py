@@ -30,6 +30,11 @@ def probe_pairs(model, client="curl", server="httpbin"):
             for pair in _cluster_pairs(model, server) + spread_pairs(model)]
 
 
+def client_samples(mesh):
+    """The samples of a mesh that can probe (curl first), in the order a client is picked."""
+    return [s for s in ("curl", "sleep") if s in mesh["samples"]]
+
+
 def data_plane_clusters(mesh):
     """The clusters where a multicluster mesh's workloads run (every role but external), in the inventory's order."""
     return [p["cluster"] for p in mesh.get("placements") or [] if p["role"] != "external"]
@@ -47,7 +52,7 @@ def spread_pairs(model):
     pairs = []
     for mesh in model["meshes"]:
         others = [c for c in data_plane_clusters(mesh) if c != here]
-        clients = [s for s in ("curl", "sleep") if s in mesh["samples"]]
+        clients = client_samples(mesh)
         if not (mesh.get("multicluster") and others and clients and "helloworld" in mesh["samples"]):
             continue
         for member in mesh["members"]:
@@ -63,7 +68,7 @@ def _cluster_pairs(model, server):
     hosts = []
     for mesh in model["meshes"]:
         for member in mesh["members"]:
-            clients = [s for s in ("curl", "sleep") if s in mesh["samples"]]
+            clients = client_samples(mesh)
             hosts.append((mesh["name"], member["name"], mesh["samples"], clients))
     pairs = []
     for client_mesh, client_ns, dummy, clients in hosts:
