@@ -4,10 +4,12 @@ egress selector configuration for the `cluster` egress (webhooks, pods/exec, pod
 The harness has no pod network: a Service's ClusterIP or a pod's IP leads nowhere. This proxy connects only to
   - loopback addresses as they are (kwok's kubelet endpoint: the node's address is 127.0.0.1), and
   - the addresses listed in the routes file (ClusterIP:port or podIP:port -> 127.0.0.1:port of a local process,
-    written by istiod_runner.py for each local istiod),
+    written by istiod_runner.py for each local istiod), and
+  - the host names in the names file, which every harness cluster shares (name:port -> 127.0.0.1:port; the
+    harness's DNS for what a real cluster would resolve publicly, written by harness.publish_name),
 and refuses everything else at once with 502 and the reason, so no traffic ever leaves the loopback interface.
 
-Usage: python egress_proxy.py SOCKET ROUTES_FILE   (runs until killed)
+Usage: python egress_proxy.py SOCKET ROUTES_FILE NAMES_FILE   (runs until killed)
 """
 
 import ipaddress
@@ -73,9 +75,11 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
             return
         target = parts[1]
-        dial = resolve(target, read_routes(self.server.routes_file))
+        routes = dict(read_routes(self.server.names_file), **read_routes(self.server.routes_file))
+        dial = resolve(target, routes)
         if dial is None:
-            log("refused {0}: no route (only loopback and the istiod addresses in the routes file)".format(target))
+            log("refused {0}: no route (only loopback, the istiod addresses in the routes file and the names in the "
+                "names file)".format(target))
             self.wfile.write("HTTP/1.1 502 Bad Gateway\r\n\r\nharness egress: no route to {0}\n".format(target).encode())
             return
         try:
@@ -98,14 +102,14 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-def main(sock_path, routes_file):
+def main(sock_path, routes_file, names_file):
     if os.path.exists(sock_path):
         os.remove(sock_path)
     server = Server(sock_path, Handler)
-    server.routes_file = routes_file
-    log("listening on {0}, routes from {1}".format(sock_path, routes_file))
+    server.routes_file, server.names_file = routes_file, names_file
+    log("listening on {0}, routes from {1} and {2}".format(sock_path, routes_file, names_file))
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])

@@ -276,6 +276,61 @@ def make_pki(pki):
     _write(os.path.join(pki, "done"), b"")
 
 
+# What every harness cluster shares of the world outside it: a CA its API servers trust as their system roots
+# (SSL_CERT_FILE), as a real one trusts the public CAs, and the host names their egress resolves (names.json).
+PUBLIC = os.path.join(STATE, "public")
+
+
+def public_ca():
+    """The path of the harness's public CA certificate; made once (atomically: xdist workers share STATE)."""
+    if not os.path.exists(os.path.join(PUBLIC, "ca.crt")):
+        staging = "{0}.{1}".format(PUBLIC, os.getpid())
+        os.makedirs(staging, exist_ok=True)
+        key = _key()
+        _write(os.path.join(staging, "ca.key"), _pem_key(key))
+        _write(os.path.join(staging, "ca.crt"), _cert("multimesh-harness-public-ca", key, None, None, ca=True,
+                                                      days=365).public_bytes(serialization.Encoding.PEM), 0o644)
+        try:
+            os.rename(staging, PUBLIC)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # another worker made it first
+    return os.path.join(PUBLIC, "ca.crt")
+
+
+def public_certificate(host):
+    """(certificate PEM, key PEM) for a DNS name, signed by the public CA: what a user's certificate from a public
+    CA would be to the harness's API servers."""
+    with open(public_ca(), "rb") as handle:
+        ca = x509.load_pem_x509_certificate(handle.read())
+    with open(os.path.join(PUBLIC, "ca.key"), "rb") as handle:
+        ca_key = serialization.load_pem_private_key(handle.read(), None)
+    key = _key()
+    return _cert(host, key, ca, ca_key, sans=(host,)).public_bytes(serialization.Encoding.PEM), _pem_key(key)
+
+
+def names_file():
+    return os.path.join(PUBLIC, "names.json")
+
+
+def publish_name(host_port, target):
+    """Make every harness API server's egress reach host_port ("name:port") at target ("127.0.0.1:port"); target
+    None takes the name back."""
+    public_ca()
+    try:
+        with open(names_file()) as handle:
+            names = json.load(handle)
+    except (OSError, ValueError):
+        names = {}
+    if target is None:
+        names.pop(host_port, None)
+    else:
+        names[host_port] = target
+    tmp = "{0}.{1}".format(names_file(), os.getpid())
+    with open(tmp, "w") as handle:
+        json.dump(names, handle, indent=2, sort_keys=True)
+    os.replace(tmp, names_file())
+
+
 def write_kubeconfig(path, name, server, pki, user):
     def b64(filename):
         with open(os.path.join(pki, filename), "rb") as handle:
@@ -439,7 +494,7 @@ class Cluster:
 
     def _python_args(self, component, bindir):
         if component == "egress":
-            return [self.egress_socket, self.egress_routes]
+            return [self.egress_socket, self.egress_routes, names_file()]
         if component == "istiods":
             return [self.kubeconfig, self.dir, os.path.join(bindir, "pilot-discovery"), str(self.port("istiods")),
                     self.egress_routes]
@@ -473,6 +528,9 @@ class Cluster:
             env = dict(os.environ, KUBECONFIG=self.kubeconfig, POD_NAMESPACE=SAIL_NAMESPACE)
         else:
             command = [os.path.join(bindir, "kwok" if component == "kwok" else "kube")] + self._args(component)
+            if component == "kube-apiserver":
+                # Its system roots: webhooks by URL without a caBundle are verified as against the public CAs.
+                env = dict(os.environ, SSL_CERT_FILE=public_ca())
         logfile = open(os.path.join(self.dir, "logs", component + ".log"), "ab")
         proc = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT, env=env,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)

@@ -7,7 +7,10 @@ cluster holds - the way the Deployment would run it:
     of its container (the chart's settings); no mesh config file, so istiod reads and watches the mesh ConfigMap
     (istio-<revision>) itself, as in the chart - the runner only waits until that ConfigMap exists;
   - the plug-in CA from the namespace's `cacerts` Secret, where there is one, in ./etc/cacerts as the chart mounts it;
-  - every listen address on its own loopback port.
+  - every listen address on its own loopback port;
+  - an external istiod (its namespace holds the Secret istio-kubeconfig, which the chart mounts where KUBECONFIG
+    points): that kubeconfig is its cluster, and the ConfigMap volumes it mounts from its own cluster (mesh config,
+    injection template) are written where the chart mounts them, under its working directory.
 The injector and validator are istiod's own: it reads istio-sidecar-injector-<revision> from the cluster and patches
 the caBundle of its revision's webhook configurations. The API server reaches them through egress_proxy.py: this
 runner writes the routes file that maps the istiod Service's ClusterIP and the istiod pod's IP to the local ports.
@@ -72,23 +75,27 @@ class Istiod(object):
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, deployment, pod_name):
+    def start(self, deployment, pod_name, kubeconfig):
+        """kubeconfig: the cluster's, or an external istiod's config cluster (see Runner._files)."""
         container = deployment.spec.template.spec.containers[0]
         env = dict(os.environ)
         env.update({e.name: e.value for e in container.env or [] if e.value is not None and e.name not in OWN_ENV})
         env.update(POD_NAME=pod_name, POD_NAMESPACE=self.namespace, REVISION=self.revision,
-                   KUBECONFIG=self.runner.kubeconfig, SERVICE_ACCOUNT=deployment.spec.template.spec.service_account_name or "istiod")
-        # --meshConfig/--networksConfig name files that do not exist: istiod then reads the mesh ConfigMap.
-        args = [self.runner.pilot, "discovery", "--kubeconfig", self.runner.kubeconfig, "--namespace", self.namespace,
-                "--meshConfig", os.path.join(self.dir, "no-mesh-file"), "--networksConfig", os.path.join(self.dir, "no-networks-file"),
-                "--clusterID", "Kubernetes", "--keepaliveMaxServerConnectionAge", "30m", "--shutdownDuration", "1s",
+                   KUBECONFIG=kubeconfig, SERVICE_ACCOUNT=deployment.spec.template.spec.service_account_name or "istiod")
+        mesh_file = os.path.join(self.dir, "etc", "istio", "config", "mesh")
+        # Without a mesh file (--meshConfig names one that does not exist) istiod reads the mesh ConfigMap.
+        args = [self.runner.pilot, "discovery", "--kubeconfig", kubeconfig, "--namespace", self.namespace,
+                "--meshConfig", mesh_file if os.path.exists(mesh_file) else os.path.join(self.dir, "no-mesh-file"),
+                "--networksConfig", os.path.join(self.dir, "no-networks-file"),
+                "--clusterID", env.get("CLUSTER_ID") or "Kubernetes",
+                "--keepaliveMaxServerConnectionAge", "30m", "--shutdownDuration", "1s",
                 "--httpAddr", self.address("http"), "--grpcAddr", self.address("grpc"),
                 "--secureGRPCAddr", self.address("secure-grpc"), "--httpsAddr", self.address("https"),
                 "--monitoringAddr", self.address("monitoring"), "--ctrlz_address", "127.0.0.1",
                 "--ctrlz_port", str(self.port("ctrlz")), "--domain", "cluster.local", "--log_output_level", "default:info"]
         logfile = open(os.path.join(self.dir, "istiod.log"), "ab")
-        # The working directory holds ./etc/cacerts and istiod's own ./var/run/secrets; no injection template file,
-        # so istiod reads the injector ConfigMap of its revision from the cluster.
+        # The working directory holds ./etc/cacerts and istiod's own ./var/run/secrets; without an injection template
+        # file (./var/lib/istio/inject, an external istiod's) istiod reads the injector ConfigMap of its revision.
         self.proc = subprocess.Popen(args, cwd=self.dir, env=env, stdout=logfile, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         with open(os.path.join(self.dir, "pid"), "w") as handle:
@@ -140,19 +147,38 @@ class Runner(object):
                 return None
             raise
 
-    def _files(self, istiod):
-        """The plug-in CA files from the cluster; False while the mesh ConfigMap is not there yet."""
+    def _files(self, istiod, deployment):
+        """The kubeconfig istiod uses, after writing the plug-in CA files (and an external istiod's mounted
+        ConfigMaps) from the cluster; None while the mesh ConfigMap is not there yet."""
         name = "istio" if istiod.revision == "default" else "istio-" + istiod.revision
         mesh = self._read(self.core.read_namespaced_config_map, name, istiod.namespace)
         if mesh is None or "mesh" not in (mesh.data or {}):
-            return False
+            return None
+        kubeconfig = self.kubeconfig
+        remote = self._read(self.core.read_namespaced_secret, "istio-kubeconfig", istiod.namespace)
+        if remote is not None and "config" in (remote.data or {}):
+            kubeconfig = os.path.join(istiod.dir, "remote-kubeconfig")
+            write_if_changed(kubeconfig, base64.b64decode(remote.data["config"]).decode(), 0o600)
+            self._config_map_mounts(istiod, deployment)
         cacerts = self._read(self.core.read_namespaced_secret, "cacerts", istiod.namespace)
         if cacerts is not None:
             certdir = os.path.join(istiod.dir, "etc", "cacerts")
             os.makedirs(certdir, exist_ok=True)
             for key, value in (cacerts.data or {}).items():
                 write_if_changed(os.path.join(certdir, key), base64.b64decode(value).decode(), 0o600)
-        return True
+        return kubeconfig
+
+    def _config_map_mounts(self, istiod, deployment):
+        """The ConfigMap volumes of istiod's container, from this cluster, at their mount paths under its directory."""
+        spec = deployment.spec.template.spec
+        config_maps = dict((v.name, v.config_map.name) for v in spec.volumes or [] if v.config_map is not None)
+        for mount in spec.containers[0].volume_mounts or []:
+            if mount.name in config_maps:
+                found = self._read(self.core.read_namespaced_config_map, config_maps[mount.name], istiod.namespace)
+                target = os.path.join(istiod.dir, mount.mount_path.lstrip("/"))
+                os.makedirs(target, exist_ok=True)
+                for key, value in ((found.data or {}) if found is not None else {}).items():
+                    write_if_changed(os.path.join(target, key), value)
 
     def _routes(self, istiod, pods):
         routes = {}
@@ -196,14 +222,15 @@ class Runner(object):
             istiod = self.istiods.get(key)
             if istiod is None:
                 istiod = self.istiods[key] = Istiod(self, namespace, revision, self._slot())
-            if not self._files(istiod):
+            kubeconfig = self._files(istiod, deployment)
+            if kubeconfig is None:
                 continue
             pods = [p for p in self.core.list_namespaced_pod(
                 namespace, label_selector="app=istiod,istio.io/rev={0}".format(revision)).items
                 if not p.metadata.deletion_timestamp]
             if not istiod.running():
                 name = pods[0].metadata.name if pods else deployment.metadata.name + "-local"
-                istiod.start(deployment, name)
+                istiod.start(deployment, name, kubeconfig)
             routes.update(self._routes(istiod, pods))
             for pod in pods:
                 self._port_forward(istiod, pod)

@@ -20,8 +20,12 @@ from conftest import (api_client, fresh_cluster, harness, play, read_report, rem
                       write_marks, writes_since)
 
 CLUSTERS = (("east", 1700, "network-1"), ("west", 1800, "network-2"), ("central", 1900, "network-1"))
-# Addresses the remote clusters would reach istiod at (TEST-NET-1: an Endpoints address the API server accepts).
-PRIMARY_ADDRESS, EXTERNAL_ADDRESS = "192.0.2.10", "192.0.2.30"
+# The address the remote cluster would reach the primary's istiod at (TEST-NET-1: an Endpoints address the API server
+# accepts).
+PRIMARY_ADDRESS = "192.0.2.10"
+# Seed 004's DNS variant: the remote and config clusters call the external istiod by name, at its gateway, which
+# terminates TLS with the user's certificate for that name (test_the_external_istiod_is_called_by_name).
+EXTERNAL_NAME, EXTERNAL_CREDENTIAL = "istiod.mesh-ext.test", "istiod-mesh-ext-test"
 MESHES = [
     {"name": "mesh-pr", "namespace": "istio-system-pr", "members": [{"name": "app-pr", "owned": True}],
      "topology": "primary-remote",
@@ -33,7 +37,8 @@ MESHES = [
     {"name": "mesh-gw", "namespace": "istio-system-gw", "clusters": ["central"]},
     {"name": "mesh-ext", "namespace": "external-istiod", "members": [{"name": "app-ext", "owned": True}],
      "topology": "external",
-     "clusters": [{"name": "central", "role": "external", "address": EXTERNAL_ADDRESS, "gateway": {"mesh": "mesh-gw"}},
+     "clusters": [{"name": "central", "role": "external", "address": EXTERNAL_NAME,
+                   "gateway": {"mesh": "mesh-gw", "credential": EXTERNAL_CREDENTIAL}},
                   {"name": "east", "role": "config"}, {"name": "west", "role": "remote"}]},
 ]
 
@@ -195,7 +200,8 @@ def istiods(cluster, homes):
 def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(converged, clusters, apis):
     """Seed 004: mesh-gw's real istiod on central holds the Gateway and VirtualService beside the external istiod and
     knows its Service and its gateway's (two more discoverySelectors); mesh-mp's istiod on the same cluster sees none
-    of it. The gateway runs in a namespace of its own (tenant issue, point 13), without a Role (TLS passes through)."""
+    of it. The gateway runs in a namespace of its own (tenant issue, point 13), whose Secrets only its Role reads: it
+    terminates TLS with the user's credential there (DNS variant), and a DestinationRule re-encrypts to istiod."""
     from kubernetes import client
 
     core = client.CoreV1Api(apis["central"])
@@ -205,7 +211,9 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
     service = core.read_namespaced_service("istiod-gateway-mesh-ext", "istiod-gateway-mesh-ext")
     assert service.spec.type == "LoadBalancer" and [p.port for p in service.spec.ports] == [15021, 15012, 15017]
     rbac = client.RbacAuthorizationV1Api(apis["central"])
-    assert [r.metadata.name for r in rbac.list_namespaced_role("istiod-gateway-mesh-ext").items] == []
+    roles = rbac.list_namespaced_role("istiod-gateway-mesh-ext").items
+    assert [(r.metadata.name, [rule.resources for rule in r.rules]) for r in roles] == [
+        ("istiod-gateway-mesh-ext", [["secrets"]])]
     assert not [r.metadata.name for r in rbac.list_namespaced_role("istio-system-gw").items if "istiod-gateway" in r.metadata.name]
     assert not [s.metadata.name for s in core.list_namespaced_service("istio-system-gw").items if "istiod-gateway" in s.metadata.name]
     assert [s.metadata.name for s in client.CoreV1Api(apis["central"]).list_namespaced_service("external-istiod").items
@@ -221,8 +229,9 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
             clusters["central"], ("istio-system-gw", "istio-system-mp")))
 
     wanted = {("Gateway", "external-istiod", "istiod-gateway-mesh-ext"),
-              ("VirtualService", "external-istiod", "istiod-gateway-mesh-ext")}
-    wait_for("mesh-gw's istiod on central to hold the Gateway and VirtualService of the external istiod",
+              ("VirtualService", "external-istiod", "istiod-gateway-mesh-ext"),
+              ("DestinationRule", "external-istiod", "istiod-gateway-mesh-ext")}
+    wait_for("mesh-gw's istiod on central to hold the Gateway, VirtualService and DestinationRule of the external istiod",
              lambda: wanted <= seen().get("istio-system-gw", ((), set()))[1], timeout=120)
     wait_for("mesh-gw's istiod on central to know the gateway's Service in its own namespace",
              lambda: "istiod-gateway-mesh-ext.istiod-gateway-mesh-ext.svc.cluster.local" in seen()["istio-system-gw"][0],
@@ -232,6 +241,61 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
     assert not [c for c in views["istio-system-mp"][1] if c[1] in ("external-istiod", "istiod-gateway-mesh-ext")]
     assert not [h for h in views["istio-system-mp"][0]
                 if h.endswith((".external-istiod.svc.cluster.local", ".istiod-gateway-mesh-ext.svc.cluster.local"))]
+
+
+def _external_istiod_upstream(cluster, api):
+    """What the gateway's VirtualService routes webhook calls to: the external istiod's Service, port 443 (on the
+    harness, its ClusterIP leads to the real istiod through the cluster's routes)."""
+    from kubernetes import client
+
+    def upstream():
+        service = client.CoreV1Api(api).read_namespaced_service("istiod-mesh-ext", "external-istiod")
+        with open(cluster.egress_routes) as handle:
+            target = json.load(handle).get("{0}:443".format(service.spec.cluster_ip))
+        return None if target is None else (target.rsplit(":", 1)[0], int(target.rsplit(":", 1)[1]))
+    return upstream
+
+
+def test_the_external_istiod_is_called_by_name(converged, clusters, apis):
+    """Issue 28, seed 004's DNS variant: the remote (west) and config (east) clusters' API servers call the external
+    istiod's injector by its name, on 15017, and verify the certificate of its gateway against their system roots.
+    The user's part after site.yml: a certificate for the name from a public CA (here the harness's, which its API
+    servers trust as such) and DNS for the name (the harness's egress names). Until the name resolves, the API server
+    refuses the pod naming that URL; then the real external istiod on central injects it, for the cluster and network
+    in the URL's path, with the proxy settings of the DNS variant."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+    from tls_gateway import TlsGateway
+
+    def pod(name):
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "app-ext"},
+                "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]}}
+
+    with pytest.raises(ApiException) as refused:
+        client.CoreV1Api(apis["west"]).create_namespaced_pod("app-ext", pod("before-dns"), dry_run="All")
+    assert "https://{0}:15017/inject/cluster/west/net/network-2".format(EXTERNAL_NAME) in refused.value.body, refused.value.body
+    cert, key = harness.public_certificate(EXTERNAL_NAME)
+    gateway = TlsGateway(cert, key, _external_istiod_upstream(clusters["central"], apis["central"])).start()
+    harness.publish_name(EXTERNAL_NAME + ":15017", "127.0.0.1:{0}".format(gateway.port))
+    try:
+        for cluster, network in (("west", "network-2"), ("east", "network-1")):
+            core = client.CoreV1Api(apis[cluster])
+            created = core.create_namespaced_pod("app-ext", pod("by-name"))
+            try:
+                containers = dict((c.name, c) for c in created.spec.containers)
+                assert sorted(containers) == ["app", "istio-proxy"], (cluster, sorted(containers), gateway.errors)
+                env = dict((e.name, e.value) for e in containers["istio-proxy"].env)
+                assert env["ISTIO_META_CLUSTER_ID"] == cluster and env["ISTIO_META_NETWORK"] == network, env
+                proxy_config = json.loads(env["PROXY_CONFIG"])
+                assert proxy_config["discoveryAddress"] == EXTERNAL_NAME + ":15012", proxy_config
+                assert proxy_config["proxyMetadata"]["XDS_ROOT_CA"] == "/etc/ssl/certs/ca-certificates.crt", proxy_config
+                assert env["CA_ADDR"] == EXTERNAL_NAME + ":15012", env
+            finally:
+                core.delete_namespaced_pod("by-name", "app-ext", grace_period_seconds=0)
+        assert gateway.connections >= 2 and gateway.errors == [], gateway.errors
+    finally:
+        harness.publish_name(EXTERNAL_NAME + ":15017", None)
+        gateway.close()
 
 
 def test_every_object_the_collection_writes_carries_this_inventorys_marks(converged, inventory, clusters, apis):
