@@ -1,5 +1,6 @@
 """The harness API server's way into the "cluster": an HTTP CONNECT proxy on a Unix socket, named in the API server's
-egress selector configuration for the `cluster` egress (webhooks, pods/exec, pods/proxy, services/proxy).
+egress selector configuration for the `cluster` egress (webhooks by Service, pods/exec, pods/proxy, services/proxy)
+and the `controlplane` egress (webhooks by URL).
 
 The harness has no pod network: a Service's ClusterIP or a pod's IP leads nowhere. This proxy connects only to
   - loopback addresses as they are (kwok's kubelet endpoint: the node's address is 127.0.0.1), and

@@ -501,12 +501,14 @@ class Cluster:
         return [self.kubeconfig]
 
     def _write_configs(self):
-        """The API server's egress selector (cluster egress through egress_proxy.py) and kwok's exec rule: an exec
+        """The API server's egress selector (cluster and controlplane egress through egress_proxy.py) and kwok's exec rule: an exec
         into any pod on the fake node runs the command on this host, in the cluster's exec directory."""
         with open(os.path.join(self.dir, "egress-selector.yaml"), "w") as handle:
+            # cluster: webhooks by Service, exec, proxy; controlplane: webhooks by URL (seed 004's DNS variant).
+            through_proxy = {"proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": self.egress_socket}}}
             json.dump({"apiVersion": "apiserver.k8s.io/v1beta1", "kind": "EgressSelectorConfiguration",
-                       "egressSelections": [{"name": "cluster", "connection": {
-                           "proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": self.egress_socket}}}}]},
+                       "egressSelections": [{"name": name, "connection": through_proxy}
+                                            for name in ("cluster", "controlplane")]},
                       handle, indent=2)
         with open(os.path.join(self.dir, "audit-policy.yaml"), "w") as handle:
             json.dump({"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],

@@ -10,7 +10,10 @@ cluster holds - the way the Deployment would run it:
   - every listen address on its own loopback port;
   - an external istiod (its namespace holds the Secret istio-kubeconfig, which the chart mounts where KUBECONFIG
     points): that kubeconfig is its cluster, and the ConfigMap volumes it mounts from its own cluster (mesh config,
-    injection template) are written where the chart mounts them, under its working directory.
+    injection template) are written where the chart mounts them, under its working directory. It also watches its
+    own cluster's remote secrets in-cluster, as a pod: a token of its service account and the cluster's CA in
+    /run/secrets/kubernetes.io/serviceaccount - a link to its own directory in a mount namespace of its own (unshare,
+    which needs root, as on the CI machine) - and KUBERNETES_SERVICE_HOST/PORT.
 The injector and validator are istiod's own: it reads istio-sidecar-injector-<revision> from the cluster and patches
 the caBundle of its revision's webhook configurations. The API server reaches them through egress_proxy.py: this
 runner writes the routes file that maps the istiod Service's ClusterIP and the istiod pod's IP to the local ports.
@@ -36,6 +39,10 @@ OFFSETS = {"http": 0, "grpc": 1, "secure-grpc": 2, "https": 3, "monitoring": 4, 
 # Container port of istiod -> which local listener serves it.
 POD_PORTS = {8080: "http", 15010: "grpc", 15012: "secure-grpc", 15017: "https", 15014: "monitoring"}
 SERVICE_PORTS = {443: "https", 15010: "grpc", 15012: "secure-grpc", 15017: "https", 15014: "monitoring"}
+# Where rest.InClusterConfig looks (fixed paths): a tmpfs /run of istiod's own, linking to its service account dir.
+AS_A_POD = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && '
+            'ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"']
 # Set by the runner itself, whatever the Deployment says.
 OWN_ENV = ("POD_NAME", "POD_NAMESPACE", "REVISION", "KUBECONFIG", "SERVICE_ACCOUNT")
 
@@ -93,6 +100,9 @@ class Istiod(object):
                 "--secureGRPCAddr", self.address("secure-grpc"), "--httpsAddr", self.address("https"),
                 "--monitoringAddr", self.address("monitoring"), "--ctrlz_address", "127.0.0.1",
                 "--ctrlz_port", str(self.port("ctrlz")), "--domain", "cluster.local", "--log_output_level", "default:info"]
+        if kubeconfig != self.runner.kubeconfig:  # an external istiod: its own cluster in-cluster, as a pod
+            env.update(self.runner.service_account(self, env["SERVICE_ACCOUNT"]))
+            args = AS_A_POD + [os.path.join(self.dir, "serviceaccount")] + args
         logfile = open(os.path.join(self.dir, "istiod.log"), "ab")
         # The working directory holds ./etc/cacerts and istiod's own ./var/run/secrets; without an injection template
         # file (./var/lib/istio/inject, an external istiod's) istiod reads the injector ConfigMap of its revision.
@@ -131,6 +141,21 @@ class Runner(object):
         config.load_kube_config(config_file=kubeconfig)
         self.core, self.apps, self.custom = client.CoreV1Api(), client.AppsV1Api(), client.CustomObjectsApi()
         self.istiods = {}
+
+    def service_account(self, istiod, name):
+        """A pod's service account files for istiod (token, CA, namespace) in <its dir>/serviceaccount, and the
+        environment that names the API server."""
+        target = os.path.join(istiod.dir, "serviceaccount")
+        os.makedirs(target, exist_ok=True)
+        token = self.core.create_namespaced_service_account_token(
+            name, istiod.namespace, {"spec": {"expirationSeconds": 43200}}).status.token
+        write_if_changed(os.path.join(target, "token"), token, 0o600)
+        server = client.Configuration.get_default_copy()
+        with open(server.ssl_ca_cert) as handle:
+            write_if_changed(os.path.join(target, "ca.crt"), handle.read())
+        write_if_changed(os.path.join(target, "namespace"), istiod.namespace)
+        host, port = server.host.split("//", 1)[1].rsplit(":", 1)
+        return {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port}
 
     def _slot(self):
         used = set(i.slot for i in self.istiods.values())
