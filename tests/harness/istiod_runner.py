@@ -86,7 +86,8 @@ class Istiod(object):
         """kubeconfig: the cluster's, or an external istiod's config cluster (see Runner._files)."""
         container = deployment.spec.template.spec.containers[0]
         env = dict(os.environ)
-        env.update({e.name: e.value for e in container.env or [] if e.value is not None and e.name not in OWN_ENV})
+        # A value "" comes back as None (omitempty); a pod gets it set, empty (e.g. INJECTION_WEBHOOK_CONFIG_NAME).
+        env.update({e.name: e.value or "" for e in container.env or [] if e.value_from is None and e.name not in OWN_ENV})
         env.update(POD_NAME=pod_name, POD_NAMESPACE=self.namespace, REVISION=self.revision,
                    KUBECONFIG=kubeconfig, SERVICE_ACCOUNT=deployment.spec.template.spec.service_account_name or "istiod")
         mesh_file = os.path.join(self.dir, "etc", "istio", "config", "mesh")
