@@ -405,6 +405,7 @@ def values(mesh):
     role = mesh["role"]
     if role == "primary" and mesh["expose_istiod"]:
         glob["externalIstiod"] = True  # serves the remotes that name it in controlPlaneClusters
+        _named_host(mesh, result)
     if role in ("remote", "config"):
         _served_values(mesh, result)
     if role == "config":
@@ -431,6 +432,14 @@ def _served_values(mesh, result):
     result["base"] = {"validationURL": url + "/validate"}
     if mesh["topology"] == "primary-remote":
         result["global"]["remotePilotAddress"] = address
+
+
+def _named_host(mesh, result):
+    """Remotes that call istiod by DNS name through a gateway that passes TLS through verify istiod's own
+    certificate against that name: istiod adds it to its certificate (ISTIOD_CUSTOM_HOST)."""
+    address = mesh["expose_address"]
+    if by_name(address) and not (mesh.get("istiod_gateway") or {}).get("credential"):
+        result.setdefault("pilot", {}).setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = address
 
 
 def _external_values(mesh, result):
@@ -460,6 +469,7 @@ def _external_values(mesh, result):
         "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/istio/config"},
                          {"name": "inject-volume", "mountPath": "/var/lib/istio/inject"}],
     }
+    _named_host(mesh, result)
 
 
 def istiod_service(mesh):

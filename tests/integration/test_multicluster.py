@@ -434,9 +434,15 @@ def test_verify_reports_per_cluster_on_remote_secrets_and_remote_injectors(conve
     assert not [name for name in checks["west"] if name.startswith("cross-cluster")]  # no client of a mesh there
     # mesh-pr's istiod reads west, where app-pr's Services are: its own namespace, not a foreign one.
     assert status["east"]["discovery scope mesh-pr"] == "pass", checks["east"]["discovery scope mesh-pr"]
-    # The external istiod is asked too (here kwok's fake pod, which answers nothing: inconclusive, never passed).
-    for kind in ("discovery scope mesh-ext", "control-plane mapping mesh-ext"):
-        assert status["central"][kind] == "fail", checks["central"][kind]
+    # The external istiod is asked too, and answers: the harness runs it as the chart would, reading its config
+    # cluster (east). It discovers its own namespace there (the Service of the istiod account's cluster) and nothing
+    # foreign, and serves no proxy (mesh-ext has no samples; the pods of test_the_external_istiod_is_called_by_name
+    # are gone).
+    scope = checks["central"]["discovery scope mesh-ext"]
+    assert scope["status"] == "pass" and scope["evidence"]["foreign"] == [] and scope["evidence"]["seen"], scope
+    assert set(scope["evidence"]["seen"]) <= {"app-ext", "external-istiod"}, scope
+    mapping = checks["central"]["control-plane mapping mesh-ext"]
+    assert mapping["status"] == "pass" and mapping["evidence"] == {"missing": [], "foreign": [], "not_synced": []}, mapping
 
 
 def test_cleanup_removes_every_topology_and_keeps_foreign_objects(converged, inventory, clusters, apis):

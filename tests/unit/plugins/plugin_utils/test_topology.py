@@ -279,6 +279,22 @@ def test_a_gateway_with_the_users_certificate_makes_proxies_and_webhooks_trust_t
     assert "proxyMetadata" not in passthrough["meshConfig"]["defaultConfig"]
     assert passthrough["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == "istio-sidecar-injector-mesh-x-external-istiod"
     assert passthrough["pilot"]["env"]["VALIDATION_WEBHOOK_CONFIG_NAME"] == "istio-validator-mesh-x-external-istiod"
+    # TLS passes through to istiod, which the remotes call by name: its own certificate must name it.
+    assert passthrough["pilot"]["env"]["ISTIOD_CUSTOM_HOST"] == "istiod.example.com"
+    assert "ISTIOD_CUSTOM_HOST" not in tls["pilot"]["env"]  # the gateway's certificate names it
+    assert "ISTIOD_CUSTOM_HOST" not in external_values({"mesh": "gateways"}, "192.0.2.30")["pilot"]["env"]
+
+
+def test_a_primary_called_by_name_names_itself_in_its_certificate():
+    """Primary-remote by DNS name: the remote's webhooks call https://<name>:15017 through the east-west gateway,
+    which passes TLS through, so the primary's istiod adds the name to its certificate; by IP the remote calls the
+    Service name, which the certificate already holds."""
+    def primary_values(address):
+        meshes = [primary_remote(clusters=[{"name": "east", "role": "primary", "address": address},
+                                           {"name": "west", "role": "remote"}])]
+        return control_plane_values(model(meshes, None, here="east")["meshes"][0], "istioctl")
+    assert primary_values("istiod.example.com")["pilot"]["env"]["ISTIOD_CUSTOM_HOST"] == "istiod.example.com"
+    assert "ISTIOD_CUSTOM_HOST" not in primary_values("192.0.2.10").get("pilot", {}).get("env", {})
 
 
 def test_the_istiod_gateway_gets_secrets_only_when_it_terminates_tls():
