@@ -292,7 +292,7 @@ def test_the_remote_calls_the_primary_by_name(converged, clusters, apis):
         "istio-sidecar-injector-mesh-pr-istio-system-pr").webhooks[0].client_config.ca_bundle, timeout=120)
     service = client.CoreV1Api(apis["east"]).read_namespaced_service("istiod-mesh-pr", "istio-system-pr")
     with open(clusters["east"].egress_routes) as handle:
-        istiod = json.load(handle)["{0}:15017".format(service.spec.cluster_ip)]
+        istiod = json.load(handle)["{0}:443".format(service.spec.cluster_ip)]  # the Service's webhook port
     host, port = istiod.rsplit(":", 1)
     served = x509.load_pem_x509_certificate(ssl.get_server_certificate((host, int(port))).encode())
     assert PRIMARY_NAME in served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
