@@ -13,6 +13,7 @@ import socketserver
 import ssl
 import tempfile
 import threading
+import time
 
 from egress_proxy import pump
 
@@ -20,6 +21,7 @@ from egress_proxy import pump
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self):
         gateway = self.server.gateway
+        gateway.events.append((time.time(), "accepted"))
         try:
             downstream = gateway.server_context.wrap_socket(self.request, server_side=True)
         except (OSError, ssl.SSLError) as exc:
@@ -37,6 +39,7 @@ class _Handler(socketserver.BaseRequestHandler):
             downstream.close()
             return
         gateway.connections += 1
+        gateway.events.append((time.time(), "forwarding to {0}".format(target)))
         upstream.settimeout(None)
         back = threading.Thread(target=pump, args=(upstream, downstream), daemon=True)
         back.start()
@@ -51,7 +54,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 class TlsGateway(object):
     def __init__(self, cert_pem, key_pem, upstream):
-        self.upstream, self.connections, self.errors = upstream, 0, []
+        self.upstream, self.connections, self.errors, self.events = upstream, 0, [], []
         self.server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         # The context reads files only: the credential goes through a private temporary file, removed at once.
         with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as handle:

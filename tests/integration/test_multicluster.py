@@ -267,7 +267,8 @@ def _create_once_served(core, namespace, body, timeout=90):
         try:
             return core.create_namespaced_pod(namespace, body)
         except ApiException as exc:
-            if time.time() > deadline or not any(s in (exc.body or "") for s in ('": EOF', "connection refused", "503")):
+            if time.time() > deadline or not any(s in (exc.body or "") for s in (
+                    '": EOF', "connection refused", "503", "context deadline exceeded")):
                 raise
         time.sleep(2)
 
@@ -336,7 +337,10 @@ def test_the_external_istiod_is_called_by_name(converged, clusters, apis):
     try:
         for cluster, network in (("west", "network-2"), ("east", "network-1")):
             core = client.CoreV1Api(apis[cluster])
-            created = _create_once_served(core, "app-ext", pod("by-name"))
+            try:
+                created = _create_once_served(core, "app-ext", pod("by-name"))
+            except ApiException:
+                raise AssertionError("{0}: the gateway saw {1}, errors {2}".format(cluster, gateway.events, gateway.errors))
             try:
                 containers = dict((c.name, c) for c in created.spec.containers)
                 assert sorted(containers) == ["app", "istio-proxy"], (cluster, sorted(containers), gateway.errors)

@@ -224,3 +224,25 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
         checks["ingress gateway mesh-a"]
     for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander", "ingress gateway mesh-a"):
         assert "FAILED " + name in run.out
+
+
+def test_a_verification_that_cannot_read_the_cluster_still_publishes_why(converged, world, tmp_path):
+    """Issue 29 point 4: with a token the API server refuses, the first read fails (401). The job still publishes its
+    artifacts for AWX - not passed, the step and its reason, the absolute report paths - and no token reaches them."""
+    import yaml
+
+    with open(world.kubeconfig) as handle:
+        kubeconfig = yaml.safe_load(handle)
+    kubeconfig["users"][0]["user"] = {"token": "not-a-valid-token"}
+    refused = tmp_path / "refused.kubeconfig"
+    refused.write_text(yaml.safe_dump(kubeconfig))
+    report_dir = tmp_path / "unused" / ".." / "reports"
+    run = ansible_playbook(str(refused), os.path.join(REPO, "playbooks", "verify.yml"), "-i", INVENTORY,
+                           "-e", "multimesh_istioctl_path=" + os.path.join(harness.build(), "istioctl"),
+                           "-e", "multimesh_verify_report_dir=" + str(report_dir))
+    assert run.rc != 0, run.out
+    assert "The verification could not observe the meshes. Read the istiod Deployments: " in run.out, run.out
+    stats = run.out[run.out.index("CUSTOM STATS"):]
+    assert '"passed": false' in stats and '"error": "Read the istiod Deployments: ' in stats, stats
+    assert '"report_json": "{0}/report.json"'.format(os.path.realpath(str(tmp_path / "reports"))) in stats, stats
+    assert "not-a-valid-token" not in run.out

@@ -487,3 +487,4 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
     assert external["meshConfig"]["defaultConfig"]["proxyMetadata"] == {
         "XDS_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt", "CA_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt"}
     assert external["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == ""
+    assert "ISTIOD_CUSTOM_HOST" not in external["pilot"]["env"]  # the gateway's certificate names the address
