@@ -69,6 +69,11 @@ def test_collection_builds_and_execution_environment_context_is_created(tarball,
     assert "plugins/action/mesh_model.py" in names and "roles/model/meta/argument_specs.yml" in names
     assert not [n for n in names if n.startswith(("build/", ".venv/", "tests/output/")) or "__pycache__" in n]
     assert not [n for n in names if "multimesh-ca" in n or "multimesh-verify" in n or n.endswith(".pem")], names
+    # No development files (issue 29 point 1): what a user of the collection runs, its docs and its unit tests only.
+    development = ("tests/harness/", "tests/integration/", "tests/render/", "molecule/", "scripts/", "requirements/")
+    assert not [n for n in names if n.startswith(development) or n in ("ansible.cfg", "pytest.ini", "execution-environment.yml")], \
+        [n for n in names if n.startswith(development)][:10]
+    assert "roles/verify/README.md" in names and "meta/execution-environment.yml" in names and "bindep.txt" in names
 
     shutil.copy(str(tarball), str(tmp_path))
     for name in ("execution-environment.yml", "bindep.txt"):
