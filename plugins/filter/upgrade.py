@@ -13,6 +13,7 @@ from ansible_collections.multimesh.istio.plugins.plugin_utils.filters import fil
 class FilterModule(object):
     def filters(self):
         return {"upgrade_plan": filter_errors(upgrade.upgrade_plan, "upgrade_plan"),
+                "upgrade_refusal": filter_errors(upgrade.upgrade_refusal, "upgrade_refusal"),
                 "upgrade_plan_lines": filter_errors(upgrade.plan_lines, "upgrade_plan_lines"),
                 "revisions_in_use": filter_errors(upgrade.revisions_in_use, "revisions_in_use"),
                 "earlier_revisions": filter_errors(upgrade.earlier_revisions, "earlier_revisions"),

@@ -119,6 +119,16 @@ def live_revisions(mesh, backend, live):
     return bool(revisions), (targets[0] if len(targets) == 1 else ""), revisions
 
 
+def upgrade_refusal(mesh, backend, live, rollback=False):
+    """Why the upgrade of mesh cannot go ahead on what live holds (the message of upgrade_plan's refusal), or "":
+    the role stops with it as its own message, before reading any workload."""
+    try:
+        upgrade_plan(mesh, backend, live, [], [], rollback)
+    except PlanError as exc:
+        return str(exc)
+    return ""
+
+
 def upgrade_plan(mesh, backend, live, pods, replicasets, rollback=False):
     """The plan for moving mesh (from the model, at the target version) to its control_plane_revision.
 

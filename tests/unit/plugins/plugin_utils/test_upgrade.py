@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.multimesh.istio.plugins.plugin_utils.mesh_model import build_model, with_versions
 from ansible_collections.multimesh.istio.plugins.plugin_utils.upgrade import (
+    upgrade_refusal,
     PlanError,
     earlier_revisions,
     plan_lines,
@@ -107,6 +108,11 @@ def test_an_inplace_mesh_and_a_mesh_not_installed_are_refused_with_the_fix():
         upgrade_plan(model_mesh(strategy={"type": "InPlace"}), "sail", sail(ISTIO), [], [])
     with pytest.raises(PlanError, match=r"mesh 'blue' is not installed \(no Istio 'blue'\): run site.yml first"):
         upgrade_plan(model_mesh(), "sail", sail(None), [], [])
+    # The role stops with the refusal as its own message (not as a filter's failure); none where the plan can be made.
+    assert upgrade_refusal(model_mesh(strategy={"type": "InPlace"}), "sail", sail(ISTIO)).startswith(
+        "mesh 'blue' has update_strategy InPlace")
+    assert upgrade_refusal(model_mesh(), "sail", sail(None)) == "mesh 'blue' is not installed (no Istio 'blue'): run site.yml first"
+    assert upgrade_refusal(model_mesh(), "sail", sail(ISTIO)) == ""
 
 
 def test_an_upgrade_already_done_plans_nothing():
