@@ -101,6 +101,16 @@ def test_a_consumer_execution_environment_gets_the_collections_dependencies(tarb
         assert "'{0}  # from collection multimesh.istio'".format(requirement) in found, found
 
 
+def test_a_project_sync_installs_this_collection_and_its_tested_kubernetes_core():
+    """Issue 29 point 2: AWX installs collections/requirements.yml on a project sync; a stock EE then has both."""
+    with open(os.path.join(ROOT, "collections", "requirements.yml")) as handle:
+        wanted = dict((c["name"], c) for c in yaml.safe_load(handle)["collections"])
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        galaxy = yaml.safe_load(handle)
+    assert wanted[galaxy["repository"] + ".git"]["type"] == "git"
+    assert wanted["kubernetes.core"]["version"] == galaxy["dependencies"]["kubernetes.core"]
+
+
 def test_galaxy_metadata_is_complete_and_matches_the_execution_environment():
     """Galaxy shows these links; the dependency range is the one the EE installs and the tests run (kubernetes.core
     6.x from the ansible 12 bundle)."""
