@@ -5,6 +5,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +127,21 @@ def test_a_look_alike_of_a_planned_object_is_refused_not_adopted(cluster, kube):
             "exists without this inventory's labels (app.kubernetes.io/managed-by=multimesh.istio multimesh.istio/owner="
             "three-mesh). Fix: remove or rename it if nothing needs it") in run.out, run.out
     assert writes == [] and not (kept["metadata"].get("labels") or {}), kept["metadata"]
+
+
+def test_a_host_python_without_the_kubernetes_client_stops_before_any_change(cluster, kube, tmp_path):
+    """Issue 29 point 8: the stages run in the controller's Python, kubernetes.core's modules in the host's. A host
+    interpreter without the kubernetes client (here a bare venv) stops the run at pre-flight, before any change -
+    not after stages were applied."""
+    from kubernetes import client
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    run = ansible_playbook(cluster.kubeconfig, SITE, "-i", INVENTORY,
+                           "-e", "ansible_python_interpreter=" + str(bare / "bin" / "python"))
+    assert run.rc != 0, run.out
+    assert "TASK [multimesh.istio.preflight : Check that the host's Python runs kubernetes.core's modules" in run.out, run.out
+    assert "kubernetes" in run.out[run.out.index("runs kubernetes.core's modules"):].split("PLAY RECAP")[0]
+    assert "Apply or render" not in run.out  # no stage ran
+    assert not {"usergroup-1", "usergroup-2", "canary-system", "kube-cni"} & {
+        n.metadata.name for n in client.CoreV1Api(kube).list_namespace().items}
