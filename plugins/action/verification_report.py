@@ -99,6 +99,9 @@ class ActionModule(ActionBase):
         lines += ["SKIPPED {0}: {1}".format(s["name"], s["reason"]) for s in report["skipped"]]
         lines += ["connectivity from cluster {0} (rows: client namespace, columns: httpbin namespace):".format(
             model["cluster"]["name"])] + matrix.splitlines()
-        result.update(changed=False, report=report, matrix=matrix, msg=lines, failed=not report["passed"],
+        # msg is printed twice on a failure (the error's header and the result), so it stays one line: the counts
+        # and the failed checks' names; every line (each failure's reason, skips, the matrix) is in details, once.
+        summary = lines[0] + ("" if report["passed"] else "; failed: " + ", ".join(report["failed"]))
+        result.update(changed=False, report=report, matrix=matrix, msg=summary, details=lines, failed=not report["passed"],
                       files=[] if check_mode else files, would_write=files if check_mode else [])
         return result

@@ -136,6 +136,20 @@ report:
   description: C({passed, counts, checks, failed, skipped}); each check has name, category, expected, observed, status, evidence.
   returned: always
   type: dict
+msg:
+  description:
+    - One line - the counts, where the report is, and the names of the failed checks. Ansible prints a failure's
+      message twice (the error and the result), so the reasons are in RV(details) only.
+  returned: always
+  type: str
+  sample: "12 passed, 1 failed, 0 skipped - report in /srv/multimesh-verify; failed: connectivity a1 -> a2"
+details:
+  description:
+    - Every line of the verdict - the counts, each failed check with what was expected and observed and why, each
+      skipped check, the connectivity matrix.
+  returned: always
+  type: list
+  elements: str
 matrix:
   description: The connectivity matrix as text.
   returned: always

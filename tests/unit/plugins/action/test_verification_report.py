@@ -52,7 +52,10 @@ def test_action_writes_reports_and_fails_on_a_failed_check(tmp_path):
     result = judge(tmp_path)
     assert result["failed"] is True
     assert "FAILED connectivity a1 -> a2: expected denied by the mesh (HTTP 503, or reset after connecting: curl exit 52/56), observed HTTP 200 " \
-           "(a request across meshes was answered)" in result["msg"]
+           "(a request across meshes was answered)" in result["details"]
+    # The message is one line, printed twice by Ansible on a failure; the reasons are in details, once.
+    assert "; failed: " in result["msg"] and "connectivity a1 -> a2" in result["msg"] and "\n" not in result["msg"]
+    assert "HTTP 200" not in result["msg"], result["msg"]
     with open(str(tmp_path / "report.json")) as handle:
         assert "connectivity a1 -> a2" in json.load(handle)["failed"]
     assert (tmp_path / "junit.xml").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
@@ -69,7 +72,7 @@ def test_check_mode_writes_nothing_and_names_what_it_would_write(tmp_path):
     assert result["failed"] is True and "connectivity a1 -> a2" in result["report"]["failed"]
     wanted = [str(report_dir / "report.json"), str(report_dir / "junit.xml")]
     assert result["would_write"] == wanted and result["files"] == []
-    assert result["msg"][0].endswith(" - check mode: nothing written; a run would write {0} and {1}".format(*wanted))
+    assert result["details"][0].endswith(" - check mode: nothing written; a run would write {0} and {1}".format(*wanted))
     # An existing report from an earlier run is left as it is.
     report_dir.mkdir()
     (report_dir / "report.json").write_text("earlier")
