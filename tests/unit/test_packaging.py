@@ -97,8 +97,9 @@ def test_a_consumer_execution_environment_gets_the_collections_dependencies(tarb
     with tarfile.open(str(tarball)) as archive:
         archive.extractall(str(installed))
     found = run(os.path.join(BIN, "ansible-builder"), "introspect", str(tmp_path / "collections"))
-    for requirement in ("kubernetes>=24.2.0", "cryptography>=42", "tar [platform:rpm]"):
+    for requirement in ("kubernetes>=24.2.0", "cryptography>=42,<51", "tar [platform:rpm]"):
         assert "'{0}  # from collection multimesh.istio'".format(requirement) in found, found
+    assert "python3" not in found  # the EE's own Python only (issue 29 point 5)
 
 
 def test_a_project_sync_installs_this_collection_and_its_tested_kubernetes_core():
