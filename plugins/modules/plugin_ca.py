@@ -110,26 +110,35 @@ EXAMPLES = r"""
 
 RETURN = r"""
 root_fingerprint:
-  description: SHA-256 fingerprint of the root certificate; equal for clusters that share trust.
+  description: SHA-256 fingerprint of the root certificate; equal for clusters that share trust. Null in check mode before the root exists.
   returned: always
   type: str
+  sample: 3f1c0e5a9b27d4c86e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f
 intermediate_expires:
   description: Expiry of the intermediate CA (ISO 8601).
   returned: when the material exists
   type: str
+  sample: "2027-12-07T13:33:28+00:00"
 root_expires:
   description: Expiry of the root CA (ISO 8601).
   returned: when the material exists
   type: str
+  sample: "2036-12-05T13:33:28+00:00"
 files:
-  description: Paths of the cacerts files of O(name).
+  description: Paths of the cacerts files of O(name), by the key each has in the C(cacerts) secret.
   returned: always
   type: dict
+  sample:
+    ca-cert.pem: /srv/multimesh-ca/cluster-1/ca-cert.pem
+    ca-key.pem: /srv/multimesh-ca/cluster-1/ca-key.pem
+    root-cert.pem: /srv/multimesh-ca/cluster-1/root-cert.pem
+    cert-chain.pem: /srv/multimesh-ca/cluster-1/cert-chain.pem
 changes:
   description: What was (or in check mode would be) done.
   returned: always
   type: list
   elements: str
+  sample: ["create root CA in /srv/multimesh-ca", "issue intermediate CA for cluster-1", "create secret istio-system/cacerts"]
 """
 
 import base64

@@ -203,10 +203,12 @@ namespace:
   description: Its namespace in the control-plane cluster.
   returned: always
   type: str
+  sample: istio-system
 cluster_name:
   description: The remote cluster's name.
   returned: always
   type: str
+  sample: cluster-2
 service_account:
   description: The remote service account, namespace/name.
   returned: always
@@ -216,11 +218,15 @@ token_expires:
   description: Expiry of the stored token (seconds since the epoch); null for a legacy token.
   returned: always
   type: int
+  sample: 1796650408
 changes:
   description: What was (or in check mode would be) done, one line each.
   returned: always
   type: list
   elements: str
+  sample:
+    - create service account istio-system/istio-reader-service-account on the remote cluster
+    - create secret istio-system/istio-remote-secret-cluster-2 on the control-plane cluster
 kept:
   description: Objects V(state=absent) left in place because this module did not create them (for this O(owner)), and why.
   returned: always
