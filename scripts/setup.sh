@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare everything the collection and its tests need, from PyPI only (Galaxy is not reachable):
 #   .venv/                         Python 3.11 venv with the pinned tools of requirements/test.txt
-#   build/collections/             ANSIBLE_COLLECTIONS_PATH: this collection (symlink) + kubernetes.core
+#   build/collections/             ANSIBLE_COLLECTIONS_PATH: this collection (symlink) + kubernetes.core, awx.awx
 #   ~/.ansible/test/cache/         offline stand-in for the get-pip script ansible-test downloads
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -20,16 +20,21 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 fi
 stamp=.venv/.requirements.sha256
-want=$(cat requirements/test.txt requirements/bundle.in | sha256sum | cut -d' ' -f1)
+# The collections taken from the bundle: kubernetes.core (a dependency) and awx.awx (its modules' documented options
+# validate the AWX configuration-as-code example, tests/unit/test_awx.py).
+bundled="kubernetes/core awx/awx"
+want=$( (cat requirements/test.txt requirements/bundle.in; echo "$bundled") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing pinned Python tools (requirements/test.txt)"
   .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements/test.txt
   rm -rf build/bundle
   echo "setup: fetching kubernetes.core from the PyPI 'ansible' bundle (requirements/bundle.in)"
   .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --target build/bundle -r requirements/bundle.in
-  rm -rf build/collections/ansible_collections/kubernetes
-  mkdir -p build/collections/ansible_collections/kubernetes
-  cp -a build/bundle/ansible_collections/kubernetes/core build/collections/ansible_collections/kubernetes/core
+  for collection in $bundled; do
+    rm -rf "build/collections/ansible_collections/$collection"
+    mkdir -p "build/collections/ansible_collections/${collection%/*}"
+    cp -a "build/bundle/ansible_collections/$collection" "build/collections/ansible_collections/$collection"
+  done
   rm -rf build/bundle
   echo "$want" > "$stamp"
 fi
