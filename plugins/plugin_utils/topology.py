@@ -438,8 +438,13 @@ def _named_host(mesh, result):
     """Remotes that call istiod by DNS name through a gateway that passes TLS through verify istiod's own
     certificate against that name: istiod adds it to its certificate (ISTIOD_CUSTOM_HOST)."""
     address = mesh["expose_address"]
-    if by_name(address) and not (mesh.get("istiod_gateway") or {}).get("credential"):
+    if by_name(address) and not _user_certificate(mesh):
         result.setdefault("pilot", {}).setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = address
+
+
+def _user_certificate(mesh):
+    """Whether the gateway in front of this istiod terminates TLS with the user's certificate (its credential)."""
+    return bool((mesh.get("istiod_gateway") or {}).get("credential"))
 
 
 def _external_values(mesh, result):
@@ -449,7 +454,7 @@ def _external_values(mesh, result):
     system roots."""
     address = mesh["expose_address"]
     suffix = chart_names.revision_suffix(mesh["control_plane_revision"])
-    user_certificate = bool((mesh.get("istiod_gateway") or {}).get("credential"))
+    user_certificate = _user_certificate(mesh)
     result["global"].update(externalIstiod=True, caAddress=address + ":15012", operatorManageWebhooks=True,
                             configValidation=False)
     result["meshConfig"] = {"rootNamespace": mesh["namespace"],
