@@ -4,7 +4,7 @@ connection on, over TLS, to the istiod Service port the VirtualService names - u
 DestinationRule (mode SIMPLE, no CA) asks. The harness's API servers reach it by that name (harness.publish_name).
 
 Used by the tests in-process: TlsGateway(cert_pem, key_pem, upstream) where upstream() gives the (host, port) to
-dial now (None: refuse), then .start(), .port, .close().
+dial now (None: refuse), then .start(), .port, .connections, .events, .errors, .close().
 """
 
 import os
@@ -38,7 +38,6 @@ class _Handler(socketserver.BaseRequestHandler):
             gateway.errors.append("upstream {0}: {1}".format(target, exc))
             downstream.close()
             return
-        gateway.connections += 1
         gateway.events.append((time.time(), "forwarding to {0}".format(target)))
         upstream.settimeout(None)
         back = threading.Thread(target=pump, args=(upstream, downstream), daemon=True)
@@ -54,7 +53,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 class TlsGateway(object):
     def __init__(self, cert_pem, key_pem, upstream):
-        self.upstream, self.connections, self.errors, self.events = upstream, 0, [], []
+        self.upstream, self.errors, self.events = upstream, [], []
         self.server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         # The context reads files only: the credential goes through a private temporary file, removed at once.
         with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as handle:
@@ -73,6 +72,11 @@ class TlsGateway(object):
         self.server.gateway = self
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    @property
+    def connections(self):
+        """How many connections it forwarded to istiod."""
+        return len([e for e in self.events if e[1].startswith("forwarding")])
 
     @property
     def port(self):

@@ -244,15 +244,32 @@ def test_the_gateway_mesh_configures_the_ingress_gateway_of_the_external_istiod(
                 if h.endswith((".external-istiod.svc.cluster.local", ".istiod-gateway-mesh-ext.svc.cluster.local"))]
 
 
-def _external_istiod_upstream(cluster, api):
-    """What the gateway's VirtualService routes webhook calls to: the external istiod's Service, port 443 (on the
-    harness, its ClusterIP leads to the real istiod through the cluster's routes)."""
+def _istiod_webhook_address(cluster, api, name, namespace):
+    """Where an istiod Service's webhook port (443) leads on the harness: the local istiod its ClusterIP is routed
+    to ("127.0.0.1:port"), or None while the runner has not routed it."""
     from kubernetes import client
 
+    service = client.CoreV1Api(api).read_namespaced_service(name, namespace)
+    with open(cluster.egress_routes) as handle:
+        return json.load(handle).get("{0}:443".format(service.spec.cluster_ip))
+
+
+def _pause_pod(namespace):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "by-name", "namespace": namespace},
+            "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]}}
+
+
+def _injected(pod):
+    """(the pod's container names, the environment of its istio-proxy container)."""
+    containers = dict((c.name, c) for c in pod.spec.containers)
+    proxy = containers.get("istio-proxy")
+    return sorted(containers), dict((e.name, e.value) for e in (proxy.env if proxy else []))
+
+
+def _external_istiod_upstream(cluster, api):
+    """What the gateway's VirtualService routes webhook calls to: the external istiod's Service, port 443."""
     def upstream():
-        service = client.CoreV1Api(api).read_namespaced_service("istiod-mesh-ext", "external-istiod")
-        with open(cluster.egress_routes) as handle:
-            target = json.load(handle).get("{0}:443".format(service.spec.cluster_ip))
+        target = _istiod_webhook_address(cluster, api, "istiod-mesh-ext", "external-istiod")
         return None if target is None else (target.rsplit(":", 1)[0], int(target.rsplit(":", 1)[1]))
     return upstream
 
@@ -282,8 +299,7 @@ def test_the_remote_calls_the_primary_by_name(converged, clusters, apis):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "by-name", "namespace": "app-pr"},
-            "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]}}
+    body = _pause_pod("app-pr")
     core = client.CoreV1Api(apis["west"])
     with pytest.raises(ApiException) as refused:
         core.create_namespaced_pod("app-pr", body, dry_run="All")
@@ -291,9 +307,8 @@ def test_the_remote_calls_the_primary_by_name(converged, clusters, apis):
     admission = client.AdmissionregistrationV1Api(apis["west"])
     wait_for("the primary's istiod to write its CA into the remote's injector", lambda: admission.read_mutating_webhook_configuration(
         "istio-sidecar-injector-mesh-pr-istio-system-pr").webhooks[0].client_config.ca_bundle, timeout=120)
-    service = client.CoreV1Api(apis["east"]).read_namespaced_service("istiod-mesh-pr", "istio-system-pr")
-    with open(clusters["east"].egress_routes) as handle:
-        istiod = json.load(handle)["{0}:443".format(service.spec.cluster_ip)]  # the Service's webhook port
+    istiod = _istiod_webhook_address(clusters["east"], apis["east"], "istiod-mesh-pr", "istio-system-pr")
+    assert istiod, "no route to istiod-mesh-pr's webhook port on east"
     host, port = istiod.rsplit(":", 1)
     served = x509.load_pem_x509_certificate(ssl.get_server_certificate((host, int(port))).encode())
     assert PRIMARY_NAME in served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
@@ -302,9 +317,8 @@ def test_the_remote_calls_the_primary_by_name(converged, clusters, apis):
     try:
         created = _create_once_served(core, "app-pr", body)
         try:
-            containers = dict((c.name, c) for c in created.spec.containers)
-            assert sorted(containers) == ["app", "istio-proxy"], sorted(containers)
-            env = dict((e.name, e.value) for e in containers["istio-proxy"].env)
+            containers, env = _injected(created)
+            assert containers == ["app", "istio-proxy"], containers
             assert env["ISTIO_META_CLUSTER_ID"] == "west" and env["ISTIO_META_NETWORK"] == "network-2", env
             assert json.loads(env["PROXY_CONFIG"])["discoveryAddress"] == "istiod-mesh-pr.istio-system-pr.svc:15012", env
         finally:
@@ -324,12 +338,8 @@ def test_the_external_istiod_is_called_by_name(converged, clusters, apis):
     from kubernetes.client.rest import ApiException
     from tls_gateway import TlsGateway
 
-    def pod(name):
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "app-ext"},
-                "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]}}
-
     with pytest.raises(ApiException) as refused:
-        client.CoreV1Api(apis["west"]).create_namespaced_pod("app-ext", pod("before-dns"), dry_run="All")
+        client.CoreV1Api(apis["west"]).create_namespaced_pod("app-ext", _pause_pod("app-ext"), dry_run="All")
     assert "https://{0}:15017/inject/cluster/west/net/network-2".format(EXTERNAL_NAME) in refused.value.body, refused.value.body
     cert, key = harness.public_certificate(EXTERNAL_NAME)
     gateway = TlsGateway(cert, key, _external_istiod_upstream(clusters["central"], apis["central"])).start()
@@ -338,13 +348,12 @@ def test_the_external_istiod_is_called_by_name(converged, clusters, apis):
         for cluster, network in (("west", "network-2"), ("east", "network-1")):
             core = client.CoreV1Api(apis[cluster])
             try:
-                created = _create_once_served(core, "app-ext", pod("by-name"))
+                created = _create_once_served(core, "app-ext", _pause_pod("app-ext"))
             except ApiException:
                 raise AssertionError("{0}: the gateway saw {1}, errors {2}".format(cluster, gateway.events, gateway.errors))
             try:
-                containers = dict((c.name, c) for c in created.spec.containers)
-                assert sorted(containers) == ["app", "istio-proxy"], (cluster, sorted(containers), gateway.errors)
-                env = dict((e.name, e.value) for e in containers["istio-proxy"].env)
+                containers, env = _injected(created)
+                assert containers == ["app", "istio-proxy"], (cluster, containers, gateway.errors)
                 assert env["ISTIO_META_CLUSTER_ID"] == cluster and env["ISTIO_META_NETWORK"] == network, env
                 proxy_config = json.loads(env["PROXY_CONFIG"])
                 assert proxy_config["discoveryAddress"] == EXTERNAL_NAME + ":15012", proxy_config
