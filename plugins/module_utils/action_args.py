@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - kubernetes.core is a dependency of thi
 
 
 def _with_auth(**options):
-    """kubernetes.core's access options (documented by its k8s_auth_options fragment) plus the module's own; copied,
+    """kubernetes.core's access options (documented by the k8s_access doc fragment) plus the module's own; copied,
     as kubernetes.core's modules do, so that no caller changes the shared spec."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(options)

@@ -30,7 +30,7 @@ author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
   - multimesh.istio.istioctl
-  - kubernetes.core.k8s_auth_options
+  - multimesh.istio.k8s_access
 attributes:
   check_mode:
     support: full

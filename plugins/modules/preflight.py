@@ -51,7 +51,7 @@ description:
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - multimesh.istio.k8s_access
   - multimesh.istio.read_only
 options:
   model:

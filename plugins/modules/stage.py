@@ -39,7 +39,7 @@ description:
 author:
   - multimesh.istio maintainers (@multimesh-istio)
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - multimesh.istio.k8s_access
 attributes:
   check_mode:
     support: full

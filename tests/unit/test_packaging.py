@@ -149,3 +149,32 @@ def test_the_built_tarball_installs_and_renders_the_example_inventory(tarball, t
         assert os.path.join(ROOT, part) + os.sep not in out, part  # nothing of this clone ran
     rendered = sorted(os.listdir(str(tmp_path / "out")))
     assert rendered and any("mesh-1" in name for name in rendered), rendered
+
+
+def test_galaxy_importer_imports_the_tarball(tarball, tmp_path):
+    """The check Galaxy and Automation Hub run on upload (issue 29 point 1), with its defaults: ansible-doc on every
+    plugin, ansible-lint (production, offline), the changelog. It runs both in a path that holds this collection
+    alone, as Galaxy does, so the documentation may need nothing of kubernetes.core (doc fragment k8s_access)."""
+    env = clean_env(tmp_path)
+    env.update(HOME=str(tmp_path), PATH=os.pathsep.join((BIN, env["PATH"])))
+    proc = subprocess.run([sys.executable, "-m", "galaxy_importer.main", str(tarball)], cwd=str(tmp_path), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and lines[-1] == "Importer processing completed successfully", proc.stdout
+    assert [line for line in lines if line.startswith("ERROR")] == [], proc.stdout
+    # Galaxy lints without installing dependencies (ansible/ansible-lint#4032): the one warning it can give is that
+    # a module of a declared dependency is not installed there.
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        dependencies = tuple(name + "." for name in yaml.safe_load(handle)["dependencies"])
+    warnings = [line for line in lines if line.startswith("WARNING")]
+    assert [line for line in warnings if "syntax-check[unknown-module]: couldn't resolve module/action '" not in line
+            or not line.split("module/action '")[1].startswith(dependencies)] == [], warnings
+
+    with open(str(tmp_path / "importer_result.json")) as handle:
+        contents = json.load(handle)["docs_blob"]["contents"]
+    documented = dict(((c["content_type"], c["content_name"]), bool(c["doc_strings"])) for c in contents)
+    modules = [name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py")]
+    filters = [name[:-4] for name in os.listdir(os.path.join(ROOT, "plugins", "filter")) if name.endswith(".yml")]
+    assert modules and filters
+    assert [m for m in modules if not documented.get(("module", m))] == []
+    assert [f for f in filters if not documented.get(("filter", f))] == []

@@ -37,7 +37,7 @@ _ENV_ALIASES = {"ca_cert": "K8S_AUTH_SSL_CA_CERT", "validate_certs": "K8S_AUTH_V
 
 
 def cluster_spec(prefix=""):
-    """Access options for one cluster: kubernetes.core's (AUTH_ARG_SPEC, documented by its k8s_auth_options doc
+    """Access options for one cluster: kubernetes.core's (AUTH_ARG_SPEC, documented by this collection's k8s_access doc
     fragment; unset options come from K8S_AUTH_* as in kubernetes.core). A prefix (e.g. 'remote_') names a second
     cluster in the same module with the options of _PREFIXED."""
     if not prefix:
