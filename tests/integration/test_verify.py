@@ -13,7 +13,9 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 
+import awx_job
 from conftest import REPO, ansible_playbook, api_client, fresh_cluster, harness, read_report, wait_for
 
 INVENTORY = os.path.join(REPO, "tests", "integration", "inventories", "verify.yml")
@@ -156,6 +158,71 @@ def test_proxy_status_is_reported_with_its_reason(converged):
         assert len(check["evidence"]["missing"]) == 2 * len(MESHES[mesh][1]), check
 
 
+# ------------------------------------------------------------------ the same world as an AWX job (issue 29)
+
+# AWX's inventory of the same cluster: the variables of inventories/verify.yml, and multimesh_owner kept at that
+# inventory's identity (README: set it when the inventory moves), as AWX's inventory/hosts names none.
+with open(INVENTORY) as _handle:
+    AWX_GROUP_VARS = dict(yaml.safe_load(_handle)["multimesh_clusters"]["vars"], multimesh_owner="verify")
+AWX_HOSTS = {"cluster-1": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}
+
+
+@pytest.fixture(scope="module")
+def awx(world, api, tmp_path_factory):
+    """A private data dir after AWX's project sync, and the token of a bearer-token credential for the cluster."""
+    root = tmp_path_factory.mktemp("awx-job")
+    collections = awx_job.project_sync(str(root))
+    token = awx_job.bearer_token(api, "awx-job")
+
+    def job(ident, playbook, token=token, **extravars):
+        extravars.setdefault("multimesh_istioctl_path", os.path.join(harness.build(), "istioctl"))
+        return awx_job.run_job(str(root), ident, playbook, collections, AWX_HOSTS, AWX_GROUP_VARS, extravars,
+                               (world.server, token), os.path.join(world.pki, "ca.crt"))
+    job.root, job.token = str(root), token
+    return job
+
+
+def test_an_awx_job_renders_the_meshes(converged, awx):
+    """Render mode as an AWX job: nothing read from or written to the cluster, the files where the job ran."""
+    job = awx("render", "playbooks/site.yml", multimesh_render_dir="rendered")
+    assert (job.status, job.rc) == ("successful", 0), job.out
+    rendered = os.path.join(awx.root, "project", "rendered")
+    assert "Rendered into " in job.out and os.listdir(rendered), job.out
+    assert job.stats()["changed"] == {} and job.stats()["failures"] == {}
+
+
+def test_an_awx_job_converges_and_verifies_with_a_bearer_token(converged, world, awx):
+    """site.yml as an AWX job on the converged world: the project's collections from the project sync, access from
+    the bearer-token credential's K8S_AUTH_* alone. Nothing changes; the verification fails as in the fixture's
+    run (no pod network) and publishes its verdict with absolute paths; no event carries the token."""
+    job = awx("site", "playbooks/site.yml", multimesh_verify_report_dir="reports")
+    assert (job.status, job.rc) == ("failed", 2), job.out
+    installed = os.path.join(awx.root, "requirements_collections", "ansible_collections", "multimesh", "istio")
+    assert "Applied to API server {0} (token from K8S_AUTH_API_KEY)".format(world.server) in job.out, job.out
+    assert os.path.join(REPO, "roles") not in job.raw_events and installed in job.raw_events
+    stats = job.stats()
+    assert stats["changed"] == {} and list(stats["failures"]) == ["cluster-1"], stats
+    published = stats["artifact_data"]["multimesh_verify"]["cluster-1"]
+    reports = os.path.realpath(os.path.join(awx.root, "project", "reports"))
+    assert published["passed"] is False and published["error"] is None, published
+    assert published["report_json"] == os.path.join(reports, "report.json") and os.path.isfile(published["report_json"])
+    assert published["failed"] and "control-plane mapping mesh-a" in published["failed"], published
+    assert awx.token not in job.raw_events and awx.token not in job.out
+
+
+def test_an_awx_job_whose_verification_cannot_read_the_cluster_still_publishes_why(converged, awx):
+    """Issue 29 point 4: with a token the API server refuses, the first read fails (401). The job still publishes its
+    artifacts - not passed, the step and its reason, the absolute report paths - and no event carries the token."""
+    job = awx("refused", "playbooks/verify.yml", token="not-a-valid-token", multimesh_verify_report_dir="refused/../reports")
+    assert (job.status, job.rc) == ("failed", 2), job.out
+    assert "The verification could not observe the meshes. Read the istiod Deployments: " in job.out, job.out
+    published = job.stats()["artifact_data"]["multimesh_verify"]["cluster-1"]
+    assert published["passed"] is False and published["error"].startswith("Read the istiod Deployments: "), published
+    reports = os.path.realpath(os.path.join(awx.root, "project", "reports"))
+    assert published["report_json"] == os.path.join(reports, "report.json"), published
+    assert "not-a-valid-token" not in job.raw_events and "not-a-valid-token" not in job.out
+
+
 def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api, tmp_path):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
@@ -224,25 +291,3 @@ def test_broken_worlds_each_fail_the_check_that_names_them(converged, world, api
         checks["ingress gateway mesh-a"]
     for name in ("discovery scope mesh-a", "root of trust app-b2", "root of trust bystander", "ingress gateway mesh-a"):
         assert "FAILED " + name in run.out
-
-
-def test_a_verification_that_cannot_read_the_cluster_still_publishes_why(converged, world, tmp_path):
-    """Issue 29 point 4: with a token the API server refuses, the first read fails (401). The job still publishes its
-    artifacts for AWX - not passed, the step and its reason, the absolute report paths - and no token reaches them."""
-    import yaml
-
-    with open(world.kubeconfig) as handle:
-        kubeconfig = yaml.safe_load(handle)
-    kubeconfig["users"][0]["user"] = {"token": "not-a-valid-token"}
-    refused = tmp_path / "refused.kubeconfig"
-    refused.write_text(yaml.safe_dump(kubeconfig))
-    report_dir = tmp_path / "unused" / ".." / "reports"
-    run = ansible_playbook(str(refused), os.path.join(REPO, "playbooks", "verify.yml"), "-i", INVENTORY,
-                           "-e", "multimesh_istioctl_path=" + os.path.join(harness.build(), "istioctl"),
-                           "-e", "multimesh_verify_report_dir=" + str(report_dir))
-    assert run.rc != 0, run.out
-    assert "The verification could not observe the meshes. Read the istiod Deployments: " in run.out, run.out
-    stats = run.out[run.out.index("CUSTOM STATS"):]
-    assert '"passed": false' in stats and '"error": "Read the istiod Deployments: ' in stats, stats
-    assert '"report_json": "{0}/report.json"'.format(os.path.realpath(str(tmp_path / "reports"))) in stats, stats
-    assert "not-a-valid-token" not in run.out
