@@ -183,12 +183,12 @@ def awx(world, api, tmp_path_factory):
 
 
 def test_an_awx_job_renders_the_meshes(converged, awx):
-    """Render mode as an AWX job: nothing read from or written to the cluster, the files where the job ran."""
+    """Render mode as an AWX job: the files where the job ran (the project directory, its cwd)."""
     job = awx("render", "playbooks/site.yml", multimesh_render_dir="rendered")
     assert (job.status, job.rc) == ("successful", 0), job.out
     rendered = os.path.join(awx.root, "project", "rendered")
     assert "Rendered into " in job.out and os.listdir(rendered), job.out
-    assert job.stats()["changed"] == {} and job.stats()["failures"] == {}
+    assert job.stats()["failures"] == {} and job.stats()["changed"]["cluster-1"] > 0  # the files it wrote
 
 
 def test_an_awx_job_converges_and_verifies_with_a_bearer_token(converged, world, awx):
