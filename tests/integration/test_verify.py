@@ -189,6 +189,15 @@ def test_an_awx_job_renders_the_meshes(converged, awx):
     rendered = os.path.join(awx.root, "project", "rendered")
     assert "Rendered into " in job.out and os.listdir(rendered), job.out
     assert job.stats()["failures"] == {} and job.stats()["changed"]["cluster-1"] > 0  # the files it wrote
+    # Issue 29 point 3: the files die with the job's container; the job's artifacts hold them.
+    published = job.stats()["artifact_data"]["multimesh_render"]["cluster-1"]
+    assert published["dir"] == os.path.realpath(rendered) and published["withheld"] == [], published
+    on_disk = {}
+    for directory, dummy, files in os.walk(rendered):
+        for name in files:
+            with open(os.path.join(directory, name)) as handle:
+                on_disk[os.path.relpath(os.path.join(directory, name), rendered)] = handle.read()
+    assert published["files"] == on_disk and len(on_disk) >= 7, sorted(on_disk)
 
 
 def test_an_awx_job_converges_and_verifies_with_a_bearer_token(converged, world, awx):

@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -488,3 +489,19 @@ def test_external_istiod_behind_an_ingress_gateway(tmp_path, crd_schemas, backen
         "XDS_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt", "CA_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt"}
     assert external["pilot"]["env"]["INJECTION_WEBHOOK_CONFIG_NAME"] == ""
     assert "ISTIOD_CUSTOM_HOST" not in external["pilot"]["env"]  # the gateway's certificate names the address
+
+
+def test_each_cluster_publishes_what_it_rendered_as_job_artifacts(tmp_path):
+    """Issue 29 point 3 (AWX keeps a job's artifacts, not its files): one entry per cluster, its absolute directory
+    and every file rendered there; at multimesh_render_artifacts_max_bytes=0 the names alone."""
+    rc, out = run_site(os.path.join(INVENTORIES, "multicluster.yml"), "-e", "multimesh_render_dir=" + str(tmp_path),
+                       "-e", "multimesh_render_artifacts_max_bytes=0", ANSIBLE_SHOW_CUSTOM_STATS="1")
+    assert rc == 0, out
+    stats = json.loads(out[out.index("CUSTOM STATS"):].split("RUN:", 1)[1].strip())["multimesh_render"]
+    assert sorted(stats) == ["central", "east", "west"], stats
+    for cluster, published in stats.items():
+        directory = os.path.realpath(str(tmp_path / cluster))
+        assert published["dir"] == directory
+        assert published["files"] == dict((path, None) for path in load_render(directory)), published["files"]
+        assert published["withheld"][0].startswith("{0} bytes in all, over multimesh_render_artifacts_max_bytes (0)".format(
+            published["bytes"])) and published["bytes"] > 0

@@ -175,6 +175,8 @@ def test_galaxy_importer_imports_the_tarball(tarball, tmp_path):
     documented = dict(((c["content_type"], c["content_name"]), bool(c["doc_strings"])) for c in contents)
     modules = [name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py")]
     filters = [name[:-4] for name in os.listdir(os.path.join(ROOT, "plugins", "filter")) if name.endswith(".yml")]
-    assert modules and filters
+    lookups = [name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "lookup")) if name.endswith(".py")]
+    assert modules and filters and lookups
     assert [m for m in modules if not documented.get(("module", m))] == []
+    assert [m for m in lookups if not documented.get(("lookup", m))] == []
     assert [f for f in filters if not documented.get(("filter", f))] == []
