@@ -6,6 +6,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,10 +77,10 @@ def test_collection_builds_and_execution_environment_context_is_created(tarball,
     assert "roles/verify/README.md" in names and "meta/execution-environment.yml" in names and "bindep.txt" in names
 
     shutil.copy(str(tarball), str(tmp_path))
-    for name in ("execution-environment.yml", "bindep.txt"):
-        shutil.copy(os.path.join(ROOT, name), str(tmp_path))
-    (tmp_path / "meta").mkdir()
-    shutil.copy(os.path.join(ROOT, "meta", "ee-requirements.txt"), str(tmp_path / "meta"))
+    for name in ("execution-environment.yml", "bindep.txt", os.path.join("meta", "ee-requirements.txt"),
+                 os.path.join("ee", "install-tools.sh")):
+        os.makedirs(os.path.dirname(str(tmp_path / name)), exist_ok=True)
+        shutil.copy(os.path.join(ROOT, name), str(tmp_path / name))
     run(os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context",
         cwd=str(tmp_path))
     context = tmp_path / "context"
@@ -87,6 +88,76 @@ def test_collection_builds_and_execution_environment_context_is_created(tarball,
     requirements = (context / "_build" / "requirements.yml").read_text()
     assert "kubernetes.core" in requirements and "collections/multimesh-istio-0.1.0.tar.gz" in requirements
     assert "kubernetes" in (context / "_build" / "requirements.txt").read_text()
+    # The tools: pinned and checked by the script the final stage runs, never piped from curl into tar (point 5).
+    with open(os.path.join(ROOT, "ee", "install-tools.sh")) as handle:
+        assert (context / "_build" / "tools" / "install-tools.sh").read_text() == handle.read()
+    containerfile = (context / "Dockerfile").read_text()
+    final = containerfile[containerfile.index("FROM base AS final"):]
+    assert 'RUN ISTIOCTL_SHA256="$ISTIOCTL_SHA256" sh /tmp/install-tools.sh' in final and "| tar" not in containerfile
+
+
+def _tarball(path, members):
+    """A .tar.gz of {name: content} (executables), and its sha256."""
+    import hashlib
+    import io
+
+    with tarfile.open(str(path), "w:gz") as archive:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(content), 0o755
+            archive.addfile(info, io.BytesIO(content))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def releases(tmp_path):
+    """Stand-ins for the Istio and helm release servers (file:// URLs), with a released .sha256 for istioctl."""
+    istio = tmp_path / "istio" / "1.30.3"
+    istio.mkdir(parents=True)
+    istioctl = _tarball(istio / "istioctl-1.30.3-linux-amd64.tar.gz", {"istioctl": b"#!/bin/sh\necho istioctl\n"})
+    (istio / "istioctl-1.30.3-linux-amd64.tar.gz.sha256").write_text(istioctl + "  istioctl-1.30.3-linux-amd64.tar.gz\n")
+    (tmp_path / "helm").mkdir()
+    helm = _tarball(tmp_path / "helm" / "helm-v3.19.0-linux-amd64.tar.gz", {"linux-amd64/helm": b"#!/bin/sh\necho helm\n"})
+    (tmp_path / "bin").mkdir()
+
+    def install(**env):
+        environment = dict(os.environ, ARCH="x86_64", PROTOCOLS="=file", DEST=str(tmp_path / "bin"),
+                           ISTIO_RELEASES="file://" + str(tmp_path / "istio"), HELM_RELEASES="file://" + str(tmp_path / "helm"))
+        environment.update(env)
+        proc = subprocess.run(["sh", os.path.join(ROOT, "ee", "install-tools.sh")], env=environment, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+        return proc.returncode, proc.stdout, sorted(os.listdir(str(tmp_path / "bin")))
+    install.istioctl, install.helm, install.istio = istioctl, helm, istio
+    return install
+
+
+def test_the_ee_tools_are_installed_only_when_their_checksums_match(releases):
+    """ee/install-tools.sh (execution-environment.yml's final stage), offline: helm's pinned sha256 refuses any other
+    tarball; istioctl is checked against its release's .sha256 and, when given, ISTIOCTL_SHA256. Nothing is installed
+    unless every check passed."""
+    rc, out, installed = releases()
+    assert rc != 0 and installed == [], out
+    assert "helm-v3.19.0-linux-amd64.tar.gz has sha256 {0}, expected a7f81ce0".format(releases.helm) in out, out
+
+    rc, out, installed = releases(HELM_SHA256=releases.helm, ISTIOCTL_SHA256="0" * 64)
+    assert rc != 0 and installed == [] and "(against ISTIOCTL_SHA256)" in out, out
+
+    rc, out, installed = releases(HELM_SHA256=releases.helm, HELM_VERSION="v3.20.0")
+    assert rc != 0 and installed == [] and "helm-v3.20.0-linux-amd64.tar.gz" in out, out  # not there: curl --fail
+    rc, out, installed = releases(HELM_VERSION="v3.20.0")
+    assert rc != 0 and "HELM_VERSION=v3.20.0 needs HELM_SHA256" in out, out
+
+    (releases.istio / "istioctl-1.30.3-linux-amd64.tar.gz.sha256").write_text("1" * 64 + "  x\n")
+    rc, out, installed = releases(HELM_SHA256=releases.helm)
+    assert rc != 0 and installed == [] and "(against the release's .sha256)" in out, out
+
+
+def test_the_ee_tools_install_when_every_checksum_matches(releases):
+    rc, out, installed = releases(HELM_SHA256=releases.helm, ISTIOCTL_SHA256=releases.istioctl)
+    assert rc == 0 and installed == ["helm", "istioctl"], out
+    assert "istioctl 1.30.3 and helm v3.19.0 (linux-amd64)" in out
+    rc, out, dummy = releases(HELM_SHA256=releases.helm, PROTOCOLS="=https")
+    assert rc != 0, out  # only https by default: a file:// (or http://) location is refused
 
 
 def test_a_consumer_execution_environment_gets_the_collections_dependencies(tarball, tmp_path):
@@ -180,3 +251,28 @@ def test_galaxy_importer_imports_the_tarball(tarball, tmp_path):
     assert [m for m in modules if not documented.get(("module", m))] == []
     assert [m for m in lookups if not documented.get(("lookup", m))] == []
     assert [f for f in filters if not documented.get(("filter", f))] == []
+
+
+def test_the_navigator_runs_a_clones_playbook_with_the_collection_installed_as_usual(tarball, tmp_path):
+    """Issue 29 point 2, as its users meet it: `ansible-navigator run playbooks/site.yml --ee false -m stdout` from a
+    clone whose build/ setup.sh never made, the collection installed into the user's default path. The clone's
+    ansible.cfg keeps that path, so the roles are found there."""
+    clone = tmp_path / "clone"
+    for part in ("playbooks", os.path.join("inventories", "example")):
+        shutil.copytree(os.path.join(ROOT, part), str(clone / part))
+    shutil.copy(os.path.join(ROOT, "ansible.cfg"), str(clone))
+    env = clean_env(tmp_path)
+    env.pop("ANSIBLE_HOME")
+    env.update(HOME=str(tmp_path / "home"), PATH=os.pathsep.join((BIN, env["PATH"])))
+    user_path = tmp_path / "home" / ".ansible" / "collections"
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(user_path), str(tarball),
+        cwd=str(tmp_path), env=env)
+    # kubernetes.core as `ansible-galaxy collection install` of this collection would add it (Galaxy is not reachable).
+    os.symlink(os.path.join(ROOT, "build", "collections", "ansible_collections", "kubernetes"),
+               str(user_path / "ansible_collections" / "kubernetes"))
+    out = run(os.path.join(BIN, "ansible-navigator"), "run", "playbooks/site.yml", "--ee", "false", "-m", "stdout",
+              "-i", "inventories/example/hosts.yml", "-e", "multimesh_render_dir=out", cwd=str(clone), env=env)
+    installed = str(user_path / "ansible_collections" / "multimesh" / "istio")
+    assert os.path.join(installed, "roles", "control_plane", "tasks") in out and ROOT + os.sep not in out, out
+    assert re.search(r"cluster-1\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0", re.sub(r"\x1b\[[0-9;]*m", "", out)), out
+    assert sorted(os.listdir(str(clone / "out")))[:2] == ["10-cni-cluster.yaml", "20-control-plane-mesh-1.yaml"]
