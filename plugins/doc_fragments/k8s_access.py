@@ -17,7 +17,8 @@ options:
   kubeconfig:
     description:
       - Path to a kubeconfig file, several paths joined with V(:), or a kubeconfig as a dictionary.
-      - Unset, and with no other access option given, the client reads C(~/.kube/config).
+      - Unset, and with no other access option given, the client uses the pod's service account when it runs in a pod
+        (an AWX container group), else C(~/.kube/config).
       - Environment fallback E(K8S_AUTH_KUBECONFIG).
     type: raw
   context:
@@ -77,7 +78,9 @@ options:
       - Environment fallback E(K8S_AUTH_NO_PROXY).
     type: str
   proxy_headers:
-    description: Headers sent to O(proxy).
+    description:
+      - Headers sent to O(proxy). Environment fallbacks E(K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH),
+        E(K8S_AUTH_PROXY_HEADERS_BASIC_AUTH) and E(K8S_AUTH_PROXY_HEADERS_USER_AGENT).
     type: dict
     suboptions:
       proxy_basic_auth:

@@ -11,11 +11,12 @@ name: rendered_manifests
 version_added: 0.1.0
 short_description: The manifests of a render directory, to publish as job artifacts
 description:
-  - Reads the manifest files (C(*.yaml), C(*.yml)) under each render directory on the controller, as
-    C(multimesh_render_dir) leaves them, so that C(ansible.builtin.set_stats) can publish them. AWX keeps a job's
-    artifacts but not its files.
-  - A file that holds a C(Secret), or is not YAML, is listed without its content.
+  - Reads the files render mode writes (C(<NN-stage>-<group>.yaml), IstioOperator inputs under C(istioctl/)) in each
+    render directory on the controller, so that C(ansible.builtin.set_stats) can publish them. AWX keeps a job's
+    artifacts but not its files. Nothing else in the directory is read.
+  - A file holding a C(Secret), a kubeconfig or PEM data, or that is not UTF-8 YAML, is listed without its content.
   - When the files together exceed O(max_bytes), every file is listed without its content.
+  - A stage file that an earlier run rendered and this one no longer does is still in the directory, and listed.
   - Symbolic links are not followed.
 author: multimesh.istio maintainers (@multimesh-istio)
 options:
@@ -34,7 +35,7 @@ EXAMPLES = r"""
 - name: Publish the rendered manifests as job artifacts
   ansible.builtin.set_stats:
     data:
-      multimesh_render: "{{ {inventory_hostname: lookup('multimesh.istio.rendered_manifests', multimesh_model.render_dir)} }}"
+      multimesh_render_result: "{{ {inventory_hostname: lookup('multimesh.istio.rendered_manifests', multimesh_model.render_dir)} }}"
     aggregate: true
   when: multimesh_model.render
 """

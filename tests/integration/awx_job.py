@@ -99,7 +99,9 @@ def run_job(root, ident, playbook, collections_path, hosts, group_vars, extravar
     project = os.path.join(root, "project")
     if not os.path.isdir(project):
         # The project checkout: the repository's playbooks and ansible.cfg (its cwd during the job).
-        shutil.copytree(os.path.join(REPO, "playbooks"), os.path.join(project, "playbooks"))
+        # What runs from the clone leave there (another test module's, even while this copies) is not the project's.
+        shutil.copytree(os.path.join(REPO, "playbooks"), os.path.join(project, "playbooks"),
+                        ignore=shutil.ignore_patterns("multimesh-ca", "multimesh-verify", "*-artifact-*.json"))
         shutil.copy(os.path.join(REPO, "ansible.cfg"), project)
     for directory in ("inventory", "env"):
         os.makedirs(os.path.join(root, directory), exist_ok=True)
@@ -122,6 +124,9 @@ def run_job(root, ident, playbook, collections_path, hosts, group_vars, extravar
            "awx_user_name": "admin", "awx_project_revision": "0" * 40}
     with open(os.path.join(root, "env", "extravars"), "w") as handle:
         yaml.safe_dump(dict(awx, **extravars), handle)
-    subprocess.run([os.path.join(BIN, "ansible-runner"), "run", root, "-p", playbook, "--ident", ident],
-                   env=_clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=900, check=False)
-    return Job(os.path.join(root, "artifacts", ident))
+    runner = subprocess.run([os.path.join(BIN, "ansible-runner"), "run", root, "-p", playbook, "--ident", ident],
+                            env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                            timeout=900, check=False)
+    artifacts = os.path.join(root, "artifacts", ident)
+    assert os.path.isfile(os.path.join(artifacts, "status")), "ansible-runner ran no job:\n" + runner.stdout
+    return Job(artifacts)

@@ -61,7 +61,7 @@ def test_site_runs_to_the_end_and_writes_both_reports(converged):
     assert report["passed"] is False
     # For AWX, which keeps no files of a job: the verdict and the report paths as job artifacts (set_stats).
     stats = run.out[run.out.index("CUSTOM STATS"):]
-    assert '"multimesh_verify"' in stats and '"passed": false' in stats, stats
+    assert '"multimesh_verify_result"' in stats and '"passed": false' in stats, stats
     assert '"report_json": "{0}/report.json"'.format(report_dir) in stats, stats
 
 
@@ -178,7 +178,7 @@ def awx(world, api, tmp_path_factory):
         extravars.setdefault("multimesh_istioctl_path", os.path.join(harness.build(), "istioctl"))
         return awx_job.run_job(str(root), ident, playbook, collections, AWX_HOSTS, AWX_GROUP_VARS, extravars,
                                (world.server, token), os.path.join(world.pki, "ca.crt"))
-    job.root, job.token = str(root), token
+    job.root, job.token, job.artifacts = str(root), token, {}
     return job
 
 
@@ -190,7 +190,7 @@ def test_an_awx_job_renders_the_meshes(converged, awx):
     assert "Rendered into " in job.out and os.listdir(rendered), job.out
     assert job.stats()["failures"] == {} and job.stats()["changed"]["cluster-1"] > 0  # the files it wrote
     # Issue 29 point 3: the files die with the job's container; the job's artifacts hold them.
-    published = job.stats()["artifact_data"]["multimesh_render"]["cluster-1"]
+    published = job.stats()["artifact_data"]["multimesh_render_result"]["cluster-1"]
     assert published["dir"] == os.path.realpath(rendered) and published["withheld"] == [], published
     on_disk = {}
     for directory, dummy, files in os.walk(rendered):
@@ -198,20 +198,23 @@ def test_an_awx_job_renders_the_meshes(converged, awx):
             with open(os.path.join(directory, name)) as handle:
                 on_disk[os.path.relpath(os.path.join(directory, name), rendered)] = handle.read()
     assert published["files"] == on_disk and len(on_disk) >= 7, sorted(on_disk)
+    awx.artifacts = job.stats()["artifact_data"]  # for the next job, as an AWX workflow passes them
 
 
 def test_an_awx_job_converges_and_verifies_with_a_bearer_token(converged, world, awx):
     """site.yml as an AWX job on the converged world: the project's collections from the project sync, access from
     the bearer-token credential's K8S_AUTH_* alone. Nothing changes; the verification fails as in the fixture's
     run (no pod network) and publishes its verdict with absolute paths; no event carries the token."""
-    job = awx("site", "playbooks/site.yml", multimesh_verify_report_dir="reports")
+    # After the render job in a workflow: its artifacts come as extra variables (multimesh_render_result).
+    assert list(awx.artifacts) == ["multimesh_render_result"], awx.artifacts
+    job = awx("site", "playbooks/site.yml", multimesh_verify_report_dir="reports", **awx.artifacts)
     assert (job.status, job.rc) == ("failed", 2), job.out
     installed = os.path.join(awx.root, "requirements_collections", "ansible_collections", "multimesh", "istio")
     assert "Applied to API server {0} (token from K8S_AUTH_API_KEY)".format(world.server) in job.out, job.out
     assert os.path.join(REPO, "roles") not in job.raw_events and installed in job.raw_events
     stats = job.stats()
     assert stats["changed"] == {} and list(stats["failures"]) == ["cluster-1"], stats
-    published = stats["artifact_data"]["multimesh_verify"]["cluster-1"]
+    published = stats["artifact_data"]["multimesh_verify_result"]["cluster-1"]
     reports = os.path.realpath(os.path.join(awx.root, "project", "reports"))
     assert published["passed"] is False and published["error"] is None, published
     assert published["report_json"] == os.path.join(reports, "report.json") and os.path.isfile(published["report_json"])
@@ -225,7 +228,7 @@ def test_an_awx_job_whose_verification_cannot_read_the_cluster_still_publishes_w
     job = awx("refused", "playbooks/verify.yml", token="not-a-valid-token", multimesh_verify_report_dir="refused/../reports")
     assert (job.status, job.rc) == ("failed", 2), job.out
     assert "The verification could not observe the meshes. Read the istiod Deployments: " in job.out, job.out
-    published = job.stats()["artifact_data"]["multimesh_verify"]["cluster-1"]
+    published = job.stats()["artifact_data"]["multimesh_verify_result"]["cluster-1"]
     assert published["passed"] is False and published["error"].startswith("Read the istiod Deployments: "), published
     reports = os.path.realpath(os.path.join(awx.root, "project", "reports"))
     assert published["report_json"] == os.path.join(reports, "report.json"), published

@@ -497,7 +497,7 @@ def test_each_cluster_publishes_what_it_rendered_as_job_artifacts(tmp_path):
     rc, out = run_site(os.path.join(INVENTORIES, "multicluster.yml"), "-e", "multimesh_render_dir=" + str(tmp_path),
                        "-e", "multimesh_render_artifacts_max_bytes=0", ANSIBLE_SHOW_CUSTOM_STATS="1")
     assert rc == 0, out
-    stats = json.loads(out[out.index("CUSTOM STATS"):].split("RUN:", 1)[1].strip())["multimesh_render"]
+    stats = json.loads(out[out.index("CUSTOM STATS"):].split("RUN:", 1)[1].strip())["multimesh_render_result"]
     assert sorted(stats) == ["central", "east", "west"], stats
     for cluster, published in stats.items():
         directory = os.path.realpath(str(tmp_path / cluster))

@@ -121,7 +121,7 @@ def releases(tmp_path):
     (tmp_path / "bin").mkdir()
 
     def install(**env):
-        environment = dict(os.environ, ARCH="x86_64", PROTOCOLS="=file", DEST=str(tmp_path / "bin"),
+        environment = dict(os.environ, TOOLS_ARCH="x86_64", TOOLS_PROTOCOLS="=file", TOOLS_DEST=str(tmp_path / "bin"),
                            ISTIO_RELEASES="file://" + str(tmp_path / "istio"), HELM_RELEASES="file://" + str(tmp_path / "helm"))
         environment.update(env)
         proc = subprocess.run(["sh", os.path.join(ROOT, "ee", "install-tools.sh")], env=environment, stdout=subprocess.PIPE,
@@ -150,14 +150,17 @@ def test_the_ee_tools_are_installed_only_when_their_checksums_match(releases):
     (releases.istio / "istioctl-1.30.3-linux-amd64.tar.gz.sha256").write_text("1" * 64 + "  x\n")
     rc, out, installed = releases(HELM_SHA256=releases.helm)
     assert rc != 0 and installed == [] and "(against the release's .sha256)" in out, out
+    (releases.istio / "istioctl-1.30.3-linux-amd64.tar.gz.sha256").write_text("")
+    rc, out, installed = releases(HELM_SHA256=releases.helm)
+    assert rc != 0 and installed == [] and "no sha256 to check against (got '')" in out, out
 
 
 def test_the_ee_tools_install_when_every_checksum_matches(releases):
     rc, out, installed = releases(HELM_SHA256=releases.helm, ISTIOCTL_SHA256=releases.istioctl)
     assert rc == 0 and installed == ["helm", "istioctl"], out
     assert "istioctl 1.30.3 and helm v3.19.0 (linux-amd64)" in out
-    rc, out, dummy = releases(HELM_SHA256=releases.helm, PROTOCOLS="=https")
-    assert rc != 0, out  # only https by default: a file:// (or http://) location is refused
+    rc, out, dummy = releases(HELM_SHA256=releases.helm, TOOLS_PROTOCOLS="=https")
+    assert rc != 0 and 'Protocol "file" not supported' in out, out  # https only by default: file:// (or http://) refused
 
 
 def test_a_consumer_execution_environment_gets_the_collections_dependencies(tarball, tmp_path):

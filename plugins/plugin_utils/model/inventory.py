@@ -18,8 +18,9 @@ DEFAULT_OWNER = "default"
 # /etc/ansible/hosts; no inventory file: the default): refused as the identity multimesh_owner defaults to.
 GENERIC_INVENTORY_NAMES = ("", DEFAULT_OWNER, "inventory", "inventories", "hosts", "host", "ansible", "runner",
                            "localhost", "all", "ungrouped")
-# Facts the collection sets itself: not typos.
-SET_BY_THE_COLLECTION = ("multimesh_model",)
+# Facts the collection sets itself, and the job artifacts it publishes (set_stats): not typos. An AWX workflow hands a
+# job's artifacts to the next job as extra variables, so a verify or render job may precede site.yml.
+SET_BY_THE_COLLECTION = ("multimesh_model", "multimesh_verify_result", "multimesh_render_result")
 
 
 def owner_from_inventory(inventory_file, inventory_dir, awx_inventory_id=None):

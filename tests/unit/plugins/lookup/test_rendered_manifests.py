@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -35,11 +36,35 @@ def test_contents_are_published_with_paths_relative_to_the_absolute_directory(re
                      "files": {"20-control-plane-mesh-a.yaml": ISTIO, "istioctl/20-control-plane-mesh-a.yaml": ISTIO}}
 
 
-def test_a_file_holding_a_secret_is_listed_without_its_content(rendered):
-    (rendered / "30-members-mesh-a.yaml").write_text(SECRET)
+def test_only_the_files_render_mode_names_are_read(rendered):
+    """An inventory, a kubeconfig or anything else kept in the directory never reaches the job's artifacts."""
+    (rendered / "hosts.yml").write_text("all: {vars: {api_key: secret}}\n")
+    (rendered / "kubeconfig.yaml").write_text("kind: Config\nusers: [{user: {token: secret}}]\n")
+    (rendered / "istioctl" / "group_vars").mkdir()
+    (rendered / "istioctl" / "group_vars" / "20-x.yaml").write_text("token: secret\n")
+    assert sorted(render_artifacts(str(rendered), 1 << 20)["files"]) == [
+        "20-control-plane-mesh-a.yaml", "istioctl/20-control-plane-mesh-a.yaml"]
+
+
+@pytest.mark.parametrize("content, reason", [
+    (SECRET, "holds a Secret or a kubeconfig"),
+    ("kind: List\nitems:\n- {kind: Secret, metadata: {name: s}}\n", "holds a Secret or a kubeconfig"),
+    ("kind: Config\nusers: []\n", "holds a Secret or a kubeconfig"),
+    ("kind: ConfigMap\ndata: {ca.crt: \"-----BEGIN CERTIFICATE-----\"}\n", "holds PEM data"),
+    ("kind: [unclosed\n", "is not YAML"),
+])
+def test_a_file_holding_a_secret_is_listed_without_its_content(rendered, content, reason):
+    (rendered / "30-members-mesh-a.yaml").write_text(content)
     found = render_artifacts(str(rendered), 1 << 20)
     assert found["files"]["30-members-mesh-a.yaml"] is None and found["files"]["20-control-plane-mesh-a.yaml"] == ISTIO
-    assert found["withheld"] == ["30-members-mesh-a.yaml: holds a Secret (or is not YAML); take it from " + str(rendered)]
+    assert found["withheld"] == ["30-members-mesh-a.yaml: {0}; take it from {1}".format(reason, rendered)]
+
+
+def test_a_file_that_is_not_utf8_is_withheld_not_fatal(rendered):
+    (rendered / "30-members-mesh-a.yaml").write_bytes(b"kind: \xff\n")
+    found = render_artifacts(str(rendered), 1 << 20)
+    assert found["files"]["30-members-mesh-a.yaml"] is None and found["files"]["20-control-plane-mesh-a.yaml"] == ISTIO
+    assert found["withheld"] == ["30-members-mesh-a.yaml: cannot be read (UnicodeDecodeError); take it from " + str(rendered)]
 
 
 def test_over_the_limit_only_the_names_are_published(rendered):
@@ -52,11 +77,13 @@ def test_over_the_limit_only_the_names_are_published(rendered):
 
 def test_symbolic_links_are_not_followed(rendered, tmp_path_factory):
     outside = tmp_path_factory.mktemp("outside")
-    (outside / "key.yaml").write_text("private: key\n")
-    os.symlink(str(outside / "key.yaml"), str(rendered / "link.yaml"))
-    os.symlink(str(outside), str(rendered / "linked-dir"))
+    (outside / "20-control-plane-mesh-b.yaml").write_text("private: key\n")
+    os.symlink(str(outside / "20-control-plane-mesh-b.yaml"), str(rendered / "20-control-plane-mesh-b.yaml"))
     assert sorted(render_artifacts(str(rendered), 1024)["files"]) == [
         "20-control-plane-mesh-a.yaml", "istioctl/20-control-plane-mesh-a.yaml"]
+    shutil.rmtree(str(rendered / "istioctl"))
+    os.symlink(str(outside), str(rendered / "istioctl"))
+    assert sorted(render_artifacts(str(rendered), 1024)["files"]) == ["20-control-plane-mesh-a.yaml"]
 
 
 @pytest.mark.parametrize("limit", [-1, True, 1.5])
