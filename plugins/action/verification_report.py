@@ -74,7 +74,7 @@ class ActionModule(ActionBase):
         report_dir = args.get("report_dir")
         files = []
         if report_dir:
-            report_dir = os.path.abspath(os.path.expanduser(report_dir))
+            report_dir = os.path.realpath(os.path.expanduser(report_dir))
             files = [os.path.join(report_dir, name) for name in ("report.json", "junit.xml")]
         # Check mode changes nothing, on the controller either: it only says what a real run would write.
         check_mode = bool(self._task.check_mode)

@@ -78,3 +78,12 @@ def test_check_mode_writes_nothing_and_names_what_it_would_write(tmp_path):
     (report_dir / "report.json").write_text("earlier")
     judge(report_dir, check_mode=True)
     assert (report_dir / "report.json").read_text() == "earlier" and not (report_dir / "junit.xml").exists()
+
+
+def test_report_paths_are_given_as_the_published_artifacts_give_them(tmp_path):
+    """One rule for both (roles/verify/tasks/publish.yml: expanduser | realpath): a directory through a symbolic link
+    is named by its real path."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    result = judge(tmp_path / "link" / ".." / "link")
+    assert result["files"] == [str(tmp_path / "real" / "report.json"), str(tmp_path / "real" / "junit.xml")]
