@@ -174,14 +174,27 @@ def _default_revision_plan(cluster, revision, wanted):
     return [h for h in hooks if h[2] == revision], False
 
 
+# A running istiod patches its webhooks (their caBundle) right after it starts: a delete of the webhook as read may
+# meet a newer one (409 Conflict). It is read again, and deleted while it still points at the same revision.
+_DELETE_ATTEMPTS = 5
+
+
 def _delete_webhooks(cluster, hooks):
     """Delete the webhooks; returns them as they were, so that a failed install can put them back."""
     saved = []
-    for kind, name, _rev in hooks:
-        live = cluster.get(ref(_WEBHOOK_API, kind, name))
-        if live:
+    for kind, name, revision in hooks:
+        for attempt in range(_DELETE_ATTEMPTS):
+            live = cluster.get(ref(_WEBHOOK_API, kind, name))
+            if not live or (live["metadata"].get("labels") or {}).get("istio.io/rev") != revision:
+                break  # gone, or no longer the webhook planned for deletion
+            try:
+                cluster.delete(live, unmarked_because=_DEFAULT_TAG)
+            except Exception as exc:  # the API error type depends on the client; only a conflict is retried
+                if getattr(exc, "status", None) == 409 and attempt < _DELETE_ATTEMPTS - 1:
+                    continue
+                raise
             saved.append(live)
-            cluster.delete(live, unmarked_because=_DEFAULT_TAG)
+            break
     return saved
 
 

@@ -384,6 +384,34 @@ def test_not_the_default_revision_leaves_no_default_webhook_pointing_at_it(gener
     assert not failed and again["changed"] is False and len(generate.commands("install")) == 1
 
 
+def test_a_webhook_changed_by_its_istiod_since_it_was_read_is_read_again_and_deleted(generate, cluster, monkeypatch):
+    """Seen in CI: the running istiod patched the default tag's caBundle between the read and the delete (409)."""
+    from kubernetes.client.rest import ApiException
+
+    real_delete, conflicts = cluster.delete, []
+
+    def delete(live, unmarked_because=None):
+        if not conflicts:
+            conflicts.append(live["metadata"]["name"])
+            raise ApiException(status=409, reason="Conflict")
+        return real_delete(live, unmarked_because)
+    monkeypatch.setattr(cluster, "delete", delete)
+    result, failed = run_module(main, args(generate, default_revision=False))
+    assert not failed, result
+    assert conflicts == ["istio-revision-tag-default-usergroup-1"]
+    assert cluster.deleted == [("MutatingWebhookConfiguration", "istio-revision-tag-default-usergroup-1")]
+
+
+def test_a_webhook_that_keeps_changing_fails_with_the_api_servers_answer(generate, cluster, monkeypatch):
+    from kubernetes.client.rest import ApiException
+
+    def delete(live, unmarked_because=None):
+        raise ApiException(status=409, reason="Conflict")
+    monkeypatch.setattr(cluster, "delete", delete)
+    result, failed = run_module(main, args(generate, default_revision=False))
+    assert failed and "the API server answered 409 Conflict" in result["msg"], result
+
+
 def test_default_revision_takes_the_tag_over_from_another_revision(generate, cluster):
     for obj in rendered():
         cluster.add(as_installed(obj))
