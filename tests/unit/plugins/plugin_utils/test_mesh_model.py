@@ -320,7 +320,6 @@ def test_unknown_variables_suggest_the_right_name():
                       "Fix: did you mean 'multimesh_meshes'? Allowed keys: " + errors[0].split("Allowed keys: ")[1]]
 
 
-
 def test_the_job_artifacts_of_an_earlier_workflow_job_are_not_typos():
     """An AWX workflow passes a job's set_stats artifacts to the next job as extra variables: a verify or render job
     before site.yml hands it multimesh_verify_result or multimesh_render_result."""
